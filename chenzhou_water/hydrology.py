@@ -1,0 +1,375 @@
+"""Stochastic monthly natural inflow to the Dongjiang reservoir (东江水库).
+
+One inflow series per ensemble member, in m³/month, on the model's grid: 432 months from
+January 2015 (month index 0) to December 2050.
+
+The generator
+-------------
+Monthly inflow is lognormal with month-to-month persistence: a Thomas-Fiering (periodic lag-1
+autoregressive) process in log space. With ``m`` the calendar month of month index ``t``,
+
+    x[t] = rho[m] * x[t-1] + sqrt(1 - rho[m]**2) * eps[t],      x[0] = eps[0],  eps ~ N(0, 1)
+    Q[t] = exp(mu[m] + sigma[m] * x[t]) * drought[t] * trend[t]
+
+``x`` is the standardised log anomaly; it has unit variance in every month, so ``rho[m]`` is the
+correlation of log inflow in month ``m`` with log inflow in the month before. The log-space
+parameters are chosen so that the *real-space* monthly mean is exactly the seasonal share times
+the mean annual runoff (the lognormal bias correction)::
+
+    sigma[m]**2 = log(1 + cv[m]**2)
+    mu[m]       = log(share[m] * mean_annual_runoff) - sigma[m]**2 / 2
+
+Figures and assumptions
+-----------------------
+Mean annual runoff: 4.54 billion m³/yr (FACTS.md, public, confidence H). It is used rather than
+the other published 4.48 billion m³ because it agrees with the published mean flow of 144 m³/s
+(144 m³/s x 365.25 d = 4.544 billion m³); 4.48 is probably a different period of record.
+
+The monthly shares, monthly coefficients of variation and lag-1 correlations are **not published**
+(FACTS.md, "Not found anywhere"). They are assumptions for a Nanling / southern-Hunan subtropical
+monsoon regime (basin precipitation 1,645 mm/yr; wet season April-September, FACTS.md):
+
+* Shares (``DEFAULT_SEASONAL_SHARES``) are the Vensim model's lookup ``inflow seasonal share``,
+  which the model uses for its deterministic inflow; ``InflowConfig.from_model`` reads them from
+  the model file and a test checks that this module's copy agrees. Spring and "dragon-boat"
+  rains give the peak in May-June; the July-September typhoon rains are erratic and the
+  summer-autumn dry spell (伏秋干旱) lowers August-September; December-February are baseflow
+  months. April-September carries 71 % of the year and the wettest four months (April-July)
+  55.5 %, close to the 54 % published for April-July in the neighbouring Zi River (资水) basin
+  of Hunan (https://zhongguodreams.com/FengShuiMetaphysics/ztnnykdrsl.html; an analogue, not a
+  Dongjiang figure, confidence L).
+* Monthly CV (``DEFAULT_MONTHLY_CV``) 0.40-0.65: lowest in the reliable May rains, highest in
+  the typhoon- and drought-dependent months August-October.
+* Lag-1 log correlations (``DEFAULT_LAG1_CORRELATION``) 0.40-0.75: high in the recession
+  months (November-February, baseflow-dominated), low in the storm-driven wet season.
+  Together these give a coefficient of variation of the calendar-year runoff of about 0.25,
+  typical of humid southern-China basins of this size.
+
+Droughts and climate trend (all off by default; see ``DroughtEvent``, ``MultiYearDrought``). They
+are the stochastic counterparts of the model's lookups ``inflow multiplier schedule`` and
+``climate runoff multiplier``:
+
+* A 2022-type event multiplies the inflow from July to December of the chosen years by 0.3
+  (FACTS.md: rainfall after 8 July 2022 more than 70 % below normal in Chenzhou).
+* A multi-year drought multiplies a run of years by one factor.
+* Where drought events overlap, the lower multiplier applies: both describe the same rainfall
+  deficit relative to normal, so they are not compounded.
+* ``trend_by_2050`` changes the mean linearly, from zero at the start of ``trend_start_year``
+  to the given fraction in December 2050 (e.g. -0.10, a drier climate).
+
+Reproducibility
+---------------
+Every member draws from counter blocks of one Philox generator keyed by the seed, at positions
+fixed by its global index ``member_offset + i``: its 432 weather normals from the blocks with
+counter ``[*, 0, member, 0]``, its random-drought uniforms from a fixed range of the blocks
+``[*, 0, 0, 1]``. A member's series therefore depends only on the seed and its global index,
+never on how the ensemble is chunked or distributed, and turning random droughts on or off
+leaves the weather of each member unchanged (common random numbers across scenarios).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from chenzhou_water._typing import BoolArray, FloatArray, UInt64Array
+from chenzhou_water.errors import ModelError
+from chenzhou_water.hydrology_config import (
+    DEFAULT_LAG1_CORRELATION,
+    DEFAULT_MEAN_ANNUAL_RUNOFF,
+    DEFAULT_MONTHLY_CV,
+    DEFAULT_SEASONAL_SHARES,
+    END_YEAR,
+    MONTHS,
+    SHARE_SUM_TOLERANCE,
+    START_YEAR,
+    DroughtEvent,
+    InflowConfig,
+    MultiYearDrought,
+)
+
+__all__ = [
+    "DEFAULT_LAG1_CORRELATION",
+    "DEFAULT_MEAN_ANNUAL_RUNOFF",
+    "DEFAULT_MONTHLY_CV",
+    "DEFAULT_SEASONAL_SHARES",
+    "END_YEAR",
+    "MEAN_ANNUAL_RUNOFF_CONSTANT",
+    "MONTHS",
+    "SEASONAL_SHARE_LOOKUP",
+    "START_YEAR",
+    "DroughtEvent",
+    "InflowConfig",
+    "MultiYearDrought",
+    "SeedLike",
+    "generate_inflows",
+    "lognormal_parameters",
+    "mean_annual_runoff_from_model",
+    "mean_inflow",
+    "seasonal_shares_from_model",
+    "trend_multiplier",
+]
+
+SeedLike = int | np.integer | np.random.SeedSequence | np.random.Generator | None
+
+SEASONAL_SHARE_LOOKUP = "inflow seasonal share"
+"""Name of the Vensim lookup holding the 12 monthly shares of the annual runoff."""
+
+MEAN_ANNUAL_RUNOFF_CONSTANT = "mean annual runoff"
+"""Name of the Vensim constant holding the mean annual runoff, m³/yr."""
+
+YEARS = END_YEAR - START_YEAR + 1
+_CALENDAR_MONTH = np.arange(MONTHS) % 12  # of each month of the grid; 0 = January
+_DROUGHT_STREAM = 1
+
+
+def seasonal_shares_from_model(model: str | Path) -> tuple[float, ...]:
+    """The monthly inflow shares the Vensim model uses for its deterministic inflow.
+
+    Parameters
+    ----------
+    model : str or Path
+        The Vensim ``.mdl`` file. Its lookup ``inflow seasonal share`` must hold 12 fractions of
+        the annual runoff, January first, summing to 1.
+
+    Returns
+    -------
+    tuple of float
+        The 12 shares, dimensionless.
+
+    Raises
+    ------
+    ModelError
+        If the model cannot be read, lacks the lookup, or the lookup is not 12 positive
+        fractions summing to 1.
+    """
+    from chenzhou_water.modelinfo import model_info
+
+    variable = model_info(model).get(SEASONAL_SHARE_LOOKUP)
+    if variable is None or variable.kind != "lookup":
+        raise ModelError(f"{model}: the model has no lookup named '{SEASONAL_SHARE_LOOKUP}'")
+    shares = tuple(float(v) for v in variable.lookup_y)
+    if len(shares) != 12 or min(shares) <= 0:
+        raise ModelError(
+            f"{model}: '{SEASONAL_SHARE_LOOKUP}' must hold 12 positive monthly shares, "
+            f"found {len(shares)} values"
+        )
+    if abs(sum(shares) - 1.0) > SHARE_SUM_TOLERANCE:
+        raise ModelError(
+            f"{model}: '{SEASONAL_SHARE_LOOKUP}' must sum to 1, it sums to {sum(shares):.6f}"
+        )
+    return shares
+
+
+def mean_annual_runoff_from_model(model: str | Path) -> float | None:
+    """The model's constant ``mean annual runoff`` in m³/yr, or None if it has none."""
+    from chenzhou_water.modelinfo import model_info
+
+    variable = model_info(model).get(MEAN_ANNUAL_RUNOFF_CONSTANT)
+    if variable is None or variable.kind != "constant" or variable.value is None:
+        return None
+    return variable.value
+
+
+def lognormal_parameters(config: InflowConfig) -> tuple[FloatArray, FloatArray]:
+    """Log-space mean and standard deviation of each calendar month's inflow.
+
+    Chosen so that the real-space mean of month ``m`` is exactly
+    ``seasonal_shares[m] * mean_annual_runoff`` and its coefficient of variation is
+    ``monthly_cv[m]``.
+
+    Parameters
+    ----------
+    config : InflowConfig
+        The inflow assumptions.
+
+    Returns
+    -------
+    mu, sigma : ndarray, shape (12,)
+        Mean and standard deviation of ``log(inflow / (1 m³/month))``, January first.
+    """
+    shares = np.asarray(config.seasonal_shares, dtype=np.float64)
+    shares = shares / shares.sum()  # remove rounding in a table that sums to 1 within tolerance
+    cv = np.asarray(config.monthly_cv, dtype=np.float64)
+    variance = np.log1p(cv**2)
+    mu = np.log(shares * config.mean_annual_runoff) - variance / 2
+    return mu, np.sqrt(variance)
+
+
+def trend_multiplier(config: InflowConfig) -> FloatArray:
+    """Climate-trend multiplier of the mean inflow, per month of the grid.
+
+    Returns
+    -------
+    ndarray, shape (432,)
+        1 before ``trend_start_year``, then rising (or falling) linearly to
+        ``1 + trend_by_2050`` in December 2050.
+    """
+    first = 12 * (config.trend_start_year - START_YEAR)
+    ramp = np.clip((np.arange(MONTHS) - first) / max(MONTHS - 1 - first, 1), 0.0, 1.0)
+    return 1.0 + config.trend_by_2050 * ramp
+
+
+def mean_inflow(config: InflowConfig | None = None) -> FloatArray:
+    """Expected inflow without droughts: seasonal share x annual runoff x trend.
+
+    Returns
+    -------
+    ndarray, shape (432,)
+        m³/month, January 2015 first.
+    """
+    config = InflowConfig() if config is None else config
+    mu, sigma = lognormal_parameters(config)
+    return np.exp(mu + sigma**2 / 2)[_CALENDAR_MONTH] * trend_multiplier(config)
+
+
+def generate_inflows(
+    members: int,
+    *,
+    seed: SeedLike,
+    member_offset: int = 0,
+    config: InflowConfig | None = None,
+) -> FloatArray:
+    """Draw stochastic monthly Dongjiang natural inflow series.
+
+    Parameters
+    ----------
+    members : int
+        Number of series to draw (ensemble members), >= 0.
+    seed : int, SeedSequence, Generator or None
+        Source of randomness (SciPy SPEC 7). With an int or ``SeedSequence``, member ``i``'s
+        series depends only on the seed and its global index ``member_offset + i``. A
+        ``Generator`` is consumed to derive a key, so repeated calls with it differ; ``None``
+        takes fresh entropy from the operating system.
+    member_offset : int, optional
+        Global index of the first member of this call, for drawing an ensemble in chunks.
+    config : InflowConfig, optional
+        The inflow assumptions; default ``InflowConfig()``.
+
+    Returns
+    -------
+    ndarray, shape (members, 432)
+        Natural inflow, m³/month, January 2015 first; positive and finite.
+    """
+    if members < 0 or member_offset < 0:
+        raise ValueError(f"members and member_offset must be >= 0, got {members}, {member_offset}")
+    config = InflowConfig() if config is None else config
+    key = _philox_key(seed)
+    eps = _member_normals(key, member_offset, members, MONTHS)
+    log_inflow = _periodic_ar1(eps, np.asarray(config.lag1_correlation, dtype=np.float64))
+    mu, sigma = lognormal_parameters(config)
+    log_inflow *= sigma[_CALENDAR_MONTH]
+    log_inflow += mu[_CALENDAR_MONTH]
+    inflow = np.exp(log_inflow, out=log_inflow)
+    inflow *= trend_multiplier(config)
+    if config.has_droughts:
+        _apply_droughts(inflow, config, key, member_offset)
+    return inflow
+
+
+def _apply_droughts(inflow: FloatArray, config: InflowConfig, key: UInt64Array, first: int) -> None:
+    """Multiply ``inflow`` (member, month) in place by the drought multipliers.
+
+    A multi-year run multiplies every month of its years; a 2022-type event multiplies its
+    season. Where both apply, the lower multiplier wins.
+    """
+    members = inflow.shape[0]
+    event, multiyear = config.drought_2022, config.multiyear_drought
+    uniforms = np.ones((members, 2 * YEARS))  # 1 is never below a probability
+    if event.annual_probability > 0 or multiyear.annual_probability > 0:
+        uniforms = _member_uniforms(key, first, members, 2 * YEARS)
+    run_years = _run_years(_event_years(multiyear, uniforms[:, YEARS:]), multiyear.length_years)
+    whole_year = np.where(run_years, multiyear.multiplier, 1.0)
+    in_season = np.where(_event_years(event, uniforms[:, :YEARS]), event.multiplier, 1.0)
+    np.minimum(in_season, whole_year, out=in_season)
+    by_year = inflow.reshape(members, YEARS, 12)
+    season = slice(event.first_month - 1, event.last_month)
+    by_year[:, :, : season.start] *= whole_year[:, :, None]
+    by_year[:, :, season] *= in_season[:, :, None]
+    by_year[:, :, season.stop :] *= whole_year[:, :, None]
+
+
+def _event_years(event: DroughtEvent | MultiYearDrought, uniforms: FloatArray) -> BoolArray:
+    """Shape (members, years): whether an event happens (a run starts) in that year."""
+    happens = uniforms < event.annual_probability
+    for year in event.years:
+        happens[:, year - START_YEAR] = True
+    return happens
+
+
+def _run_years(starts: BoolArray, length_years: int) -> BoolArray:
+    """Shape (members, years): the years covered by runs of ``length_years`` from ``starts``."""
+    covered = starts.copy()
+    for lag in range(1, length_years):
+        covered[:, lag:] |= starts[:, : YEARS - lag]
+    return covered
+
+
+def _periodic_ar1(eps: FloatArray, rho: FloatArray) -> FloatArray:
+    """Standardised periodic lag-1 autoregression along axis 1 of ``eps`` (member, month).
+
+    Month 0 keeps its unit-normal draw (the stationary distribution), so every month has unit
+    variance and correlation ``rho[calendar month]`` with the month before. Runs time-major,
+    where each step is one contiguous row.
+    """
+    innovation = np.sqrt(1.0 - rho**2)
+    anomaly = np.ascontiguousarray(eps.T)
+    for t in range(1, anomaly.shape[0]):
+        m = t % 12
+        anomaly[t] *= innovation[m]
+        anomaly[t] += rho[m] * anomaly[t - 1]
+    return np.ascontiguousarray(anomaly.T)
+
+
+def _philox_key(seed: SeedLike) -> UInt64Array:
+    """A 128-bit Philox key (two uint64) from any SPEC 7 seed."""
+    if isinstance(seed, np.random.Generator):
+        seed = np.random.SeedSequence(seed.integers(0, 2**63, size=4))
+    elif not isinstance(seed, np.random.SeedSequence):
+        seed = np.random.SeedSequence(seed)
+    key: UInt64Array = seed.generate_state(2, np.uint64).astype(np.uint64, copy=False)
+    return key
+
+
+def _member_normals(key: UInt64Array, first_member: int, members: int, count: int) -> FloatArray:
+    """``count`` standard normals per member, each member from its own Philox counter block.
+
+    The counter ``[0, 0, member, 0]`` leaves the two low words for the draws themselves
+    (2**128 blocks of four 64-bit outputs), so blocks of different members never overlap. The
+    ziggurat consumes a variable number of outputs, so each member needs its own counter reset.
+    """
+    out = np.empty((members, count))
+    bit_generator = np.random.Philox(key=key)
+    generator = np.random.Generator(bit_generator)
+    state = bit_generator.state
+    counter = state["state"]["counter"]
+    counter[:] = 0
+    state["buffer_pos"] = 4  # empty output buffer: the next draw starts at the new counter
+    state["has_uint32"] = 0
+    for row in range(members):
+        counter[2] = first_member + row
+        bit_generator.state = state
+        generator.standard_normal(out=out[row])
+    return out
+
+
+def _member_uniforms(key: UInt64Array, first_member: int, members: int, count: int) -> FloatArray:
+    """``count`` uniforms on [0, 1) per member, drawn for all members in one call.
+
+    One uniform uses exactly one 64-bit Philox output, so member ``i`` can own the fixed
+    counter range ``[i * count / 4, (i + 1) * count / 4)`` in the low word; the top word
+    ``_DROUGHT_STREAM`` keeps these counters apart from the weather's.
+    """
+    blocks = -(-count // 4)
+    bit_generator = np.random.Philox(key=key)
+    state = bit_generator.state
+    state["state"]["counter"] = np.array(
+        [first_member * blocks, 0, 0, _DROUGHT_STREAM], dtype=np.uint64
+    )
+    state["buffer_pos"] = 4
+    bit_generator.state = state
+    raw = bit_generator.random_raw(members * blocks * 4).reshape(members, blocks * 4)
+    uniforms: FloatArray = (raw[:, :count] >> np.uint64(11)).astype(np.float64)
+    uniforms *= 2.0**-53  # the top 53 bits, as numpy's own Generator.random
+    return uniforms

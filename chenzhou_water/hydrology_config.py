@@ -1,0 +1,422 @@
+"""Assumptions of the Dongjiang inflow generator: the ``inflow:`` section of a sweep file.
+
+``InflowConfig`` and its two drought settings are frozen dataclasses that check their own values
+on construction; ``InflowConfig.from_mapping`` builds one from a YAML mapping and reports every
+problem in it at once, each with its YAML path. Where the default figures come from is explained
+in :mod:`chenzhou_water.hydrology`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from chenzhou_water.errors import Problem, ValidationError
+
+START_YEAR = 2015
+END_YEAR = 2050
+MONTHS = 12 * (END_YEAR - START_YEAR + 1)  # 432; month index 0 = January 2015
+
+DEFAULT_MEAN_ANNUAL_RUNOFF = 4.54e9
+"""m³/yr; FACTS.md (144 m³/s mean flow; the other published figure is 4.48e9)."""
+
+# Assumptions (FACTS.md: not published); January first. See the hydrology module docstring.
+# The shares are those of the Vensim model's lookup ``inflow seasonal share``; a test checks
+# that the two agree.
+DEFAULT_SEASONAL_SHARES: tuple[float, ...] = (
+    0.035, 0.045, 0.075, 0.120, 0.155, 0.165, 0.115, 0.085, 0.070, 0.055, 0.045, 0.035,
+)  # fmt: skip
+DEFAULT_MONTHLY_CV: tuple[float, ...] = (
+    0.45, 0.50, 0.50, 0.45, 0.40, 0.45, 0.55, 0.60, 0.65, 0.65, 0.60, 0.50,
+)  # fmt: skip
+DEFAULT_LAG1_CORRELATION: tuple[float, ...] = (
+    0.75, 0.65, 0.50, 0.45, 0.40, 0.40, 0.45, 0.45, 0.50, 0.55, 0.65, 0.75,
+)  # fmt: skip
+
+SHARE_SUM_TOLERANCE = 1e-6
+MAX_MONTHLY_CV = 3.0
+
+
+Found = list[tuple[str, str]]  # (where, message) pairs, relative to one dataclass
+
+
+@dataclass(frozen=True)
+class DroughtEvent:
+    """A 2022-type seasonal drought: inflow cut for some months of chosen or random years.
+
+    Attributes
+    ----------
+    years : tuple of int
+        Calendar years in which the event happens in every member.
+    annual_probability : float
+        Probability, in [0, 1], that the event happens in any other year, drawn per member.
+    multiplier : float
+        Inflow multiplier during the event, in (0, 1]. Default 0.3: rainfall in Chenzhou after
+        8 July 2022 was more than 70 % below normal (FACTS.md).
+    first_month, last_month : int
+        Calendar months (1 = January) of the event, inclusive. Default July-December.
+    """
+
+    years: tuple[int, ...] = ()
+    annual_probability: float = 0.0
+    multiplier: float = 0.3
+    first_month: int = 7
+    last_month: int = 12
+
+    def __post_init__(self) -> None:
+        found = _normalise(self) + _event_problems(self)
+        found += _range("first_month", self.first_month, 1, 12, "[]", integer=True)
+        found += _range("last_month", self.last_month, 1, 12, "[]", integer=True)
+        if not found and self.first_month > self.last_month:
+            found.append(
+                ("last_month", f"{self.last_month} is before first_month {self.first_month}; "
+                 "an event cannot run over the turn of the year")
+            )  # fmt: skip
+        _raise_if(found, self)
+
+
+@dataclass(frozen=True)
+class MultiYearDrought:
+    """A run of dry years with one inflow multiplier.
+
+    Attributes
+    ----------
+    years : tuple of int
+        First years of runs that happen in every member.
+    annual_probability : float
+        Probability, in [0, 1], that a run starts in any year, drawn per member.
+    multiplier : float
+        Inflow multiplier in every month of the run, in (0, 1]. Default 0.75 (an assumption).
+    length_years : int
+        Length of each run in years (runs are cut at December 2050), >= 1.
+    """
+
+    years: tuple[int, ...] = ()
+    annual_probability: float = 0.0
+    multiplier: float = 0.75
+    length_years: int = 3
+
+    def __post_init__(self) -> None:
+        found = _normalise(self) + _event_problems(self)
+        found += _range("length_years", self.length_years, 1, END_YEAR - START_YEAR + 1, "[]",
+                        integer=True)  # fmt: skip
+        _raise_if(found, self)
+
+
+@dataclass(frozen=True)
+class InflowConfig:
+    """Assumptions of the stochastic Dongjiang inflow.
+
+    Attributes
+    ----------
+    mean_annual_runoff : float
+        Long-run mean natural inflow, m³/yr, > 0.
+    seasonal_shares : tuple of 12 float
+        Fraction of the annual runoff in each calendar month, January first; positive, summing
+        to 1 (within 1e-6).
+    monthly_cv : tuple of 12 float
+        Coefficient of variation of each calendar month's inflow, in [0, 3].
+    lag1_correlation : tuple of 12 float
+        Correlation of log inflow in each calendar month with the month before, in (-1, 1).
+    trend_by_2050 : float
+        Fractional change of the mean inflow reached in December 2050, in (-1, 1]; e.g. -0.1.
+    trend_start_year : int
+        Year from whose January the trend ramps linearly, 2015-2050.
+    drought_2022 : DroughtEvent
+        2022-type seasonal droughts.
+    multiyear_drought : MultiYearDrought
+        Multi-year droughts.
+    """
+
+    mean_annual_runoff: float = DEFAULT_MEAN_ANNUAL_RUNOFF
+    seasonal_shares: tuple[float, ...] = DEFAULT_SEASONAL_SHARES
+    monthly_cv: tuple[float, ...] = DEFAULT_MONTHLY_CV
+    lag1_correlation: tuple[float, ...] = DEFAULT_LAG1_CORRELATION
+    trend_by_2050: float = 0.0
+    trend_start_year: int = START_YEAR
+    drought_2022: DroughtEvent = field(default_factory=DroughtEvent)
+    multiyear_drought: MultiYearDrought = field(default_factory=MultiYearDrought)
+
+    def __post_init__(self) -> None:
+        found = _normalise(self)
+        found += _range("mean_annual_runoff", self.mean_annual_runoff, 0, math.inf, "(]")
+        found += _monthly("seasonal_shares", self.seasonal_shares, 0, 1, "(]")
+        if len(self.seasonal_shares) == 12 and abs(sum(self.seasonal_shares) - 1) > (
+            SHARE_SUM_TOLERANCE
+        ):
+            total = sum(self.seasonal_shares)
+            found.append(("seasonal_shares", f"the 12 shares sum to {total:.6g}, not 1"))
+        found += _monthly("monthly_cv", self.monthly_cv, 0, MAX_MONTHLY_CV, "[]")
+        found += _monthly("lag1_correlation", self.lag1_correlation, -1, 1, "()")
+        found += _range("trend_by_2050", self.trend_by_2050, -1, 1, "(]")
+        found += _range(
+            "trend_start_year", self.trend_start_year, START_YEAR, END_YEAR, "[]", integer=True
+        )
+        _raise_if(found, self)
+
+    @property
+    def has_droughts(self) -> bool:
+        """Whether any drought can happen in any member."""
+        return any(
+            d.years or d.annual_probability > 0 for d in (self.drought_2022, self.multiyear_drought)
+        )
+
+    @classmethod
+    def from_model(cls, model: str | Path, **overrides: Any) -> InflowConfig:
+        """The default config with the Vensim model's seasonal shares and mean annual runoff.
+
+        Parameters
+        ----------
+        model : str or Path
+            The Vensim ``.mdl`` file (see ``hydrology.seasonal_shares_from_model``). Its constant
+            ``mean annual runoff`` (m³/yr) is used when present.
+        **overrides
+            Attribute values that take precedence over the model's.
+        """
+        from chenzhou_water.hydrology import (
+            mean_annual_runoff_from_model,
+            seasonal_shares_from_model,
+        )
+
+        overrides.setdefault("seasonal_shares", seasonal_shares_from_model(model))
+        runoff = mean_annual_runoff_from_model(model)
+        if runoff is not None:
+            overrides.setdefault("mean_annual_runoff", runoff)
+        return cls(**overrides)
+
+    @classmethod
+    def from_mapping(
+        cls,
+        mapping: Any,
+        *,
+        file: str = "<mapping>",
+        where: str = "inflow",
+        model: str | Path | None = None,
+    ) -> InflowConfig:
+        """Build a config from a YAML mapping (a sweep file's ``inflow:`` section).
+
+        Parameters
+        ----------
+        mapping : mapping
+            Keys are the attribute names; ``drought_2022`` and ``multiyear_drought`` are nested
+            mappings. ``monthly_cv`` and ``lag1_correlation`` may be one number for all months.
+            Omitted keys take their defaults. Numbers may be strings such as ``"4.54e9"``
+            (PyYAML reads exponents without a dot as strings).
+        file : str
+            The file name used in problem messages.
+        where : str
+            The YAML path of ``mapping`` in the file.
+        model : str or Path, optional
+            A Vensim model whose seasonal shares and mean annual runoff are the defaults instead
+            of the module's (see ``from_model``).
+
+        Raises
+        ------
+        ValidationError
+            Listing every problem found, each with its YAML path.
+        """
+        problems: list[Problem] = []
+        defaults = cls.from_model(model) if model is not None else cls()
+        values = _parse(cls, mapping, file, where, problems)
+        for name, kind in (("drought_2022", DroughtEvent), ("multiyear_drought", MultiYearDrought)):
+            if name in values:
+                values[name] = _build(
+                    kind, _parse(kind, values[name], file, f"{where}.{name}", problems),
+                    file, f"{where}.{name}", problems, kind(),
+                )  # fmt: skip
+        config = _build(cls, values, file, where, problems, defaults)
+        if problems:
+            raise ValidationError(problems)
+        return config
+
+
+# --- parsing a mapping ------------------------------------------------------------------------
+
+
+def _parse(
+    kind: type, mapping: Any, file: str, where: str, problems: list[Problem]
+) -> dict[str, Any]:
+    """Convert a YAML mapping into constructor arguments of ``kind``, recording type problems."""
+    if mapping is None:
+        return {}
+    if not isinstance(mapping, Mapping):
+        problems.append(Problem(file, where, f"expected a mapping, got {_shown(mapping)}"))
+        return {}
+    names = [f.name for f in fields(kind)]
+    values: dict[str, Any] = {}
+    for key, raw in mapping.items():
+        path = f"{where}.{key}"
+        if key not in names:
+            problems.append(Problem(file, path, _unknown_key(str(key), names)))
+            continue
+        converter = _CONVERTERS.get(key, _number)
+        try:
+            values[key] = converter(raw)
+        except (TypeError, ValueError) as exc:
+            problems.append(Problem(file, path, str(exc)))
+    return values
+
+
+def _build(
+    kind: type,
+    values: dict[str, Any],
+    file: str,
+    where: str,
+    problems: list[Problem],
+    fallback: Any,
+) -> Any:
+    """Construct ``kind(**values)``; on failure record its problems and return ``fallback``."""
+    try:
+        return kind(**{**_fields_of(fallback), **values})
+    except ValidationError as exc:
+        problems.extend(
+            Problem(file, f"{where}.{p.where}" if p.where else where, p.message)
+            for p in exc.problems
+        )
+        return fallback
+
+
+def _fields_of(instance: Any) -> dict[str, Any]:
+    return {f.name: getattr(instance, f.name) for f in fields(instance)}
+
+
+def _unknown_key(key: str, names: Sequence[str]) -> str:
+    close = difflib.get_close_matches(key, names, n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else f"; valid keys: {', '.join(names)}"
+    return f"unknown key '{key}'{hint}"
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _number(raw: Any) -> float:
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        raise TypeError(f"expected a number, got {_shown(raw)}")
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError(f"expected a number, got {_shown(raw)}") from None
+
+
+def _integer(raw: Any) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        raise TypeError(f"expected a whole number, got {_shown(raw)}")
+    return raw
+
+
+def _monthly_values(raw: Any) -> tuple[float, ...]:
+    if isinstance(raw, int | float | str) and not isinstance(raw, bool):
+        return (_number(raw),) * 12
+    return _number_list(raw)
+
+
+def _number_list(raw: Any) -> tuple[float, ...]:
+    if not isinstance(raw, list | tuple):
+        raise TypeError(f"expected a list of 12 numbers, got {_shown(raw)}")
+    return tuple(_number(v) for v in raw)
+
+
+def _year_list(raw: Any) -> tuple[int, ...]:
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return (raw,)
+    if not isinstance(raw, list | tuple):
+        raise TypeError(f"expected a year or a list of years, got {_shown(raw)}")
+    return tuple(_integer(v) for v in raw)
+
+
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "seasonal_shares": _number_list,
+    "monthly_cv": _monthly_values,
+    "lag1_correlation": _monthly_values,
+    "trend_start_year": _integer,
+    "years": _year_list,
+    "first_month": _integer,
+    "last_month": _integer,
+    "length_years": _integer,
+    "drought_2022": lambda raw: raw,
+    "multiyear_drought": lambda raw: raw,
+}
+
+
+# --- checking values --------------------------------------------------------------------------
+
+
+def _normalise(instance: Any) -> Found:
+    """Turn sequences into tuples of float or int on a frozen dataclass; report bad types."""
+    found: Found = []
+    for f in fields(instance):
+        value = getattr(instance, f.name)
+        if f.name == "years":
+            if isinstance(value, int):
+                value = (value,)
+            ok = isinstance(value, Sequence) and all(
+                isinstance(v, int) and not isinstance(v, bool) for v in value
+            )
+            if not ok:
+                found.append((f.name, f"expected a list of years, got {_shown(value)}"))
+                continue
+            object.__setattr__(instance, f.name, tuple(int(v) for v in value))
+        elif f.name in _MONTHLY:
+            try:
+                object.__setattr__(instance, f.name, tuple(float(v) for v in value))
+            except (TypeError, ValueError):
+                found.append((f.name, f"expected a list of 12 numbers, got {_shown(value)}"))
+    return found
+
+
+_MONTHLY = ("seasonal_shares", "monthly_cv", "lag1_correlation")
+
+
+def _event_problems(event: DroughtEvent | MultiYearDrought) -> Found:
+    found: Found = []
+    years = event.years if isinstance(event.years, tuple) else ()
+    if not all(isinstance(year, int) for year in years):
+        years = ()  # already reported by _normalise
+    for i, year in enumerate(years):
+        found += _range(f"years[{i}]", year, START_YEAR, END_YEAR, "[]", integer=True)
+    found += _range("annual_probability", event.annual_probability, 0, 1, "[]")
+    found += _range("multiplier", event.multiplier, 0, 1, "(]")
+    return found
+
+
+def _monthly(name: str, values: Any, low: float, high: float, ends: str) -> Found:
+    if not isinstance(values, tuple):
+        return []  # already reported by _normalise
+    if len(values) != 12:
+        return [(name, f"expected 12 monthly values (January first), got {len(values)}")]
+    found: Found = []
+    for i, value in enumerate(values):
+        found += _range(f"{name}[{i}]", value, low, high, ends)
+    return found
+
+
+def _range(
+    where: str, value: Any, low: float, high: float, ends: str, *, integer: bool = False
+) -> Found:
+    """Check ``value`` is a finite number in the interval ``ends[0] low, high ends[1]``."""
+    allowed = int if integer else int | float
+    if isinstance(value, bool) or not isinstance(value, allowed):
+        expected = "a whole number" if integer else "a number"
+        return [(where, f"expected {expected}, got {_shown(value)}")]
+    above_low = value >= low if ends[0] == "[" else value > low
+    below_high = value <= high if ends[1] == "]" else value < high
+    if math.isfinite(value) and above_low and below_high:
+        return []
+    bounds = f"{ends[0]}{low:g}, {high:g}{ends[1]}"
+    return [(where, f"{value:g} is outside the valid range {bounds}")]
+
+
+def _raise_if(found: Found, instance: Any) -> None:
+    """Raise the problems found in a directly constructed ``instance``, if any.
+
+    Their "file" is ``<ClassName>``; ``from_mapping`` re-labels them with the YAML file and path.
+    """
+    if found:
+        file = f"<{type(instance).__name__}>"
+        raise ValidationError([Problem(file, where, message) for where, message in found])
