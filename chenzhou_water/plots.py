@@ -1,0 +1,160 @@
+"""Plots of one run's results. Each function takes results and an optional Axes and returns it.
+
+With several members the median is drawn with a 5–95 % band (a fan chart). Nothing here runs
+the model or reads files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import xarray as xr  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+
+from chenzhou_water.fonts import label  # noqa: E402
+from chenzhou_water.results import atomic_path  # noqa: E402
+
+DEAD_STORAGE = 2.45e9  # m3; the model's ``dead storage`` (see models/chenzhou_water.mdl)
+NORMAL_POOL_STORAGE = 8.12e9  # m3; the model's ``storage at normal pool``
+
+
+def _axes(ax: Axes | None) -> Axes:
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 4.5))
+    return ax
+
+
+def fan(ax: Axes, da: xr.DataArray, label: str, scale: float = 1.0, **kw) -> None:
+    """Draw a variable over time: one line, or median with a 5–95 % band over members."""
+    values = da.values * scale
+    if values.ndim == 1:
+        values = values[np.newaxis, :]
+    time = da["time"].values
+    if values.shape[0] == 1:
+        ax.plot(time, values[0], label=label, **kw)
+        return
+    lo, med, hi = np.percentile(values, [5, 50, 95], axis=0)
+    (line,) = ax.plot(time, med, label=f"{label} (median)", **kw)
+    ax.fill_between(time, lo, hi, color=line.get_color(), alpha=0.25, lw=0,
+                    label=f"{label} (5–95 %)")
+
+
+def _annual(da: xr.DataArray, how: str = "sum") -> xr.DataArray:
+    return getattr(da.groupby(da["time"].dt.year), how)()
+
+
+def plot_storage(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
+    """Dongjiang reservoir storage against dead storage and the normal pool."""
+    ax = _axes(ax)
+    fan(ax, ds["reservoir_storage"], "Reservoir storage", 1e-9)
+    ax.axhline(DEAD_STORAGE * 1e-9, color="firebrick", ls="--", lw=1, label="Dead storage")
+    ax.axhline(NORMAL_POOL_STORAGE * 1e-9, color="grey", ls=":", lw=1, label="Normal pool")
+    ax.set_ylabel("Storage [10^9 m3]")
+    ax.set_title(label("Dongjiang reservoir storage (东江水库蓄水量)"))
+    ax.legend(loc="lower left", fontsize=8)
+    return ax
+
+
+def plot_supply_demand(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
+    """Central-city demand, production, capacity, diversion supply and unmet demand."""
+    ax = _axes(ax)
+    for name, label in (
+        ("urban_water_demand", "Demand"),
+        ("urban_water_production", "Production"),
+        ("treatment_capacity", "Treatment capacity"),
+        ("diversion_supply", "Dongjiang diversion supply"),
+        ("peak_day_demand", "Peak-day demand"),
+    ):
+        if name in ds:
+            fan(ax, ds[name], label, 1e-3, lw=1.2)
+    if "unmet_demand" in ds:
+        unmet = ds["unmet_demand"].max("member").values * 1e-3
+        ax.fill_between(ds["time"].values, 0, unmet, color="red", alpha=0.4,
+                        label="Unmet demand (worst member)")
+    ax.set_ylabel("10^3 m3/d")
+    ax.set_title(label("Central-city supply and demand (中心城区供需)"))
+    ax.legend(loc="upper left", fontsize=8, ncol=2)
+    return ax
+
+
+def plot_leakage(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
+    """Leakage rate against the national 9 % target."""
+    ax = _axes(ax)
+    fan(ax, ds["leakage_rate"], "Leakage rate", 100.0)
+    ax.axhline(9.0, color="firebrick", ls="--", lw=1, label="National target 9 % (2025)")
+    ax.set_ylabel("% of production")
+    ax.set_ylim(bottom=0)
+    ax.set_title(label("Network leakage (供水漏损率)"))
+    if "leakage_volume" in ds:
+        twin = ax.twinx()
+        fan(twin, ds["leakage_volume"], "Leakage volume", 1e-3, color="tab:orange", lw=0.8)
+        twin.set_ylabel("Leakage volume [10^3 m3/d]")
+        twin.set_ylim(bottom=0)
+        twin.legend(loc="upper right", fontsize=8)
+    ax.legend(loc="lower left", fontsize=8)
+    return ax
+
+
+def plot_reuse(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
+    """Reclaimed-water reuse rate against the national 25 % target."""
+    ax = _axes(ax)
+    fan(ax, ds["reuse_rate"], "Reuse rate", 100.0)
+    if "sewage_treatment_rate" in ds:
+        fan(ax, ds["sewage_treatment_rate"], "Sewage treatment rate", 100.0, lw=0.8)
+    ax.axhline(25.0, color="firebrick", ls="--", lw=1, label="National reuse target 25 %")
+    ax.set_ylabel("%")
+    ax.set_ylim(0, 105)
+    ax.set_title(label("Wastewater treatment and reuse (污水处理与再生水利用)"))
+    ax.legend(loc="center right", fontsize=8)
+    return ax
+
+
+def plot_datacentre(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
+    """Data-centre electricity saved per year (bars) and PUE (line)."""
+    ax = _axes(ax)
+    saved = _annual(ds["dc_electricity_saved"]).median("member") * 1e-6
+    ax.bar(saved["year"].values, saved.values, color="tab:green", alpha=0.7,
+           label="Electricity saved [GWh/yr]")
+    ax.axhline(50.0, color="grey", ls=":", lw=1, label="Seed: > 50 GWh/yr")
+    ax.set_ylabel("GWh/yr")
+    ax.set_title(label("Lake-cooled data centre (东江湖大数据中心)"))
+    twin = ax.twinx()
+    pue = _annual(ds["dc_pue"], "max").median("member")
+    twin.plot(pue["year"].values, pue.values, color="tab:purple", marker=".",
+              label="PUE (worst month)")
+    twin.axhline(1.2, color="tab:purple", ls="--", lw=0.8, label="PUE 1.2")
+    twin.set_ylabel("PUE")
+    ax.legend(loc="upper left", fontsize=8)
+    twin.legend(loc="upper right", fontsize=8)
+    return ax
+
+
+RUN_PLOTS = {
+    "storage": (plot_storage, ("reservoir_storage",)),
+    "supply_demand": (plot_supply_demand, ("urban_water_demand", "urban_water_production")),
+    "leakage": (plot_leakage, ("leakage_rate",)),
+    "reuse": (plot_reuse, ("reuse_rate",)),
+    "datacentre": (plot_datacentre, ("dc_electricity_saved", "dc_pue")),
+}
+
+
+def save_run_plots(ds: xr.Dataset, out_dir: str | Path, name: str) -> tuple[Path, ...]:
+    """Save each run plot whose variables are in ``ds`` as ``<name>_<plot>.png`` (atomically)."""
+    written = []
+    for key, (func, needs) in RUN_PLOTS.items():
+        if not all(v in ds for v in needs):
+            continue
+        fig, ax = plt.subplots(figsize=(9, 4.5))
+        func(ds, ax=ax)
+        fig.tight_layout()
+        target = Path(out_dir) / f"{name}_{key}.png"
+        with atomic_path(target) as tmp:
+            fig.savefig(tmp, dpi=110, format="png")
+        plt.close(fig)
+        written.append(target)
+    return tuple(written)

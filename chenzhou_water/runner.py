@@ -1,0 +1,163 @@
+"""Run a scenario on an engine and write its results: NetCDF, summary CSV and plots."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+import yaml
+
+from chenzhou_water.contract import HEADLINE_INDICATORS, HEADLINE_YEARS
+from chenzhou_water.errors import ChenzhouWaterError
+from chenzhou_water.modelinfo import model_info
+from chenzhou_water.results import (
+    annual_indicators,
+    indicator_columns,
+    provenance,
+    write_csv,
+    write_netcdf,
+)
+from chenzhou_water.scenario import Scenario
+
+Engine = Literal["numpy", "pysd"]
+ENGINES: tuple[str, ...] = ("numpy", "pysd")
+
+
+def scenario_params(scenario: Scenario) -> dict[str, Any]:
+    """The scenario's constants and lever tables in the engines' ``params`` form."""
+    params: dict[str, Any] = {k: float(v) for k, v in scenario.parameters.items()}
+    for name, (xs, ys) in scenario.levers.items():
+        params[name] = pd.Series(np.asarray(ys, dtype=float), index=np.asarray(xs, dtype=float))
+    return params
+
+
+def run_scenario(
+    scenario: Scenario,
+    *,
+    engine: Engine = "numpy",
+    members: int = 1,
+    series: Mapping[str, Any] | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> xr.Dataset:
+    """Run a scenario and return its results as a ``(member, time)`` Dataset.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A loaded, validated scenario (:func:`chenzhou_water.scenario.load_scenario`).
+    engine : {"numpy", "pysd"}
+        The vectorised ensemble engine (default) or PySD, the reference.
+    members : int
+        Ensemble members (numpy engine only; PySD runs one).
+    series : mapping, optional
+        Exogenous series replacing model variables (for example ``reservoir_inflow``), each of
+        shape (time,) or (member, time) on the model's time grid.
+    params : mapping, optional
+        Per-member overrides on top of the scenario (scalars or arrays of shape (member,)).
+
+    Returns
+    -------
+    xarray.Dataset
+        The scenario's outputs with units, descriptions and provenance attributes.
+    """
+    if engine not in ENGINES:
+        raise ChenzhouWaterError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    all_params = scenario_params(scenario)
+    all_params.update(params or {})
+    if engine == "pysd":
+        if members != 1:
+            raise ChenzhouWaterError("the PySD engine runs one member at a time; use --members 1")
+        ds = _run_pysd(scenario, all_params, series)
+    else:
+        from chenzhou_water.engine import compile_model
+
+        model = compile_model(scenario.model_path)
+        ds = model.run(params=all_params, members=members, series=series,
+                       return_columns=list(scenario.outputs))
+    ds.attrs.update(
+        provenance(
+            scenario_name=scenario.name,
+            scenario_file=scenario.path.name,
+            scenario_files=", ".join(p.name for p in scenario.files),
+            scenario_resolved=yaml.safe_dump(_portable(scenario.to_dict()), sort_keys=False,
+                                             allow_unicode=True),
+            engine=ds.attrs.get("engine", engine),
+        )
+    )
+    return ds
+
+
+def _portable(resolved: dict[str, Any]) -> dict[str, Any]:
+    """The resolved scenario without this machine's absolute paths."""
+    out = dict(resolved)
+    if "model" in out:
+        out["model"] = Path(out["model"]).name
+    return out
+
+
+def _run_pysd(scenario: Scenario, params: Mapping[str, Any], series: Any) -> xr.Dataset:
+    from chenzhou_water.reference import run_pysd
+
+    parameters = {k: v for k, v in params.items() if not isinstance(v, pd.Series)}
+    levers = {k: (v.index.to_numpy(), v.to_numpy()) for k, v in params.items()
+              if isinstance(v, pd.Series)}
+    pd_series = None
+    if series:
+        info = model_info(scenario.model_path)
+        times = np.arange(info.initial_time, info.final_time + info.time_step / 2, info.time_step)
+        pd_series = {k: pd.Series(np.asarray(v, dtype=float).reshape(-1), index=times)
+                     for k, v in series.items()}
+    return run_pysd(scenario.model_path, parameters, levers, scenario.outputs, pd_series)
+
+
+@dataclass(frozen=True)
+class RunOutputs:
+    """The files one run wrote."""
+
+    netcdf: Path
+    summary_csv: Path
+    plots: tuple[Path, ...]
+    headline: pd.DataFrame
+
+
+def headline_table(ds: xr.Dataset, years: tuple[int, ...] = HEADLINE_YEARS) -> pd.DataFrame:
+    """Headline indicators (rows) in the headline years (columns), labelled with units."""
+    frame = annual_indicators(ds)
+    frame = frame.loc[[y for y in years if y in frame.index]]
+    return frame.rename(columns=indicator_columns()).T
+
+
+def write_run_outputs(
+    ds: xr.Dataset,
+    name: str,
+    out_dir: str | Path,
+    *,
+    plots: bool = True,
+    on_file: Callable[[Path], None] | None = None,
+) -> RunOutputs:
+    """Write ``<name>.nc``, ``<name>_summary.csv`` and the PNG plots into ``out_dir``.
+
+    Every file is written atomically (temporary file, then rename).
+    """
+    out_dir = Path(out_dir)
+    nc = write_netcdf(ds, out_dir / f"{name}.nc")
+    if on_file:
+        on_file(nc)
+    summary = annual_indicators(ds).rename(columns=indicator_columns(HEADLINE_INDICATORS))
+    csv = write_csv(summary, out_dir / f"{name}_summary.csv")
+    if on_file:
+        on_file(csv)
+    pngs: tuple[Path, ...] = ()
+    if plots:
+        from chenzhou_water.plots import save_run_plots
+
+        pngs = save_run_plots(ds, out_dir, name)
+        for p in pngs:
+            if on_file:
+                on_file(p)
+    return RunOutputs(nc, csv, pngs, headline_table(ds))
