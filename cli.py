@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from chenzhou_water.errors import ChenzhouWaterError, ValidationError
@@ -28,8 +29,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -53,11 +54,12 @@ def project_errors() -> Iterator[None]:
 
 def _print_frame(frame: Any, title: str) -> None:
     table = Table(title=title, show_lines=False, header_style="bold")
-    table.add_column(frame.index.name or "", overflow="fold")
+    table.add_column(escape(frame.index.name or ""), overflow="fold")
     for col in frame.columns:
-        table.add_column(str(col), justify="right")
+        table.add_column(escape(str(col)), justify="right")
     for idx, row in frame.iterrows():
-        table.add_row(str(idx), *(f"{v:,.4g}" if isinstance(v, float) else str(v) for v in row))
+        cells = (f"{v:,.4g}" if isinstance(v, float) else str(v) for v in row)
+        table.add_row(escape(str(idx)), *(escape(c) for c in cells))
     console.print(table)
 
 

@@ -51,6 +51,7 @@ SUPPORT_VARIABLES: tuple[str, ...] = (
     "peak_day_demand",
     "treatment_capacity",
     "diversion_capacity",
+    "central_city_diversion_supply",
     "sewage_treated",
     "old_high_leak_mains",
     "metered_districts",

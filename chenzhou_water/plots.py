@@ -16,7 +16,7 @@ import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 
-from chenzhou_water.fonts import label  # noqa: E402
+from chenzhou_water.fonts import label as bilingual  # noqa: E402
 from chenzhou_water.results import atomic_path  # noqa: E402
 
 DEAD_STORAGE = 2.45e9  # m3; the model's ``dead storage`` (see models/chenzhou_water.mdl)
@@ -29,19 +29,19 @@ def _axes(ax: Axes | None) -> Axes:
     return ax
 
 
-def fan(ax: Axes, da: xr.DataArray, label: str, scale: float = 1.0, **kw) -> None:
+def fan(ax: Axes, da: xr.DataArray, text: str, scale: float = 1.0, **kw) -> None:
     """Draw a variable over time: one line, or median with a 5–95 % band over members."""
     values = da.values * scale
     if values.ndim == 1:
         values = values[np.newaxis, :]
     time = da["time"].values
     if values.shape[0] == 1:
-        ax.plot(time, values[0], label=label, **kw)
+        ax.plot(time, values[0], label=text, **kw)
         return
     lo, med, hi = np.percentile(values, [5, 50, 95], axis=0)
-    (line,) = ax.plot(time, med, label=f"{label} (median)", **kw)
+    (line,) = ax.plot(time, med, label=f"{text} (median)", **kw)
     ax.fill_between(time, lo, hi, color=line.get_color(), alpha=0.25, lw=0,
-                    label=f"{label} (5–95 %)")
+                    label=f"{text} (5–95 %)")
 
 
 def _annual(da: xr.DataArray, how: str = "sum") -> xr.DataArray:
@@ -55,7 +55,7 @@ def plot_storage(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
     ax.axhline(DEAD_STORAGE * 1e-9, color="firebrick", ls="--", lw=1, label="Dead storage")
     ax.axhline(NORMAL_POOL_STORAGE * 1e-9, color="grey", ls=":", lw=1, label="Normal pool")
     ax.set_ylabel("Storage [10^9 m3]")
-    ax.set_title(label("Dongjiang reservoir storage (东江水库蓄水量)"))
+    ax.set_title(bilingual("Dongjiang reservoir storage (东江水库蓄水量)"))
     ax.legend(loc="lower left", fontsize=8)
     return ax
 
@@ -63,21 +63,22 @@ def plot_storage(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
 def plot_supply_demand(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
     """Central-city demand, production, capacity, diversion supply and unmet demand."""
     ax = _axes(ax)
-    for name, label in (
+    for name, text in (
         ("urban_water_demand", "Demand"),
         ("urban_water_production", "Production"),
         ("treatment_capacity", "Treatment capacity"),
-        ("diversion_supply", "Dongjiang diversion supply"),
+        ("central_city_diversion_supply", "Dongjiang water to the central city"),
+        ("diversion_supply", "Dongjiang diversion, all users"),
         ("peak_day_demand", "Peak-day demand"),
     ):
         if name in ds:
-            fan(ax, ds[name], label, 1e-3, lw=1.2)
+            fan(ax, ds[name], text, 1e-3, lw=1.2)
     if "unmet_demand" in ds:
         unmet = ds["unmet_demand"].max("member").values * 1e-3
         ax.fill_between(ds["time"].values, 0, unmet, color="red", alpha=0.4,
                         label="Unmet demand (worst member)")
     ax.set_ylabel("10^3 m3/d")
-    ax.set_title(label("Central-city supply and demand (中心城区供需)"))
+    ax.set_title(bilingual("Central-city supply and demand (中心城区供需)"))
     ax.legend(loc="upper left", fontsize=8, ncol=2)
     return ax
 
@@ -89,7 +90,7 @@ def plot_leakage(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
     ax.axhline(9.0, color="firebrick", ls="--", lw=1, label="National target 9 % (2025)")
     ax.set_ylabel("% of production")
     ax.set_ylim(bottom=0)
-    ax.set_title(label("Network leakage (供水漏损率)"))
+    ax.set_title(bilingual("Network leakage (供水漏损率)"))
     if "leakage_volume" in ds:
         twin = ax.twinx()
         fan(twin, ds["leakage_volume"], "Leakage volume", 1e-3, color="tab:orange", lw=0.8)
@@ -109,7 +110,7 @@ def plot_reuse(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
     ax.axhline(25.0, color="firebrick", ls="--", lw=1, label="National reuse target 25 %")
     ax.set_ylabel("%")
     ax.set_ylim(0, 105)
-    ax.set_title(label("Wastewater treatment and reuse (污水处理与再生水利用)"))
+    ax.set_title(bilingual("Wastewater treatment and reuse (污水处理与再生水利用)"))
     ax.legend(loc="center right", fontsize=8)
     return ax
 
@@ -122,7 +123,7 @@ def plot_datacentre(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
            label="Electricity saved [GWh/yr]")
     ax.axhline(50.0, color="grey", ls=":", lw=1, label="Seed: > 50 GWh/yr")
     ax.set_ylabel("GWh/yr")
-    ax.set_title(label("Lake-cooled data centre (东江湖大数据中心)"))
+    ax.set_title(bilingual("Lake-cooled data centre (东江湖大数据中心)"))
     twin = ax.twinx()
     pue = _annual(ds["dc_pue"], "max").median("member")
     twin.plot(pue["year"].values, pue.values, color="tab:purple", marker=".",

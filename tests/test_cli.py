@@ -1,0 +1,129 @@
+"""The command line, through Typer's runner."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import xarray as xr
+from typer.testing import CliRunner
+
+from chenzhou_water.contract import CONTRACT_VARIABLES
+from cli import app
+from tests.conftest import MODEL, ROOT
+
+runner = CliRunner()
+
+
+def test_run_baseline_writes_netcdf_csv_plots_and_prints_headlines(tmp_path):
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(ROOT / "scenarios" / "baseline.yaml"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "headline indicators" in result.output
+    for year in ("2020", "2025", "2030", "2035", "2050"):
+        assert year in result.output
+    with xr.open_dataset(out / "baseline.nc") as ds:
+        for name in CONTRACT_VARIABLES:
+            assert name in ds, name
+            assert ds[name].attrs["units"] and ds[name].attrs["description"]
+        assert len(ds.attrs["model_sha256"]) == 64
+        assert "name: baseline" in ds.attrs["scenario_resolved"]
+        assert ds.attrs["package_version"]
+        assert ds["time"].dt.year.values[0] == 2015 and ds["time"].dt.year.values[-1] == 2050
+    csv = (out / "baseline_summary.csv").read_text(encoding="utf-8-sig")
+    assert csv.splitlines()[0].startswith("year,")
+    assert len(csv.splitlines()) == 1 + 36
+    pngs = sorted(p.name for p in out.glob("*.png"))
+    assert pngs == [f"baseline_{k}.png" for k in
+                    ("datacentre", "leakage", "reuse", "storage", "supply_demand")]
+    assert not list(out.glob(".*.part")), "temporary files left behind"
+
+
+BAD = """\
+name: bad scenario
+extends: nothere.yaml
+paramters: {}
+parameters:
+  leakage_rte: 0.3
+  dead_storage: abc
+  background_leakage_rate: 1.4
+levers:
+  renewal_programme: {1990: 3}
+outputs: [reservoir_storge]
+"""
+
+
+@pytest.mark.parametrize("command", ["run", "validate"])
+def test_broken_scenario_reports_every_problem_exits_2_writes_nothing(tmp_path, command):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BAD, encoding="utf-8")
+    out = tmp_path / "out"
+    args = [command, str(bad)] + (["--out", str(out)] if command == "run" else [])
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    for expected in (
+        "8 problems found",
+        "bad.yaml:1: name:",
+        "bad.yaml:2: extends: 'nothere.yaml': file not found",
+        "paramters: unknown key 'paramters'; did you mean 'parameters'?",
+        "parameters.leakage_rte: unknown model constant",
+        "parameters.dead_storage: expected a number, got 'abc'",
+        "parameters.background_leakage_rate: 1.4 is above the model's range [0, 0.2]",
+        "levers.renewal_programme[1990]: year 1990 is below",
+        "outputs[0]: unknown model variable; did you mean 'reservoir_storage'?",
+    ):
+        assert expected in text, expected
+    assert not out.exists()
+
+
+def test_malformed_yaml_reports_file_and_line(tmp_path):
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("name: x\nparameters:\n  a: [1, 2\n  b: 3\n", encoding="utf-8")
+    result = runner.invoke(app, ["validate", str(bad)])
+    assert result.exit_code == 2
+    assert "broken.yaml:" in result.output
+
+
+def test_validate_good_scenario():
+    result = runner.invoke(app, ["validate", str(ROOT / "scenarios" / "drought_2022.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "valid" in result.output
+
+
+def test_check_passes_shipped_model_and_fails_wrong_units():
+    ok = runner.invoke(app, ["check", str(MODEL)])
+    assert ok.exit_code == 0, ok.output
+    assert "units are consistent" in ok.output
+    wrong = runner.invoke(app, ["check", str(ROOT / "tests" / "models" / "units_wrong.mdl")])
+    assert wrong.exit_code == 1
+
+
+@pytest.mark.parametrize("command", ["run", "validate", "check"])
+def test_help_shows_an_example(command):
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Example" in result.output
+    assert "chenzhou-water " + command in result.output
+
+
+def test_unknown_engine_is_a_clear_error(tmp_path):
+    result = runner.invoke(app, ["run", str(ROOT / "scenarios" / "baseline.yaml"),
+                                 "--out", str(tmp_path / "o"), "--engine", "vensim"])
+    assert result.exit_code == 1
+    assert "unknown engine 'vensim'" in result.output
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.slow
+def test_run_with_the_pysd_reference_engine_matches_the_engine(tmp_path):
+    args = ["run", str(ROOT / "scenarios" / "leakage_stall.yaml"), "--no-plots"]
+    ref = runner.invoke(app, [*args, "--out", str(tmp_path / "p"), "--engine", "pysd"])
+    new = runner.invoke(app, [*args, "--out", str(tmp_path / "n")])
+    assert ref.exit_code == 0 and new.exit_code == 0, ref.output + new.output
+    with xr.open_dataset(tmp_path / "p" / "leakage_stall.nc") as a, \
+            xr.open_dataset(tmp_path / "n" / "leakage_stall.nc") as b:
+        assert a.attrs["engine"] == "pysd"
+        for name in CONTRACT_VARIABLES:
+            xr.testing.assert_allclose(a[name], b[name], rtol=1e-9)
+    shutil.rmtree(tmp_path)
