@@ -1,0 +1,71 @@
+"""The time grid of a run and the labelled (xarray) view of its outputs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from chenzhou_water._typing import BoolArray, FloatArray
+from chenzhou_water.engine.ir import ModelIR
+from chenzhou_water.modelinfo import ModelInfo
+
+RPREC = 1e-5  # PySD's relative precision for the final time and save points
+
+
+def time_grid(initial: float, final: float, dt: float,
+              saveper: float) -> tuple[list[float], BoolArray]:
+    """Integration times and save flags, exactly as PySD's ``Time`` walks them.
+
+    Time advances by repeated addition of ``dt`` while ``t + dt*1e-5 < final``; a point is
+    saved when ``(t - t0) % saveper`` (or its negative) is below ``dt*1e-5``.
+    """
+    times = [float(initial)]
+    t = float(initial)
+    while t + dt * RPREC < final:
+        t = t + dt
+        times.append(t)
+    prec = dt * RPREC
+    saves = np.array([(t - initial) % saveper < prec or -(t - initial) % saveper < prec
+                      for t in times])
+    return times, saves
+
+
+def saved_times(times: list[float], saves: BoolArray, dt: float) -> FloatArray:
+    """The saved model times, rounded the way PySD labels its output rows."""
+    digits = -int(np.log10(dt * RPREC))
+    return np.round(np.asarray(times)[saves], digits)
+
+
+def time_coordinates(info: ModelInfo, model_time: FloatArray,
+                     initial: float) -> dict[str, tuple[str, object]]:
+    """``time`` (calendar months when the model declares a start date) and ``model_time``."""
+    offsets = model_time - initial
+    monthly = info.time_units.lower().startswith("month") and info.start_date is not None
+    if monthly and np.allclose(offsets, np.round(offsets)):
+        start = pd.Timestamp(info.start_date).to_period("M")
+        dates = [(start + int(k)).to_timestamp() for k in np.round(offsets)]
+        return {"time": ("time", np.array(dates, dtype="datetime64[ns]")),
+                "model_time": ("time", model_time)}
+    return {"time": ("time", model_time)}
+
+
+def to_dataset(ir: ModelIR, info: ModelInfo, arrays: Mapping[str, np.ndarray],
+               model_time: FloatArray, initial: float) -> xr.Dataset:
+    """Label the kernel's output arrays: dims ``(member, time, *subscripts)``."""
+    coords: dict[str, object] = dict(time_coordinates(info, model_time, initial))
+    n = next(iter(arrays.values())).shape[0] if arrays else 0
+    coords["member"] = ("member", np.arange(n))
+    data_vars = {}
+    for name, values in arrays.items():
+        node = ir.nodes[name]
+        for dim in node.dims:
+            coords[dim] = (dim, list(ir.ranges[dim]))
+        var = info.get(name)
+        attrs = {"units": var.units if var else "", "description": var.documentation if var else ""}
+        data_vars[name] = xr.Variable(("member", "time", *node.dims), values, attrs)
+    return xr.Dataset(data_vars, coords=coords, attrs={
+        "model_file": ir.file_name, "model_sha256": ir.sha256, "engine": "chenzhou_water.engine",
+    })

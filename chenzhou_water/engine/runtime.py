@@ -1,0 +1,152 @@
+"""Helpers the generated kernels call: stateful chains, lookups and array shaping.
+
+Each helper reproduces the arithmetic of the corresponding PySD object in
+``pysd.py_backend.statefuls`` (same operations in the same order) over a member axis.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from chenzhou_water._typing import FloatArray
+from chenzhou_water.errors import ModelError
+
+SMALL_VENSIM = 1e-6
+
+
+def col(value: Any, naxes: int) -> FloatArray:
+    """A scalar or per-member value shaped to broadcast against ``(member, *naxes axes)``."""
+    return np.reshape(value, (-1,) + (1,) * naxes)
+
+
+def interp(x: Any, table: tuple[FloatArray, FloatArray]) -> Any:
+    """Vensim lookup: linear interpolation, held constant beyond the table ends."""
+    return np.interp(x, table[0], table[1])
+
+
+def full(n: int | str, shape: tuple[int, ...], value: Any) -> FloatArray:
+    """A new array of shape ``(n, *shape)`` filled with ``value`` (broadcast)."""
+    out = np.empty((int(n), *shape))
+    out[...] = value
+    return out
+
+
+def chain(order: int, n: int, shape: tuple[int, ...], value: Any) -> FloatArray:
+    """The state of an ``order``-stage chain, every stage starting at ``value``."""
+    out = np.empty((order, n, *shape))
+    out[...] = value
+    return out
+
+
+def store_constant(out: FloatArray, value: Any) -> None:
+    """Fill an output array ``(member, time, *dims)`` with a time-invariant value."""
+    v = np.asarray(value, dtype=float)
+    out[...] = v if v.ndim == 0 else np.expand_dims(v, 1)
+
+
+def smooth_ddt(state: FloatArray, value: Any, smooth_time: Any, order: int,
+               out: FloatArray, dt: float) -> None:
+    """Increment of a SMOOTH chain over one step, written into ``out``.
+
+    PySD: ``(roll(state) with input at [0] - state) * order / smooth_time``, times dt.
+    """
+    out[0] = value
+    out[1:] = state[:-1]
+    np.subtract(out, state, out=out)
+    np.multiply(out, order, out=out)
+    np.divide(out, smooth_time, out=out)
+    np.multiply(out, dt, out=out)
+
+
+def _per_member_min(value: Any, n: int) -> FloatArray:
+    v = np.asarray(value, dtype=float)
+    if v.ndim == 0:
+        return np.full(n, float(v))
+    flat = v.reshape(v.shape[0], -1).min(axis=1)
+    return np.broadcast_to(flat, (n,)) if flat.shape[0] == 1 else flat
+
+
+def delay_init(order: int, dt: float, delay_time: Any, initial: Any, n: int,
+               shape: tuple[int, ...]) -> tuple[FloatArray, Any]:
+    """Initial state of a DELAY chain and its order.
+
+    Like PySD, the order is lowered while ``order * dt`` exceeds the (smallest) delay time;
+    members may end with different orders: the state then has the largest order's stages and
+    the order is returned per member (an int array), else as one int.
+    """
+    minimum = _per_member_min(delay_time, n)
+    orders = np.full(n, order, dtype=np.int64)
+    for value in np.unique(minimum):
+        k = order
+        while k * dt > value:
+            k -= 1
+        orders[minimum == value] = k
+    state = chain(int(orders.max()), n, shape, np.multiply(initial, delay_time))
+    if np.all(orders == orders[0]):
+        return state, int(orders[0])
+    return state, orders
+
+
+def last_stage(state: FloatArray, order: Any) -> FloatArray:
+    """The last stage of each member's chain (``state[order - 1]``)."""
+    if isinstance(order, int):
+        return state[-1]
+    return state[order - 1, np.arange(state.shape[1])]
+
+
+def delay_ddt(state: FloatArray, value: Any, delay_time: Any, order: Any,
+              out: FloatArray, dt: float) -> None:
+    """Increment of a DELAY chain over one step, written into ``out``.
+
+    PySD: outflows = state / delay_time; inflows = roll(outflows) with input at [0];
+    ``(inflows - outflows) * order``, times dt. Stages beyond a member's order stay put.
+    """
+    outflows = np.divide(state, delay_time)
+    out[0] = value
+    out[1:] = outflows[:-1]
+    np.subtract(out, outflows, out=out)
+    if isinstance(order, int):
+        np.multiply(out, order, out=out)
+    else:
+        per_member = order.reshape((1, -1) + (1,) * (state.ndim - 2))
+        np.multiply(out, per_member, out=out)
+        stage = np.arange(state.shape[0]).reshape((-1,) + (1,) * (state.ndim - 1))
+        np.multiply(out, stage < per_member, out=out)
+    np.multiply(out, dt, out=out)
+
+
+class DelayFixed:
+    """DELAY FIXED: a ring buffer of ``round(max(delay_time/dt, 1))`` slots per member.
+
+    The number of slots is fixed at initialisation, like PySD's; members may differ.
+    """
+
+    def __init__(self, initial: Any, delay_time: Any, dt: float, n: int,
+                 shape: tuple[int, ...], name: str):
+        dtime = np.asarray(delay_time, dtype=float)
+        if dtime.ndim > 1 or (dtime.ndim == 1 and shape):
+            raise ModelError(f"{name}: DELAY FIXED needs one delay time per member")
+        slots = np.round(np.maximum(dtime / dt, 1.0) + SMALL_VENSIM).astype(np.int64)
+        slots = np.broadcast_to(slots.reshape(-1), (n,)) if slots.ndim else np.full(n, slots)
+        self.uniform = bool(np.all(slots == slots[0]))
+        self.slots = int(slots[0]) if self.uniform else slots
+        self.pipe = chain(int(slots.max()), n, shape, initial)
+        self.members = np.arange(n)
+        self.pointer: Any = 0 if self.uniform else np.zeros(n, dtype=np.int64)
+
+    def value(self) -> FloatArray:
+        """The current output (a copy: the ring buffer is overwritten by :meth:`push`)."""
+        if self.uniform:
+            return self.pipe[self.pointer].copy()
+        return self.pipe[self.pointer, self.members]
+
+    def push(self, value: Any) -> None:
+        """Store this step's input and advance the pointer."""
+        if self.uniform:
+            self.pipe[self.pointer] = value
+        else:
+            target = np.broadcast_to(value, self.pipe.shape[1:])
+            self.pipe[self.pointer, self.members] = target
+        self.pointer = (self.pointer + 1) % self.slots

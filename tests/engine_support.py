@@ -1,0 +1,78 @@
+"""Helpers shared by the engine tests: PySD reference runs and comparisons."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MODELS = Path(__file__).parent / "models"
+PROJECT_MODEL = Path(__file__).parent.parent / "models" / "chenzhou_water.mdl"
+RTOL = 1e-9
+
+
+def copy_model(src: Path, directory: Path) -> Path:
+    """Copy a model into ``directory`` (PySD writes its translation next to the .mdl).
+
+    PySD 3.14 gives a SMOOTHI/SMOOTH3I whose initial value is an integer literal an integer
+    state array, which truncates the first input it receives (``targets[0] = input`` into an
+    int array). The engine deliberately does not reproduce that bug, so the copy writes such
+    literals as floats (``1`` → ``1.0``), which is what the modeller meant.
+    """
+    dst = directory / src.name
+    text = src.read_text(encoding="utf-8")
+    dst.write_text(_INTEGER_INITIAL.sub(r"\1\2.0\3", text), encoding="utf-8")
+    return dst
+
+
+_INTEGER_INITIAL = re.compile(r"(SMOOTH3?I\s*\([^()]*,\s*)(-?\d+)(\s*\))", re.IGNORECASE)
+
+
+def pysd_model(path: Path) -> Any:
+    """PySD's own translation of a model (warnings about lookups etc. silenced)."""
+    import pysd
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pysd.read_vensim(str(path))
+
+
+def pysd_run(model: Any, params: dict[str, Any] | None = None) -> Any:
+    """One PySD run as a DataFrame indexed by time."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return model.run(params=params or {})
+
+
+def ranged_constants(engine_model: Any) -> dict[str, tuple[float, float]]:
+    """Scalar constants with a declared [min, max] range, by normalised name."""
+    out = {}
+    for name, var in engine_model.variables.items():
+        lo, hi = var.limits
+        node = engine_model.ir.nodes[name]
+        if var.kind == "constant" and lo is not None and hi is not None and not node.dims:
+            out[name] = (float(lo), float(hi))
+    return out
+
+
+def assert_matches_pysd(dataset: Any, member: int, frame: Any, engine_model: Any) -> int:
+    """Compare every saved value of one member with a PySD run; return the count compared."""
+    columns = {c.lower().replace(" ", "_"): c for c in frame.columns}
+    np.testing.assert_allclose(dataset["model_time"].values if "model_time" in dataset.coords
+                               else dataset["time"].values, frame.index.to_numpy(dtype=float))
+    compared = 0
+    for name in dataset.data_vars:
+        node = engine_model.ir.nodes[name]
+        elements = [list(enumerate(engine_model.ir.ranges[d])) for d in node.dims]
+        for combo in itertools.product(*elements):
+            label = name + ("[" + ",".join(e for _, e in combo) + "]" if combo else "")
+            reference = frame[columns[label.lower().replace(" ", "_")]].to_numpy(dtype=float)
+            index = (member, slice(None), *(i for i, _ in combo))
+            np.testing.assert_allclose(dataset[name].values[index], reference, rtol=RTOL,
+                                       atol=0, err_msg=label)
+            compared += 1
+    return compared

@@ -1,0 +1,92 @@
+"""The ensemble engine against PySD's own runs: every saved value, member by member."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from engine_support import (
+    MODELS,
+    PROJECT_MODEL,
+    assert_matches_pysd,
+    copy_model,
+    pysd_model,
+    pysd_run,
+    ranged_constants,
+)
+
+from chenzhou_water.engine import compile_model
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHENZHOU_WATER_CACHE", str(tmp_path / "cache"))
+
+
+def _random_members(ranges: dict[str, tuple[float, float]], members: int,
+                    seed: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return {name: rng.uniform(lo, hi, members) for name, (lo, hi) in ranges.items()}
+
+
+def _check_ensemble(path: Path, members: int, seed: int) -> None:
+    engine = compile_model(path)
+    draws = _random_members(ranged_constants(engine), members, seed)
+    assert draws, "the model declares no ranged constants"
+    dataset = engine.run(params=draws, members=members)
+    reference = pysd_model(path)
+    for member in range(members):
+        params = {name: float(values[member]) for name, values in draws.items()}
+        frame = pysd_run(reference, params)
+        assert assert_matches_pysd(dataset, member, frame, engine) >= len(dataset.data_vars)
+
+
+def test_every_construct_matches_pysd_for_random_members(tmp_path: Path) -> None:
+    _check_ensemble(copy_model(MODELS / "constructs.mdl", tmp_path), members=3, seed=1)
+
+
+def test_subscripted_model_matches_pysd(tmp_path: Path) -> None:
+    path = copy_model(MODELS / "subscripts.mdl", tmp_path)
+    engine = compile_model(path)
+    per_capita = np.array([0.11, 0.15, 0.19])
+    dataset = engine.run(params={"demand per capita": per_capita}, members=3)
+    reference = pysd_model(path)
+    compared = 0
+    for member, value in enumerate(per_capita):
+        frame = pysd_run(reference, {"demand_per_capita": float(value)})
+        compared += assert_matches_pysd(dataset, member, frame, engine)
+    assert compared > 100
+
+
+def test_time_series_inputs_match_pysd(tmp_path: Path) -> None:
+    path = copy_model(MODELS / "constructs.mdl", tmp_path)
+    engine = compile_model(path)
+    times = np.arange(0.0, 49.0)
+    shared = pd.Series(5 + np.sin(times / 3), index=times)
+    per_member = np.stack([3 + np.cos(times / (k + 2)) for k in range(2)])
+    dataset = engine.run(params={"inflow base": shared}, series={"smooth_time": per_member},
+                         members=2)
+    reference = pysd_model(path)
+    for member in range(2):
+        frame = pysd_run(reference, {
+            "inflow_base": shared,
+            "smooth_time": pd.Series(per_member[member], index=times),
+        })
+        assert_matches_pysd(dataset, member, frame, engine)
+
+
+def test_lookup_replacement_matches_pysd(tmp_path: Path) -> None:
+    path = copy_model(MODELS / "constructs.mdl", tmp_path)
+    engine = compile_model(path)
+    x, y = [0.0, 4.0, 8.0, 12.0], [0.4, 1.6, 1.2, 0.4]
+    dataset = engine.run(params={"seasonal": (x, y)})
+    frame = pysd_run(pysd_model(path), {"seasonal": pd.Series(y, index=x)})
+    assert_matches_pysd(dataset, 0, frame, engine)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not PROJECT_MODEL.is_file(), reason="project model not written yet")
+def test_project_model_matches_pysd_for_random_members(tmp_path: Path) -> None:
+    _check_ensemble(copy_model(PROJECT_MODEL, tmp_path), members=3, seed=2015)
