@@ -67,3 +67,15 @@ class ChenzhouWaterWarning(UserWarning):
 
 class UnitsSyntaxError(UnitsError):
     """A units string (``m3/(person*Day)``) cannot be parsed or has no exact scale."""
+
+
+class ResultFileError(ValidationError):
+    """A file given as a result is missing, unreadable or not a chenzhou-water result."""
+
+
+class ReportError(ChenzhouWaterError):
+    """A report cannot be made (no font for Chinese labels, too many inputs to attribute)."""
+
+
+class ParameterNotConstrainedWarning(ChenzhouWaterWarning):
+    """A calibrated parameter the targets do not constrain: its posterior is about its prior."""

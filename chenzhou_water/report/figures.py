@@ -1,0 +1,258 @@
+"""Figures comparing scenarios, and the attribution waterfall.
+
+Each plot function takes the results (scenario label -> Dataset, in the report's order), the
+language and an optional Axes, and returns the Axes; one colour per scenario throughout. With
+several members a variable is drawn as its median with a 5-95 % band. Nothing here runs the
+model or reads files.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Mapping
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import numpy as np
+import xarray as xr
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from chenzhou_water.contract import HEADLINE_INDICATORS, Indicator
+from chenzhou_water.plots import DEAD_STORAGE, NORMAL_POOL_STORAGE
+from chenzhou_water.report.attribution import Attribution
+from chenzhou_water.report.i18n import indicator_label, text, units_label
+
+Runs = Mapping[str, xr.Dataset]
+COLOURS = plt.get_cmap("tab10").colors
+FIGSIZE = (9.0, 4.2)
+NATIONAL_LEAKAGE_TARGET_PCT = 9.0
+NATIONAL_REUSE_TARGET_PCT = 25.0
+
+
+DASHES = ("--", "-.", (0, (1, 1.5)), (0, (6, 1.5, 1, 1.5, 1, 1.5)))
+
+
+def colour(i: int) -> tuple[float, float, float]:
+    """The colour of the ``i``-th scenario."""
+    return COLOURS[i % len(COLOURS)]
+
+
+def style(i: int) -> dict[str, object]:
+    """Line style of the ``i``-th scenario: the reference wide and solid, the others dashed
+    and narrower, so that scenarios with the same values stay visible on top of each other."""
+    if i == 0:
+        return {"color": colour(0), "lw": 2.6, "ls": "-"}
+    return {"color": colour(i), "lw": 1.4, "ls": DASHES[(i - 1) % len(DASHES)]}
+
+
+def _axes(ax: Axes | None) -> Axes:
+    if ax is None:
+        _, ax = plt.subplots(figsize=FIGSIZE)
+    return ax
+
+
+def _indicator(key: str) -> Indicator:
+    return next(i for i in HEADLINE_INDICATORS if i.key == key)
+
+
+def _fan(ax: Axes, x: np.ndarray, values: np.ndarray, label: str, **line: object) -> None:
+    """One line, or the median of members with a 5-95 % band; ``values`` is (member, x)."""
+    if values.shape[0] == 1:
+        ax.plot(x, values[0], label=label, **line)
+        return
+    lo, med, hi = np.percentile(values, [5, 50, 95], axis=0)
+    ax.plot(x, med, label=label, **line)
+    ax.fill_between(x, lo, hi, color=line.get("color"), alpha=0.18, lw=0)
+
+
+def _monthly(ax: Axes, runs: Runs, variable: str, scale: float) -> None:
+    for i, (name, ds) in enumerate(runs.items()):
+        if variable in ds:
+            _fan(ax, ds["time"].values, ds[variable].values * scale, name, **style(i))
+
+
+def annual_values(ds: xr.Dataset, indicator: Indicator) -> xr.DataArray:
+    """An indicator for every year and member, dims (member, year)."""
+    da = ds[indicator.variable]
+    per_year = getattr(da.groupby(da["time"].dt.year), indicator.reduce)() * indicator.scale
+    return per_year.transpose("member", "year")
+
+
+def _annual(ax: Axes, runs: Runs, indicator: Indicator, legend: bool = True,
+            **line: object) -> None:
+    for i, (name, ds) in enumerate(runs.items()):
+        if indicator.variable in ds:
+            values = annual_values(ds, indicator)
+            _fan(ax, values["year"].values, values.values, name if legend else f"_{name}",
+                 **{**style(i), **line})
+
+
+def _band_note(runs: Runs, lang: str) -> str:
+    if any(ds.sizes.get("member", 1) > 1 for ds in runs.values()):
+        return f" ({text('median', lang)}, {text('band', lang)})"
+    return ""
+
+
+def _finish(ax: Axes, title: str, ylabel: str, runs: Runs, lang: str, loc: str = "best") -> Axes:
+    ax.set_title(title + _band_note(runs, lang), fontsize=11)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(loc=loc, fontsize=8)
+    return ax
+
+
+def plot_storage(runs: Runs, lang: str = "en", ax: Axes | None = None) -> Axes:
+    """Dongjiang reservoir storage of each scenario, against dead storage and the normal pool."""
+    ax = _axes(ax)
+    _monthly(ax, runs, "reservoir_storage", 1e-9)
+    ax.axhline(DEAD_STORAGE * 1e-9, color="firebrick", ls="--", lw=1,
+               label=text("dead_storage", lang))
+    ax.axhline(NORMAL_POOL_STORAGE * 1e-9, color="grey", ls=":", lw=1,
+               label=text("normal_pool", lang))
+    return _finish(ax, text("fig_storage", lang), text("ax_storage", lang), runs, lang,
+                   "lower left")
+
+
+def plot_supply_demand(runs: Runs, lang: str = "en", ax: Axes | None = None) -> Axes:
+    """Annual mean demand (circles) and supply (no marker) of the central city, per scenario."""
+    ax = _axes(ax)
+    _annual(ax, runs, _indicator("urban_demand_kt_d"), marker="o", ms=3)
+    _annual(ax, runs, _SUPPLY, legend=False)  # the key below explains the two lines
+    ax.set_xlabel(text("ax_year", lang))
+    _finish(ax, text("fig_supply_annual", lang), text("ax_flow", lang), runs, lang)
+    handles, _ = ax.get_legend_handles_labels()
+    key = [Line2D([], [], color="0.3", marker="o", ms=3, label=text("demand", lang)),
+           Line2D([], [], color="0.3", label=text("production", lang))]
+    ax.legend(handles=[*handles, *key], fontsize=8, loc="upper right")
+    return ax
+
+
+#: Annual mean production of the central city's works (not a headline indicator).
+_SUPPLY = Indicator("supply_kt_d", "urban_water_production", "mean", 1e-3, "10^3 m3/d",
+                    "Central-city supply", "中心城区供水量")
+
+
+def plot_shortage(runs: Runs, lang: str = "en", ax: Axes | None = None) -> Axes:
+    """Unmet demand month by month, per scenario (a flat zero line when there is none)."""
+    ax = _axes(ax)
+    _monthly(ax, runs, "unmet_demand", 1e-3)
+    peak = max((float(ds["unmet_demand"].max()) for ds in runs.values() if "unmet_demand" in ds),
+               default=0.0)
+    if peak <= 0.0:
+        ax.set_ylim(-0.05, 1.0)
+        ax.text(0.5, 0.55, text("no_shortage", lang), transform=ax.transAxes, ha="center",
+                color="0.3")
+    else:
+        ax.set_ylim(bottom=0)
+    ax.xaxis.set_major_locator(mdates.YearLocator(10))  # a narrow panel: fewer year labels
+    return _finish(ax, text("fig_shortage", lang), text("ax_unmet", lang), runs, lang,
+                   "upper left")
+
+
+def plot_leakage(runs: Runs, lang: str = "en", ax: Axes | None = None) -> Axes:
+    """Network leakage rate of each scenario against the national 9 % target."""
+    ax = _axes(ax)
+    _monthly(ax, runs, "leakage_rate", 100.0)
+    ax.axhline(NATIONAL_LEAKAGE_TARGET_PCT, color="firebrick", ls="--", lw=1,
+               label=text("leakage_target", lang))
+    ax.set_ylim(bottom=0)
+    return _finish(ax, text("fig_leakage", lang), text("ax_percent", lang), runs, lang,
+                   "upper right")
+
+
+def plot_reuse(runs: Runs, lang: str = "en", ax: Axes | None = None) -> Axes:
+    """Reclaimed-water reuse rate of each scenario against the national 25 % target."""
+    ax = _axes(ax)
+    _monthly(ax, runs, "reuse_rate", 100.0)
+    ax.axhline(NATIONAL_REUSE_TARGET_PCT, color="firebrick", ls="--", lw=1,
+               label=text("reuse_target", lang))
+    ax.set_ylim(bottom=0)
+    return _finish(ax, text("fig_reuse", lang), text("ax_percent", lang), runs, lang,
+                   "lower right")
+
+
+def plot_dc_electricity(runs: Runs, lang: str = "en", ax: Axes | None = None) -> Axes:
+    """Electricity the lake-cooled data centre saves each year, per scenario."""
+    ax = _axes(ax)
+    _annual(ax, runs, _indicator("dc_saved_gwh"))
+    ax.set_xlabel(text("ax_year", lang))
+    return _finish(ax, text("electricity_saved", lang), text("ax_gwh", lang), runs, lang,
+                   "upper left")
+
+
+def plot_dc_co2(runs: Runs, lang: str = "en", ax: Axes | None = None) -> Axes:
+    """CO2 the lake-cooled data centre avoids each year, per scenario."""
+    ax = _axes(ax)
+    _annual(ax, runs, _indicator("dc_co2_kt"))
+    ax.set_xlabel(text("ax_year", lang))
+    return _finish(ax, text("co2_avoided", lang), text("ax_kt", lang), runs, lang, "upper left")
+
+
+def plot_hydropower(runs: Runs, lang: str = "en", ax: Axes | None = None) -> Axes:
+    """Annual hydropower generation of Dongjiang's plant, per scenario."""
+    ax = _axes(ax)
+    _annual(ax, runs, _indicator("hydropower_gwh"))
+    ax.set_xlabel(text("ax_year", lang))
+    return _finish(ax, text("fig_hydropower", lang), text("ax_gwh", lang), runs, lang)
+
+
+def _waterfall_steps(result: Attribution) -> tuple[list[float], list[float]]:
+    """Left edges and widths of the bars: reference, each contribution, alternative."""
+    lefts, widths = [0.0], [result.reference_value]
+    running = result.reference_value
+    for value in result.shapley:
+        lefts.append(running)
+        widths.append(value)
+        running += value
+    lefts.append(0.0)
+    widths.append(result.alternative_value)
+    return lefts, widths
+
+
+def plot_waterfall(result: Attribution, lang: str = "en", ax: Axes | None = None) -> Axes:
+    """Horizontal waterfall from the reference value through each input's Shapley
+    contribution to the alternative value."""
+    ax = _axes(ax)
+    names = [result.reference_name, *(d.name for d in result.inputs), result.alternative_name]
+    lefts, widths = _waterfall_steps(result)
+    ends = [lf + w for lf, w in zip(lefts[1:-1], widths[1:-1], strict=True)]
+    span_points = [result.reference_value, result.alternative_value, *ends]
+    lo, hi = min(span_points), max(span_points)
+    pad = max(hi - lo, abs(hi) * 1e-3, 1e-9) * 0.15
+    floor = 0.0 if lo >= 0 and (hi - lo) > 0.25 * hi else lo - 2 * pad
+    if lo < 0:
+        floor = min(0.0, lo - pad)
+    lefts[0], lefts[-1] = floor, floor
+    widths[0], widths[-1] = result.reference_value - floor, result.alternative_value - floor
+    colours = ["0.55"] + ["tab:orange" if w > 0 else "tab:blue" for w in widths[1:-1]] + ["0.35"]
+    y = np.arange(len(names))[::-1]
+    ax.barh(y, widths, left=lefts, color=colours, height=0.6)
+    last = len(names) - 1
+    for i, (yi, left, width) in enumerate(zip(y, lefts, widths, strict=True)):
+        total = i in (0, last)
+        shown = f"{left + width:,.4g}" if total else f"{width:+,.4g}"
+        ax.text(left + width, yi, f" {shown} ",
+                va="center", ha="left" if total or width >= 0 else "right", fontsize=8)
+    ax.set_yticks(y, names)
+    ax.set_xlim(floor, hi + 3 * pad)
+    label = indicator_label(result.indicator, lang)
+    ax.set_xlabel(f"{label} [{units_label(result.indicator.units, lang)}]")
+    ax.set_title(text("fig_waterfall", lang, indicator=label, year=result.year,
+                      ref=result.reference_name, alt=result.alternative_name), fontsize=11)
+    ax.grid(axis="x", alpha=0.3)
+    return ax
+
+
+def figure_data_uri(fig: Figure, dpi: int = 100) -> str:
+    """The figure as a ``data:image/png;base64,...`` URI (the figure is closed)."""
+    buffer = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

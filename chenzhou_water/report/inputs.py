@@ -1,0 +1,204 @@
+"""What a report reads: result files of ``chenzhou-water run`` and a calibration folder.
+
+Each input is checked here, at the edge, so a wrong file gives one clear error naming it
+before any page is made.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import xarray as xr
+import yaml
+
+from chenzhou_water.errors import Problem, ResultFileError, ValidationError
+from chenzhou_water.modelinfo import file_sha256
+from chenzhou_water.scenario import Scenario, default_model_path, load_scenario
+
+#: Global attributes every result of ``chenzhou-water run`` carries and a report needs.
+REQUIRED_ATTRS: tuple[str, ...] = ("scenario_name", "scenario_resolved", "model_sha256")
+_NOT_A_RESULT = "not a chenzhou-water result (give the .nc files `chenzhou-water run` writes)"
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    """One result file, loaded.
+
+    Attributes
+    ----------
+    label : str
+        The name shown in the report: the scenario name, made unique among the results.
+    path : Path
+        The file as given.
+    dataset : xarray.Dataset
+        Its contents, in memory, dims ``(member, time)``.
+    """
+
+    label: str
+    path: Path
+    dataset: xr.Dataset
+
+    @property
+    def members(self) -> int:
+        """Number of ensemble members."""
+        return int(self.dataset.sizes.get("member", 1))
+
+    @property
+    def resolved_yaml(self) -> str:
+        """The resolved scenario the result was run from, as YAML text."""
+        return str(self.dataset.attrs["scenario_resolved"])
+
+
+def _problem(path: Path, message: str) -> ResultFileError:
+    return ResultFileError([Problem(str(path), "", message)])
+
+
+def load_result(path: str | Path, label: str | None = None) -> ScenarioResult:
+    """Read and check one result file.
+
+    Raises
+    ------
+    ResultFileError
+        If the file is missing, is not NetCDF, or lacks what ``chenzhou-water run`` writes.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise _problem(path, "file not found" if not path.exists() else "not a file")
+    try:
+        with xr.open_dataset(path) as opened:
+            ds = opened.load()
+    except (OSError, ValueError, RuntimeError, TypeError) as exc:
+        raise _problem(path, f"cannot be read as NetCDF ({type(exc).__name__}); "
+                       + _NOT_A_RESULT) from exc
+    missing = [a for a in REQUIRED_ATTRS if a not in ds.attrs]
+    if missing:
+        raise _problem(path, f"{_NOT_A_RESULT}: attributes {', '.join(missing)} are missing")
+    if set(ds.dims) != {"member", "time"} or not ds.data_vars:
+        raise _problem(path, f"{_NOT_A_RESULT}: expected variables with dims (member, time), "
+                       f"found dims {tuple(ds.dims)}")
+    if not pd.api.types.is_datetime64_any_dtype(ds["time"].dtype):
+        raise _problem(path, f"{_NOT_A_RESULT}: 'time' is not a calendar coordinate")
+    return ScenarioResult(label or str(ds.attrs["scenario_name"]), path, ds)
+
+
+def load_results(paths: Sequence[str | Path]) -> tuple[ScenarioResult, ...]:
+    """Read several result files; labels made unique (``name (file stem)`` when names repeat).
+
+    Raises
+    ------
+    ResultFileError
+        With a problem for every file that cannot be used (all files are checked).
+    """
+    if not paths:
+        raise ResultFileError([Problem("RESULT", "", "give at least one result file")])
+    loaded: list[ScenarioResult] = []
+    problems: list[Problem] = []
+    for path in paths:
+        try:
+            loaded.append(load_result(path))
+        except ResultFileError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ResultFileError(problems)
+    names = [r.label for r in loaded]
+    return tuple(
+        ScenarioResult(f"{r.label} ({r.path.stem})", r.path, r.dataset) if names.count(r.label) > 1
+        else r
+        for r in loaded
+    )
+
+
+def scenario_of(result: ScenarioResult) -> Scenario:
+    """The scenario a result was run from, reloaded and validated from its resolved YAML.
+
+    The resolved scenario names its model by file name only; it is run with the project's
+    model of that name.
+
+    Raises
+    ------
+    ResultFileError
+        If the YAML cannot be read, the model is not the project's, or the scenario no longer
+        validates against the model.
+    """
+    try:
+        data = yaml.safe_load(result.resolved_yaml)
+    except yaml.YAMLError as exc:
+        raise _problem(result.path, f"scenario_resolved is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise _problem(result.path, "scenario_resolved is not a scenario mapping")
+    model = default_model_path()
+    named = Path(str(data.get("model", model.name))).name
+    if named != model.name:
+        raise _problem(result.path, f"the result was run with model {named!r}; only the "
+                       f"project's model {model.name!r} can be rerun")
+    data["model"] = str(model)
+    with tempfile.TemporaryDirectory(prefix="chenzhou-report-") as folder:
+        target = Path(folder) / f"{data.get('name', 'scenario')}.yaml"
+        target.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True),
+                          encoding="utf-8")
+        try:
+            return load_scenario(target)
+        except ValidationError as exc:
+            details = "; ".join(p.message if not p.where else f"{p.where}: {p.message}"
+                                for p in exc.problems)
+            raise _problem(result.path, f"its scenario no longer validates: {details}") from exc
+
+
+def current_model_sha() -> str:
+    """SHA-256 of the project's model file as it is now."""
+    return file_sha256(default_model_path())
+
+
+@dataclass(frozen=True)
+class CalibrationFit:
+    """The table of a calibration folder's ``fit.csv`` (columns as written, stripped)."""
+
+    file: Path
+    table: pd.DataFrame
+
+
+#: Column names (lower case) that say whether a target is met.
+WITHIN_COLUMNS = ("within_tolerance", "within tolerance", "within", "ok", "met")
+
+
+def read_calibration(folder: str | Path) -> CalibrationFit:
+    """Read ``fit.csv`` of a folder written by ``chenzhou-water calibrate``.
+
+    Any columns are accepted; a column saying whether a target is within tolerance is
+    turned into booleans.
+
+    Raises
+    ------
+    ResultFileError
+        If the folder or its ``fit.csv`` is missing or the CSV cannot be read.
+    """
+    folder = Path(folder)
+    fit = folder / "fit.csv"
+    if not folder.is_dir():
+        raise _problem(folder, "calibration folder not found")
+    if not fit.is_file():
+        raise _problem(fit, "file not found (write it with `chenzhou-water calibrate`)")
+    try:
+        table = pd.read_csv(fit, encoding="utf-8-sig")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise _problem(fit, f"cannot be read as CSV: {exc}") from exc
+    table.columns = [str(c).strip() for c in table.columns]
+    for column in table.columns:
+        if column.lower() in WITHIN_COLUMNS:
+            table[column] = table[column].map(_truthy)
+    return CalibrationFit(fit, table)
+
+
+def _truthy(value: object) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "y", "1.0"):
+        return True
+    if text in ("false", "0", "no", "n", "0.0"):
+        return False
+    return None

@@ -1,0 +1,39 @@
+"""Results for the report's tests: a few scenarios run once per session, written as NetCDF."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: A ``fit.csv`` as ``chenzhou-water calibrate`` writes it (index column ``target`` first).
+CALIBRATION_CSV = (
+    "target,source,period,reduce,unit,reported,simulated,error,tolerance,within tolerance,"
+    "hard/soft,weight,z,conflict,note\n"
+) + """\
+leakage_2018,seed 003,2018,mean,fraction,0.24,0.245,0.005,0.02,True,hard,1,0.25,,
+leakage_2020,seed 003,2020,mean,fraction,0.174,0.151,-0.023,0.015,False,hard,1,-1.53,,
+population_2020,census,2020,mean,person,950000,948000,-2000,20000,True,soft,0.5,-0.1,,estimate
+"""
+
+
+@pytest.fixture(scope="session", name="results")
+def results_fixture(tmp_path_factory: pytest.TempPathFactory, _cache_dir: Path) -> dict[str, Path]:
+    """Result files: ``baseline``, ``leakage_target``, ``reuse_25`` (one member each) and
+    ``baseline_ensemble`` (five members of generated inflow)."""
+    from chenzhou_water.hydrology import generate_inflows
+    from chenzhou_water.results import write_netcdf
+    from chenzhou_water.runner import run_scenario
+    from chenzhou_water.scenario import load_scenario
+
+    out = tmp_path_factory.mktemp("results")
+    paths = {}
+    for name in ("baseline", "leakage_target", "reuse_25"):
+        ds = run_scenario(load_scenario(ROOT / "scenarios" / f"{name}.yaml"))
+        paths[name] = write_netcdf(ds, out / f"{name}.nc")
+    ensemble = run_scenario(load_scenario(ROOT / "scenarios" / "baseline.yaml"), members=5,
+                            series={"reservoir_inflow": generate_inflows(5, seed=0)})
+    paths["baseline_ensemble"] = write_netcdf(ensemble, out / "baseline_ensemble.nc")
+    return paths

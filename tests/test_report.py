@@ -1,0 +1,267 @@
+"""The scenario-comparison report and the attribution of differences (no browser needed)."""
+
+from __future__ import annotations
+
+import re
+from itertools import combinations
+from math import factorial
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+from report_support import CALIBRATION_CSV, results_fixture  # noqa: F401  (the `results` fixture)
+from typer.testing import CliRunner
+
+from chenzhou_water.contract import HEADLINE_INDICATORS
+from chenzhou_water.errors import ReportError, ResultFileError, ValidationError
+from chenzhou_water.report import attribute, build_report, differing_inputs, write_report
+from chenzhou_water.report.attribution import find_indicator, shapley_values
+from chenzhou_water.report.differences import describe, same_table
+from chenzhou_water.report.inputs import load_result, scenario_of
+from chenzhou_water.results import annual_indicators
+from cli import app
+
+runner = CliRunner()
+
+
+# --- Shapley values: exact checks ---------------------------------------------------------------
+
+
+def _brute_force_shapley(f, k: int) -> np.ndarray:
+    """Shapley values by their definition over subsets (independent of the vectorised code)."""
+    phi = np.zeros(k)
+    for i in range(k):
+        others = [j for j in range(k) if j != i]
+        for size in range(k):
+            for subset in combinations(others, size):
+                mask = sum(1 << j for j in subset)
+                weight = factorial(size) * factorial(k - size - 1) / factorial(k)
+                phi[i] += weight * (f(mask | (1 << i)) - f(mask))
+    return phi
+
+
+def test_shapley_values_of_an_additive_game_with_one_interaction():
+    # f(S) = sum of a_i over S, plus b when inputs 0 and 1 are both in S: each gets b/2.
+    a, b = np.array([3.0, -1.0, 0.5]), 4.0
+    def f(mask: int) -> float:
+        return sum(a[i] for i in range(3) if mask >> i & 1) + (b if mask & 3 == 3 else 0.0)
+    values = np.array([f(m) for m in range(8)])
+    phi = shapley_values(values, 3)
+    np.testing.assert_allclose(phi, [3.0 + b / 2, -1.0 + b / 2, 0.5], rtol=0, atol=1e-14)
+
+
+def test_shapley_values_agree_with_the_definition_and_add_up():
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=2**5)
+    phi = shapley_values(values, 5)
+    np.testing.assert_allclose(phi, _brute_force_shapley(lambda m: values[m], 5), atol=1e-12)
+    assert phi.sum() == pytest.approx(values[-1] - values[0], abs=1e-12)
+
+
+def test_same_table_ignores_redundant_points():
+    assert same_table(((2015.0, 2050.0), (1.0, 2.0)), ((2015.0, 2032.5, 2050.0), (1.0, 1.5, 2.0)))
+    assert not same_table(((2015.0, 2050.0), (1.0, 2.0)), ((2015.0, 2050.0), (1.0, 2.5)))
+
+
+# --- attribution on the model -------------------------------------------------------------------
+
+
+def test_attribution_waterfall_sums_exactly(results):
+    reference = scenario_of(load_result(results["baseline"]))
+    alternative = scenario_of(load_result(results["reuse_25"]))
+    result = attribute(reference, alternative, "leakage_volume_kt_d", 2030)
+    assert [d.name for d in result.inputs] == ["industrial_substitutable_share",
+                                               "reclaimed_capacity_schedule"]
+    assert result.runs == 4
+    assert result.engine_passes == 2  # one pass per combination of levers
+    assert sum(result.shapley) == pytest.approx(result.total, rel=1e-12, abs=1e-12)
+    assert result.total < 0  # more reuse, less drinking water produced, less leaked
+    assert sum(result.one_at_a_time) + result.interaction == pytest.approx(result.total)
+    # The end points are the scenarios' own runs.
+    for name, value in (("baseline", result.reference_value),
+                        ("reuse_25", result.alternative_value)):
+        with xr.open_dataset(results[name]) as ds:
+            expected = annual_indicators(ds).at[2030, "leakage_volume_kt_d"]
+        assert value == pytest.approx(expected, rel=1e-9)
+
+
+def test_attribution_of_identical_scenarios_is_empty(results):
+    scenario = scenario_of(load_result(results["baseline"]))
+    result = attribute(scenario, scenario, "leakage_rate_pct", 2025)
+    assert result.inputs == ()
+    assert result.shapley == ()
+    assert result.total == 0.0
+
+
+def test_attribution_refuses_too_many_inputs(results):
+    reference = scenario_of(load_result(results["baseline"]))
+    alternative = scenario_of(load_result(results["reuse_25"]))
+    with pytest.raises(ReportError, match=r"2 inputs differ .* limited to 1 inputs"):
+        attribute(reference, alternative, max_inputs=1)
+
+
+def test_unknown_indicator_and_bad_year_are_reported():
+    with pytest.raises(ValidationError, match="unknown indicator key 'leakage'; choose one of"):
+        find_indicator("leakage")
+    assert find_indicator("dc_co2_kt") is HEADLINE_INDICATORS[11]
+
+
+def test_differing_inputs_and_their_description(results):
+    reference = scenario_of(load_result(results["baseline"]))
+    alternative = scenario_of(load_result(results["leakage_target"]))
+    differences = differing_inputs(reference, alternative)
+    assert [d.name for d in differences] == ["metering_programme", "renewal_programme"]
+    english, chinese = describe(differences[1], "en"), describe(differences[1], "zh")
+    assert english.startswith("renewal_programme (mains renewed per year) [km/year]: ")
+    assert "2021: 3 → 8" in english
+    assert chinese.startswith("renewal_programme［km/year］：")  # noqa: RUF001
+
+
+# --- bad inputs ---------------------------------------------------------------------------------
+
+
+def test_missing_and_foreign_files_are_reported_together(tmp_path, results):
+    csv = tmp_path / "table.csv"
+    csv.write_text("a,b\n1,2\n", encoding="utf-8")
+    plain = tmp_path / "plain.nc"
+    xr.Dataset({"x": ("time", np.arange(3.0))}).to_netcdf(plain)
+    with pytest.raises(ResultFileError) as info:
+        build_report([tmp_path / "nothere.nc", csv, plain, results["baseline"]])
+    text = str(info.value)
+    assert "3 problems found" in text
+    assert "nothere.nc: file not found" in text
+    assert "table.csv: cannot be read as NetCDF" in text
+    assert "plain.nc: not a chenzhou-water result" in text
+    assert "scenario_name" in text
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--attribute", "nope:2030"], "unknown indicator key 'nope'"),
+        (["--attribute", "leakage_rate_pct:20x0"], "is not a whole number"),
+        (["--lang", "fr"], "unknown language 'fr'"),
+        (["--calibration", "no_such_folder"], "calibration folder not found"),
+    ],
+)
+def test_cli_bad_options_exit_2_and_write_nothing(tmp_path, results, extra, message):
+    out = tmp_path / "report.html"
+    result = runner.invoke(app, ["report", str(results["baseline"]), "--out", str(out), *extra])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert not list(tmp_path.iterdir()), "nothing may be written"
+
+
+def test_cli_missing_result_exits_2(tmp_path):
+    out = tmp_path / "report.html"
+    result = runner.invoke(app, ["report", str(tmp_path / "gone.nc"), "--out", str(out)])
+    assert result.exit_code == 2
+    assert "gone.nc: file not found" in result.output
+    assert not out.exists()
+
+
+def test_chinese_without_a_cjk_font_fails_with_how_to_install(tmp_path, results, monkeypatch):
+    import chenzhou_water.fonts as fonts
+
+    monkeypatch.setattr(fonts, "cjk_family", lambda: None)
+    out = tmp_path / "report.html"
+    with pytest.raises(ReportError, match=r"apt-get install fonts-wqy-microhei.*Noto Sans CJK"):
+        write_report([results["baseline"]], out, lang="zh")
+    result = runner.invoke(app, ["report", str(results["baseline"]), "--out", str(out),
+                                 "--lang", "zh"])
+    assert result.exit_code == 1
+    assert "fonts-wqy-microhei" in result.output
+    assert not list(tmp_path.iterdir())
+
+
+# --- the page -----------------------------------------------------------------------------------
+
+
+RESOURCE = re.compile(r"""(?:src|href|srcset|action|poster|data)\s*=\s*["']?\s*(?:https?:)?//""",
+                      re.IGNORECASE)
+
+
+def test_page_is_self_contained(english_page):
+    html = english_page.read_text(encoding="utf-8")
+    assert not RESOURCE.search(html)
+    assert not re.search(r"url\(|@import|<script|<link", html, re.IGNORECASE)
+    images = re.findall(r'<img [^>]*src="([^"]+)"', html)
+    assert len(images) >= 7  # six comparison figures and at least one waterfall
+    assert all(src.startswith("data:image/png;base64,") for src in images)
+
+
+def test_english_page_has_its_sections_and_labels(english_page):
+    html = english_page.read_text(encoding="utf-8")
+    for anchor in ("scenarios", "headline-table", "fig-storage", "fig-supply", "fig-leakage",
+                   "fig-reuse", "fig-datacentre", "fig-hydropower", "attribution",
+                   "calibration-table", "provenance-table"):
+        assert f'id="{anchor}"' in html, anchor
+    for label in ("Headline indicators", "Why the scenarios differ", "Provenance",
+                  "Shapley contribution", "reclaimed_capacity_schedule", "Calibration fit",
+                  "2 of 3 targets within tolerance"):
+        assert label in html, label
+    for indicator in HEADLINE_INDICATORS:
+        assert indicator.label_en in html, indicator.key
+    assert not re.search("[\u4e00-\u9fff]", html.split("<main>")[0])  # no Chinese headings
+
+
+def test_chinese_page_has_chinese_labels(chinese_page):
+    html = chinese_page.read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in html
+    assert "5 个成员" in html  # the ensemble reference
+    for label in ("主要指标", "情景差异说明", "差异归因分析", "数据来源", "图表"):
+        assert label in html, label
+    for indicator in HEADLINE_INDICATORS:
+        assert indicator.label_zh in html, indicator.key
+    for english in ("Headline indicators", "Provenance", "Why the scenarios differ"):
+        assert english not in html
+
+
+def test_cli_writes_the_page(tmp_path, results):
+    out = tmp_path / "sub" / "report.html"
+    result = runner.invoke(app, ["report", str(results["baseline"]),
+                                 str(results["leakage_target"]), "--out", str(out),
+                                 "--attribute", "leakage_rate_pct:2025"])
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert "Network leakage rate (2025)" in html
+    assert not list(out.parent.glob(".*.part"))
+
+
+def test_calibration_folder_without_fit_csv(tmp_path, results):
+    with pytest.raises(ResultFileError, match=r"fit.csv: file not found"):
+        build_report([results["baseline"]], calibration=tmp_path)
+
+
+def test_calibration_csv_with_other_columns_is_shown_whole(tmp_path, results):
+    (tmp_path / "fit.csv").write_text("name,value\nx,1.5\n", encoding="utf-8")
+    html = build_report([results["baseline"]], calibration=tmp_path)
+    assert "<th>name</th><th>value</th>" in html
+
+
+@pytest.fixture(scope="module")
+def calibration_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("calibration")
+    (folder / "fit.csv").write_text(CALIBRATION_CSV, encoding="utf-8-sig")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def english_page(tmp_path_factory, results, calibration_dir) -> Path:
+    out = tmp_path_factory.mktemp("page") / "report.html"
+    return write_report([results["baseline"], results["reuse_25"]], out, lang="en",
+                        calibration=calibration_dir,
+                        attribute_target="leakage_volume_kt_d:2030")
+
+
+@pytest.fixture(scope="module")
+def chinese_page(tmp_path_factory, results) -> Path:
+    pytest.importorskip("matplotlib")
+    from chenzhou_water.fonts import cjk_family
+
+    if cjk_family() is None:
+        pytest.skip("no CJK font installed (apt-get install fonts-wqy-microhei)")
+    out = tmp_path_factory.mktemp("page") / "report_zh.html"
+    return write_report([results["baseline_ensemble"], results["leakage_target"]], out,
+                        lang="zh")
