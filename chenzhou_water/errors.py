@@ -79,3 +79,8 @@ class ReportError(ChenzhouWaterError):
 
 class ParameterNotConstrainedWarning(ChenzhouWaterWarning):
     """A calibrated parameter the targets do not constrain: its posterior is about its prior."""
+
+
+class SweepFolderError(ChenzhouWaterError):
+    """An output folder cannot hold or continue an ensemble: it holds another one, or it is
+    unfinished when its results are opened."""

@@ -1,0 +1,171 @@
+"""One chunk of an ensemble: simulate its members and reduce them to what is kept.
+
+:func:`compute_chunk` is what runs on a worker. It needs only a :class:`ChunkPlan` (shipped to
+every worker once) and a :class:`~chenzhou_water.sweep.execute.MemberSample`; it returns plain
+arrays (:class:`ChunkResult`) and touches no file, so it runs the same in the driving process, in
+a local cluster or on a remote one. Members that share their lever alternatives run together in
+one pass of the kernel; metrics are computed per pass, and only the kept series are gathered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from chenzhou_water._typing import FloatArray, IntArray
+from chenzhou_water.engine.model import Model
+from chenzhou_water.hydrology import generate_inflows
+from chenzhou_water.hydrology_config import InflowConfig
+from chenzhou_water.sweep.levers import UncertainLever
+from chenzhou_water.sweep.metrics import Metric
+
+if TYPE_CHECKING:
+    from chenzhou_water.sweep.execute import MemberSample
+
+__all__ = ["INFLOW_VARIABLE", "ChunkPlan", "ChunkResult", "compute_chunk"]
+
+#: The model variable a stochastic inflow replaces, m³/month.
+INFLOW_VARIABLE = "reservoir_inflow"
+
+
+@dataclass(frozen=True)
+class ChunkPlan:
+    """What every chunk of an ensemble shares.
+
+    Attributes
+    ----------
+    model : Model
+        The compiled model (pickled with its kernels for the workers).
+    params : mapping
+        The scenario's constants and lever tables in engine form.
+    levers : tuple of UncertainLever
+        Alternatives of the uncertain levers.
+    inflow : InflowConfig or None
+        Stochastic inflow settings; None keeps the model's inflow.
+    seed : int
+        Seed of the stochastic inflow.
+    series : tuple of str
+        Variables kept as ``(member, time)``.
+    metrics : tuple of Metric
+        Per-member metrics.
+    columns : tuple of str
+        Variables the kernel must return (kept series and what the metrics read).
+    month_years : ndarray of int, shape (time,)
+        Calendar year of each saved time.
+    constants : mapping
+        Value of each constant a metric reads, unless it is sampled per member.
+    """
+
+    model: Model
+    params: Mapping[str, Any]
+    levers: tuple[UncertainLever, ...]
+    inflow: InflowConfig | None
+    seed: int
+    series: tuple[str, ...]
+    metrics: tuple[Metric, ...]
+    columns: tuple[str, ...]
+    month_years: IntArray
+    constants: Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """The kept results of members ``[start, stop)``.
+
+    Attributes
+    ----------
+    start, stop : int
+        Global member indices.
+    metrics : ndarray, shape (members, n_metrics)
+        One column per metric of the plan, in order.
+    series : mapping
+        Kept variable -> array ``(members, time)``.
+    """
+
+    start: int
+    stop: int
+    metrics: FloatArray
+    series: Mapping[str, FloatArray]
+
+
+def compute_chunk(plan: ChunkPlan, sample: MemberSample) -> ChunkResult:
+    """Simulate the members of ``sample`` and keep what ``plan`` asks for.
+
+    Parameters
+    ----------
+    plan : ChunkPlan
+        Shared by all chunks.
+    sample : MemberSample
+        The chunk's members and their sampled inputs.
+
+    Returns
+    -------
+    ChunkResult
+    """
+    n = sample.stop - sample.start
+    inflow = None
+    if plan.inflow is not None:
+        inflow = generate_inflows(n, seed=plan.seed, member_offset=sample.start, config=plan.inflow)
+    metrics = np.empty((n, len(plan.metrics)))
+    series: dict[str, FloatArray] = {}
+    for tables, rows in _groups(plan.levers, sample.lever_choices, n):
+        arrays = _run_group(plan, sample, tables, rows, inflow)
+        constants = _constants(plan, sample, rows)
+        for j, metric in enumerate(plan.metrics):
+            metrics[rows, j] = metric.compute(arrays, constants, plan.month_years)
+        for name in plan.series:
+            if isinstance(rows, slice):
+                series[name] = arrays[name]
+            else:
+                series.setdefault(name, np.empty((n, arrays[name].shape[1])))[rows] = arrays[name]
+        del arrays
+    return ChunkResult(sample.start, sample.stop, metrics, series)
+
+
+def _groups(
+    levers: tuple[UncertainLever, ...], choices: Mapping[str, IntArray], n: int
+) -> list[tuple[dict[str, Any], slice | IntArray]]:
+    """Members sharing their lever alternatives: (lever tables, member rows) per group."""
+    if not levers:
+        return [({}, slice(None))]
+    stacked = np.stack([np.asarray(choices[lever.name]) for lever in levers], axis=1)
+    combos, inverse = np.unique(stacked, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    groups: list[tuple[dict[str, Any], slice | IntArray]] = []
+    for g, combo in enumerate(combos):
+        tables = {
+            lever.name: tuple(np.asarray(t, dtype=np.float64) for t in lever.tables[int(k)])
+            for lever, k in zip(levers, combo, strict=True)
+        }
+        rows = np.flatnonzero(inverse == g)
+        groups.append((tables, slice(None) if len(combos) == 1 else rows))
+    return groups
+
+
+def _run_group(
+    plan: ChunkPlan,
+    sample: MemberSample,
+    tables: Mapping[str, Any],
+    rows: slice | IntArray,
+    inflow: FloatArray | None,
+) -> dict[str, FloatArray]:
+    params: dict[str, Any] = {**plan.params, **tables}
+    params.update({name: np.asarray(v)[rows] for name, v in sample.constants.items()})
+    series = None if inflow is None else {INFLOW_VARIABLE: inflow[rows]}
+    members = sample.stop - sample.start if isinstance(rows, slice) else len(rows)
+    arrays = plan.model.run_arrays(
+        params, members=members, series=series, return_columns=plan.columns
+    )
+    arrays.pop("time")
+    return arrays
+
+
+def _constants(plan: ChunkPlan, sample: MemberSample, rows: slice | IntArray) -> dict[str, Any]:
+    out: dict[str, Any] = dict(plan.constants)
+    for name in plan.constants:
+        if name in sample.constants:
+            out[name] = np.asarray(sample.constants[name])[rows]
+    return out

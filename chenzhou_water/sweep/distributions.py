@@ -1,0 +1,213 @@
+"""Distributions of the uncertain model constants of a sweep, as maps from the unit interval.
+
+A sampler (:mod:`.samplers`) draws points of the unit hypercube; each uncertain constant turns
+its coordinate ``u`` in [0, 1) into a value with its distribution's inverse CDF (``ppf``), so a
+Latin hypercube or Sobol design keeps its stratification in every marginal. Normal and
+lognormal distributions are truncated to the constant's declared model range (the model says
+no other value is meaningful), by inverting the CDF between the range's probabilities.
+
+In a sweep file (``parameters:``)::
+
+    background_leakage_rate: range                        # uniform over the model's [min, max]
+    unmetered_loss_rate: {range: [0.08, 0.14]}            # uniform over [low, high]
+    public_use_per_capita: {uniform: {low: 35, high: 50}}
+    industrial_intensity_decline: {triangular: {low: 0.01, mode: 0.02, high: 0.04}}
+    peak_day_factor: {normal: {mean: 1.2, sd: 0.05}}      # truncated to the model's range
+    leakage_per_old_main_km: {lognormal: {median: 0.0025, sigma: 0.3}}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from chenzhou_water._typing import FloatArray
+from chenzhou_water.modelinfo import Variable
+from chenzhou_water.yamlcheck import Checker, YamlPath, describe, format_number, format_range
+
+__all__ = ["DISTRIBUTIONS", "Distribution", "parse_distribution"]
+
+#: Distribution name -> its parameters, in the order they are stored.
+DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
+    "uniform": ("low", "high"),
+    "triangular": ("low", "mode", "high"),
+    "normal": ("mean", "sd"),
+    "lognormal": ("median", "sigma"),
+    "range": ("low", "high"),
+}
+
+# Keeps the inverse CDF of an unbounded side finite when a sampler returns exactly 0.
+_U_EDGE = 2.0**-53
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """The distribution of one uncertain constant.
+
+    Attributes
+    ----------
+    kind : str
+        ``uniform``, ``triangular``, ``normal`` or ``lognormal`` (``range`` is stored as
+        ``uniform``).
+    params : tuple of float
+        The parameters named in :data:`DISTRIBUTIONS`, in the constant's units (``sigma`` of a
+        lognormal is in log space, dimensionless).
+    bounds : tuple of (float or None)
+        Truncation of normal and lognormal distributions: the constant's declared range; None
+        is an open end.
+    """
+
+    kind: str
+    params: tuple[float, ...]
+    bounds: tuple[float | None, float | None] = (None, None)
+
+    def ppf(self, u: FloatArray) -> FloatArray:
+        """The values at probabilities ``u`` (array of any shape, in [0, 1))."""
+        u = np.asarray(u, dtype=np.float64)
+        if self.kind == "uniform":
+            low, high = self.params
+            return low + u * (high - low)
+        if self.kind == "triangular":
+            low, mode, high = self.params
+            return stats.triang.ppf(u, (mode - low) / (high - low), loc=low, scale=high - low)
+        frozen = self._frozen()
+        lo, hi = self.bounds
+        p_lo = frozen.cdf(lo) if lo is not None else 0.0
+        p_hi = frozen.cdf(hi) if hi is not None else 1.0
+        p = np.clip(p_lo + u * (p_hi - p_lo), _U_EDGE, 1.0 - _U_EDGE)
+        values = frozen.ppf(p)
+        return np.clip(values, -np.inf if lo is None else lo, np.inf if hi is None else hi)
+
+    def _frozen(self) -> Any:
+        if self.kind == "normal":
+            mean, sd = self.params
+            return stats.norm(loc=mean, scale=sd)
+        median, sigma = self.params
+        return stats.lognorm(s=sigma, scale=median)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for provenance and fingerprints."""
+        names = DISTRIBUTIONS[self.kind]
+        out: dict[str, Any] = {self.kind: dict(zip(names, self.params, strict=True))}
+        if self.kind in ("normal", "lognormal"):
+            out["truncated_to"] = list(self.bounds)
+        return out
+
+
+def parse_distribution(
+    checker: Checker, path: YamlPath, raw: Any, var: Variable | None
+) -> Distribution | None:
+    """A distribution from its YAML form, checked against ``var``'s declared range.
+
+    Records every problem on ``checker`` and returns None if there is any.
+    """
+    limits = var.limits if var is not None else (None, None)
+    if raw == "range":  # without the model (or the constant) there is no range to check
+        return _declared_range(checker, path, limits) if var is not None else None
+    given = checker.mapping(path, raw, _WHAT)
+    if given is None:
+        return None
+    if not checker.keys(path, given, list(DISTRIBUTIONS)):
+        return None
+    if len(given) != 1:
+        checker.error(path, f"give exactly one distribution, got {len(given)}: expected {_WHAT}")
+        return None
+    ((kind, body),) = given.items()
+    where = (*path, kind)
+    if kind == "range":
+        return _explicit_range(checker, where, body, limits)
+    return _parametric(checker, where, kind, body, limits)
+
+
+_WHAT = (
+    "'range' or a mapping with one of " + ", ".join(DISTRIBUTIONS) + " (e.g. {uniform: {low: "
+    "0.02, high: 0.05}})"
+)
+
+
+def _declared_range(
+    checker: Checker, path: YamlPath, limits: tuple[float | None, float | None]
+) -> Distribution | None:
+    lo, hi = limits
+    if lo is None or hi is None or not lo < hi:
+        checker.error(
+            path,
+            f"'range' needs the model's declared range, which is {format_range(lo, hi)}; give "
+            "{range: [low, high]} instead",
+        )
+        return None
+    return Distribution("uniform", (float(lo), float(hi)))
+
+
+def _explicit_range(
+    checker: Checker, path: YamlPath, body: Any, limits: tuple[float | None, float | None]
+) -> Distribution | None:
+    if not isinstance(body, list | tuple) or len(body) != 2:
+        checker.error(path, f"expected [low, high], got {describe(body)}")
+        return None
+    values = [checker.number((*path, i), v) for i, v in enumerate(body)]
+    if any(v is None for v in values):
+        return None
+    ok = all(checker.in_range((*path, i), v, *limits) for i, v in enumerate(values))
+    if ok and not values[0] < values[1]:  # type: ignore[operator]
+        checker.error(
+            path, f"low {format_number(values[0])} must be below high {format_number(values[1])}"
+        )
+        return None
+    return Distribution("uniform", (values[0], values[1])) if ok else None  # type: ignore[arg-type]
+
+
+def _parametric(
+    checker: Checker,
+    path: YamlPath,
+    kind: str,
+    body: Any,
+    limits: tuple[float | None, float | None],
+) -> Distribution | None:
+    names = DISTRIBUTIONS[kind]
+    given = checker.mapping(path, body, f"a mapping of {', '.join(names)}")
+    if given is None or not checker.keys(path, given, names, required=names):
+        return None
+    values = {n: checker.number((*path, n), given[n]) for n in names}
+    if any(v is None for v in values.values()):
+        return None
+    in_model_range = ("low", "high", "mode", "mean", "median")
+    ok = all(
+        checker.in_range((*path, n), values[n], *limits)  # type: ignore[arg-type]
+        for n in names
+        if n in in_model_range
+    )
+    ok = _shape_rules(checker, path, kind, values) and ok  # type: ignore[arg-type]
+    if not ok:
+        return None
+    params = tuple(values[n] for n in names)
+    bounds = limits if kind in ("normal", "lognormal") else (None, None)
+    return Distribution(kind, params, bounds)  # type: ignore[arg-type]
+
+
+def _shape_rules(checker: Checker, path: YamlPath, kind: str, v: dict[str, float]) -> bool:
+    """Orderings and positivity that each distribution needs."""
+    if kind == "uniform" and not v["low"] < v["high"]:
+        checker.error(
+            path, f"low {format_number(v['low'])} must be below high {format_number(v['high'])}"
+        )
+        return False
+    if kind == "triangular" and not (v["low"] <= v["mode"] <= v["high"] and v["low"] < v["high"]):
+        checker.error(
+            path,
+            "expected low <= mode <= high with low < high, got "
+            f"{format_number(v['low'])}, {format_number(v['mode'])}, "
+            f"{format_number(v['high'])}",
+        )
+        return False
+    for name in ("sd", "sigma"):
+        if name in v and not v[name] > 0:
+            checker.error((*path, name), f"{format_number(v[name])} must be above 0")
+            return False
+    if kind == "lognormal" and not v["median"] > 0:
+        checker.error((*path, "median"), f"{format_number(v['median'])} must be above 0")
+        return False
+    return True

@@ -1,0 +1,442 @@
+"""The execution core: run an ensemble in chunks along the member axis, resumably.
+
+:func:`run_ensemble` takes a resolved :class:`Ensemble` — a scenario, the inputs that vary per
+member (a :data:`SampleSource` giving the values of members ``[start, stop)``), the stochastic
+inflow's settings and seed, and what to keep (full series and per-member metrics) — and runs it
+chunk by chunk, serially, on a local Dask cluster (``workers=N``) or on an existing one
+(``scheduler=ADDRESS``), through Dask's futures API. Each finished chunk is written atomically
+(:mod:`.store`); with ``resume=True`` the chunks already on disk are kept and only the missing
+ones run, after checking that the folder was made by the same ensemble (its fingerprint).
+
+Member ``i``'s inputs and inflow depend only on the sample source, the seed and ``i``, and the
+kernel treats members independently, so results are identical to the bit whatever the chunk
+size and the number of workers. The sensitivity-analysis feature builds an :class:`Ensemble`
+from a SALib sample with :func:`matrix_sample` and calls :func:`run_ensemble` unchanged.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from chenzhou_water._typing import FloatArray, IntArray
+from chenzhou_water.engine import compile_model
+from chenzhou_water.errors import ChenzhouWaterError
+from chenzhou_water.hydrology_config import InflowConfig
+from chenzhou_water.modelinfo import ModelInfo, model_info
+from chenzhou_water.results import calendar_times, provenance
+from chenzhou_water.runner import scenario_params
+from chenzhou_water.scenario import Scenario
+from chenzhou_water.sweep import chunk as _chunk
+from chenzhou_water.sweep.chunk import INFLOW_VARIABLE, ChunkPlan, ChunkResult
+from chenzhou_water.sweep.cluster import run_on_dask
+from chenzhou_water.sweep.levers import UncertainLever
+from chenzhou_water.sweep.metrics import Metric
+from chenzhou_water.sweep.store import SweepFolder, member_coordinate, prepare_folder
+
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "INFLOW_VARIABLE",
+    "ChunkPlan",
+    "ChunkResult",
+    "Ensemble",
+    "EnsembleProgress",
+    "EnsembleResult",
+    "MemberSample",
+    "SampleSource",
+    "matrix_sample",
+    "run_ensemble",
+]
+
+#: Members per chunk unless told otherwise: bounded memory (about 35 MB per kept variable).
+DEFAULT_CHUNK_SIZE = 10_000
+
+
+@dataclass(frozen=True)
+class MemberSample:
+    """The inputs that differ between members, for members ``[start, stop)``.
+
+    Attributes
+    ----------
+    start, stop : int
+        Global member indices.
+    constants : mapping
+        Model constant (normalised name) -> values, shape ``(stop - start,)``, in its units.
+    lever_choices : mapping
+        Uncertain lever name -> index of each member's alternative, shape ``(stop - start,)``.
+    """
+
+    start: int
+    stop: int
+    constants: Mapping[str, FloatArray] = field(default_factory=dict)
+    lever_choices: Mapping[str, IntArray] = field(default_factory=dict)
+
+
+SampleSource = Callable[[int, int], MemberSample]
+"""``source(start, stop)`` -> the :class:`MemberSample` of members ``[start, stop)``."""
+
+
+def matrix_sample(names: Sequence[str], values: Any) -> SampleSource:
+    """A sample source over a plain matrix of constant values (e.g. a SALib sample).
+
+    Parameters
+    ----------
+    names : sequence of str
+        Normalised model constant names, one per column.
+    values : array_like, shape (members, len(names))
+        Member ``i``'s values in row ``i``.
+    """
+    matrix = np.asarray(values, dtype=np.float64)
+    if matrix.ndim != 2 or matrix.shape[1] != len(names):
+        raise ChenzhouWaterError(
+            f"expected a matrix of shape (members, {len(names)}), got {matrix.shape}"
+        )
+
+    def source(start: int, stop: int) -> MemberSample:
+        rows = matrix[start:stop]
+        return MemberSample(start, stop, {n: rows[:, j].copy() for j, n in enumerate(names)})
+
+    return source
+
+
+@dataclass(frozen=True)
+class Ensemble:
+    """A resolved ensemble: everything :func:`run_ensemble` needs.
+
+    Attributes
+    ----------
+    name : str
+        Names the output files (``OUT/<name>.nc``, ``OUT/<name>.chunks/``).
+    scenario : Scenario
+        The scenario every member starts from.
+    members : int
+        Ensemble size.
+    sample : SampleSource
+        The per-member constants and lever choices; called in the driving process only.
+    fingerprint : str
+        Identifies everything that decides the results (a resumed folder must match it).
+    levers : tuple of UncertainLever
+        The alternatives behind ``MemberSample.lever_choices``.
+    inflow : InflowConfig or None
+        Stochastic inflow settings (None: the scenario's deterministic inflow).
+    seed : int
+        Seed of the stochastic inflow (member ``i`` draws with global index ``i``).
+    series : tuple of str
+        Variables kept as ``(member, time)``.
+    metrics : tuple of Metric
+        Per-member metrics, computed inside each chunk.
+    attrs : mapping
+        Extra global attributes of the combined file (provenance).
+    """
+
+    name: str
+    scenario: Scenario
+    members: int
+    sample: SampleSource
+    fingerprint: str
+    levers: tuple[UncertainLever, ...] = ()
+    inflow: InflowConfig | None = None
+    seed: int = 0
+    series: tuple[str, ...] = ()
+    metrics: tuple[Metric, ...] = ()
+    attrs: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EnsembleProgress:
+    """Reported to the progress callback at the start and after every chunk written."""
+
+    chunks_done: int
+    chunks_total: int
+    members_done: int
+    members_total: int
+    chunks_resumed: int
+
+
+@dataclass(frozen=True)
+class EnsembleResult:
+    """What a finished run wrote and how long it took.
+
+    Attributes
+    ----------
+    path : Path
+        The combined file ``OUT/<name>.nc`` (open it with ``open_sweep(out_dir)``).
+    out_dir : Path
+        The output folder.
+    name : str
+        The ensemble's name.
+    members, members_computed : int
+        Ensemble size; members simulated by this call (the rest were on disk).
+    chunks, chunks_computed, chunks_resumed : int
+        Chunks in all, chunks run now, chunks found finished on disk.
+    seconds : float
+        Wall time of this call.
+    fingerprint : str
+        The ensemble's fingerprint.
+    executor : str
+        ``serial``, ``local cluster (N workers)`` or the scheduler's address.
+    """
+
+    path: Path
+    out_dir: Path
+    name: str
+    members: int
+    members_computed: int
+    chunks: int
+    chunks_computed: int
+    chunks_resumed: int
+    seconds: float
+    fingerprint: str
+    executor: str
+
+    @property
+    def members_per_second(self) -> float:
+        """Members computed now per second of wall time."""
+        return self.members_computed / self.seconds if self.seconds > 0 else float("nan")
+
+
+ProgressCallback = Callable[[EnsembleProgress], None]
+
+
+def run_ensemble(
+    ensemble: Ensemble,
+    out_dir: str | Path,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    chunk_size: int | None = None,
+    resume: bool = False,
+    progress: ProgressCallback | None = None,
+) -> EnsembleResult:
+    """Run an ensemble chunk by chunk and write ``OUT/<name>.nc``.
+
+    Parameters
+    ----------
+    ensemble : Ensemble
+        What to run.
+    out_dir : str or Path
+        Output folder; chunks go to ``OUT/<name>.chunks/``.
+    workers : int, optional
+        Run on a local Dask cluster of this many worker processes (one thread each).
+    scheduler : str, optional
+        Address of an existing Dask scheduler (``tcp://host:8786``); its workers need this
+        package installed. Exclusive with ``workers``. Neither: run serially in this process.
+    chunk_size : int, optional
+        Members per chunk (default :data:`DEFAULT_CHUNK_SIZE`); a resumed folder keeps its own.
+    resume : bool
+        Continue the run whose chunks are in the folder (same fingerprint required).
+    progress : callable, optional
+        Called with an :class:`EnsembleProgress` at the start and after each chunk is written;
+        an exception it raises stops the run (finished chunks stay on disk).
+
+    Returns
+    -------
+    EnsembleResult
+
+    Raises
+    ------
+    SweepFolderError
+        If the folder holds this ensemble and ``resume`` is False, or another ensemble.
+    ChenzhouWaterError
+        On bad options or if the model fails.
+    """
+    started = time.perf_counter()
+    if workers is not None and scheduler is not None:
+        raise ChenzhouWaterError("give either workers or scheduler, not both")
+    if workers is not None and workers < 1:
+        raise ChenzhouWaterError(f"workers must be at least 1, got {workers}")
+    folder = prepare_folder(
+        out_dir,
+        ensemble.name,
+        ensemble.members,
+        ensemble.fingerprint,
+        chunk_size,
+        resume,
+        DEFAULT_CHUNK_SIZE,
+    )
+    done = set(folder.finished())
+    todo = [i for i in range(folder.n_chunks) if i not in done]
+    info = model_info(ensemble.scenario.model_path)
+    plan, model_times = _plan(ensemble, info)
+    writer = _ChunkWriter(ensemble, folder, info, model_times, progress, len(done))
+    writer.report()
+    samples = (ensemble.sample(*folder.bounds(i)) for i in todo)
+    if todo and workers is None and scheduler is None:
+        executor = "serial"
+        for sample in samples:
+            writer.write(_chunk.compute_chunk(plan, sample), sample)
+    elif todo:
+        executor = run_on_dask(plan, samples, writer.write, workers, scheduler)
+    else:
+        executor = "none (every chunk was on disk)"
+    path = folder.combine(_attrs(ensemble, info))
+    computed = sum(folder.bounds(i)[1] - folder.bounds(i)[0] for i in todo)
+    return EnsembleResult(
+        path=path, out_dir=Path(out_dir), name=ensemble.name, members=ensemble.members,
+        members_computed=computed, chunks=folder.n_chunks, chunks_computed=len(todo),
+        chunks_resumed=len(done), seconds=time.perf_counter() - started,
+        fingerprint=ensemble.fingerprint, executor=executor,
+    )  # fmt: skip
+
+
+def _plan(ensemble: Ensemble, info: ModelInfo) -> tuple[ChunkPlan, FloatArray]:
+    """The shared plan, with the kernel compiled here so workers receive it ready."""
+    model = compile_model(ensemble.scenario.model_path)
+    columns = tuple(dict.fromkeys(
+        [*ensemble.series, *(v for m in ensemble.metrics for v in m.definition.variables)]
+    ))  # fmt: skip
+    params = scenario_params(ensemble.scenario)
+    constants = {
+        c: _constant_value(c, params, info)
+        for m in ensemble.metrics
+        for c in m.definition.constants
+    }
+    times = model.run_arrays(params, members=1, return_columns=columns[:1] or None)["time"]
+    stamps = calendar_times(times, info)
+    years = (
+        np.asarray(stamps.year, dtype=np.int64)
+        if stamps is not None
+        else np.floor(times / 12).astype(np.int64) + 2015
+    )
+    plan = ChunkPlan(
+        model,
+        params,
+        ensemble.levers,
+        ensemble.inflow,
+        ensemble.seed,
+        ensemble.series,
+        ensemble.metrics,
+        columns,
+        years,
+        constants,
+    )
+    _chunk.compute_chunk(plan, ensemble.sample(0, min(2, ensemble.members)))  # builds the kernel
+    return plan, times
+
+
+def _constant_value(name: str, params: Mapping[str, Any], info: ModelInfo) -> float:
+    if name in params:
+        return float(params[name])
+    var = info.get(name)
+    if var is None or var.value is None:
+        raise ChenzhouWaterError(f"the model has no scalar constant {name!r}")
+    return float(var.value)
+
+
+class _ChunkWriter:
+    """Turns chunk results into labelled files and reports progress (driver side)."""
+
+    def __init__(
+        self,
+        ensemble: Ensemble,
+        folder: SweepFolder,
+        info: ModelInfo,
+        model_times: FloatArray,
+        progress: ProgressCallback | None,
+        resumed: int,
+    ):
+        self.ensemble, self.folder, self.info = ensemble, folder, info
+        self.model_times, self.progress = model_times, progress
+        self.resumed = resumed
+        self.done = {i for i in folder.finished()}
+
+    def write(self, result: ChunkResult, sample: MemberSample) -> None:
+        index = result.start // self.folder.chunk_size
+        ds = chunk_dataset(self.ensemble, self.info, sample, result, self.model_times)
+        self.folder.write_chunk(index, ds)
+        self.done.add(index)
+        self.report()
+
+    def report(self) -> None:
+        if self.progress is None:
+            return
+        members = sum(self.folder.bounds(i)[1] - self.folder.bounds(i)[0] for i in self.done)
+        self.progress(
+            EnsembleProgress(
+                len(self.done), self.folder.n_chunks, members, self.folder.members, self.resumed
+            )
+        )
+
+
+def chunk_dataset(
+    ensemble: Ensemble,
+    info: ModelInfo,
+    sample: MemberSample,
+    result: ChunkResult,
+    model_times: FloatArray,
+) -> xr.Dataset:
+    """The labelled content of one chunk file: inputs, metrics and kept series by member."""
+    coords: dict[str, Any] = member_coordinate(result.start, result.stop)
+    data: dict[str, Any] = {}
+    for name, values in sample.constants.items():
+        data[name] = ("member", np.asarray(values, dtype=np.float64), _input_attrs(info, name))
+    for lever in ensemble.levers:
+        choice = np.asarray(sample.lever_choices[lever.name], dtype=np.int64)
+        meanings = " ".join(label.replace(" ", "_") for label in lever.labels)
+        data[f"{lever.name}_choice"] = (
+            "member",
+            choice,
+            {
+                "flag_values": np.arange(len(lever.labels)),
+                "flag_meanings": meanings,
+                "description": f"alternative of the uncertain lever {lever.name} each member ran",
+            },
+        )
+        if lever.factors is not None:
+            data[f"{lever.name}_scale"] = (
+                "member",
+                np.asarray(lever.factors)[choice],
+                {"units": "1", "description": f"scale factor applied to the lever {lever.name}"},
+            )
+    if ensemble.metrics:
+        coords["metric"] = ("metric", [m.name for m in ensemble.metrics])
+        coords["metric_units"] = ("metric", [m.units for m in ensemble.metrics])
+        coords["metric_description"] = ("metric", [m.description for m in ensemble.metrics])
+        data["metrics"] = (
+            ("member", "metric"),
+            result.metrics,
+            {"description": "per-member metrics (units: metric_units)"},
+        )
+    if ensemble.series:
+        _time_coords(coords, info, model_times)
+        for name in ensemble.series:
+            data[name] = (("member", "time"), result.series[name], _input_attrs(info, name))
+    return xr.Dataset(data, coords=coords)
+
+
+def _input_attrs(info: ModelInfo, name: str) -> dict[str, str]:
+    var = info.get(name)
+    return {
+        "units": var.units if var else "",
+        "description": var.documentation if var else "",
+        "long_name": var.name if var else name,
+    }
+
+
+def _time_coords(coords: dict[str, Any], info: ModelInfo, model_times: FloatArray) -> None:
+    dates = calendar_times(model_times, info)
+    if dates is None:
+        coords["time"] = ("time", model_times, {"units": info.time_units})
+    else:
+        coords["time"] = ("time", dates.values)
+        coords["model_time"] = ("time", model_times, {"units": info.time_units})
+
+
+def _attrs(ensemble: Ensemble, info: ModelInfo) -> dict[str, str]:
+    return provenance(
+        ensemble_name=ensemble.name,
+        ensemble_fingerprint=ensemble.fingerprint,
+        scenario_name=ensemble.scenario.name,
+        model_file=info.path.name,
+        model_sha256=info.sha256,
+        members=ensemble.members,
+        inflow_seed=ensemble.seed,
+        stochastic_inflow="yes" if ensemble.inflow is not None else "no",
+        **ensemble.attrs,
+    )

@@ -1,0 +1,238 @@
+"""Per-member metrics: each reduces a member's monthly series to one number.
+
+Every metric is a small function over arrays of shape ``(member, time)`` returning shape
+``(member,)``; :data:`METRICS` describes each one (the model variables and constants it reads,
+its units, its options). A sweep computes its metrics chunk by chunk, right after the chunk is
+simulated, so a metrics-only sweep never keeps the series.
+
+In a sweep file (``outputs.metrics``) a metric is its key, or a mapping with ``metric`` and
+its options; ``period: [2030, 2035]`` (calendar years, inclusive; also ``2030-2035`` or one year)
+restricts it to those years, ``name`` names it (default: the key, plus the period or year)::
+
+    metrics:
+      - reliability                                  # the whole run, 2015-2050
+      - {metric: reliability, period: [2030, 2035]}  # named reliability_2030_2035
+      - {metric: months_below_dead_storage, margin: 5.0e8, name: near_dead_storage}
+      - {metric: leakage, year: 2025}                # named leakage_2025
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from chenzhou_water._typing import FloatArray, IntArray
+
+__all__ = [
+    "METRICS",
+    "Metric",
+    "MetricDef",
+    "electricity_saved",
+    "flow_compliance",
+    "hydropower_total",
+    "leakage_in_year",
+    "months_below_dead_storage",
+    "reliability",
+    "total_shortage",
+    "worst_storage",
+]
+
+
+# --- the metric functions: (member, time) -> (member,) ---------------------------------------
+
+
+def reliability(unmet_demand: FloatArray, months: slice, *, tolerance: float = 0.0) -> FloatArray:
+    """Share of months whose unmet demand is at most ``tolerance`` (m³/d), per member."""
+    met = unmet_demand[:, months] <= tolerance
+    return met.mean(axis=1)
+
+
+def total_shortage(unmet_demand: FloatArray, days_per_month: Any, months: slice) -> FloatArray:
+    """Unmet demand summed over the months, m³ (m³/d x days of each model month)."""
+    return unmet_demand[:, months].sum(axis=1) * days_per_month
+
+
+def worst_storage(reservoir_storage: FloatArray, months: slice) -> FloatArray:
+    """Lowest reservoir storage of the months, m³."""
+    return reservoir_storage[:, months].min(axis=1)
+
+
+def months_below_dead_storage(
+    reservoir_storage: FloatArray, dead_storage: Any, months: slice, *, margin: float = 0.0
+) -> FloatArray:
+    """Number of months with storage below dead storage plus ``margin`` (m³)."""
+    threshold = np.reshape(np.asarray(dead_storage, dtype=np.float64) + margin, (-1, 1))
+    return (reservoir_storage[:, months] < threshold).sum(axis=1).astype(np.float64)
+
+
+def electricity_saved(dc_electricity_saved: FloatArray, months: slice) -> FloatArray:
+    """Electricity the lake-cooled data centre saved over the months, kWh."""
+    return dc_electricity_saved[:, months].sum(axis=1)
+
+
+def leakage_in_year(leakage_rate: FloatArray, months: slice) -> FloatArray:
+    """Mean leakage rate over the months of one year, fraction of production."""
+    return leakage_rate[:, months].mean(axis=1)
+
+
+def hydropower_total(hydropower_generation: FloatArray, months: slice) -> FloatArray:
+    """Hydropower generated over the months, kWh."""
+    return hydropower_generation[:, months].sum(axis=1)
+
+
+def flow_compliance(ecological_flow_compliance: FloatArray, months: slice) -> FloatArray:
+    """Mean ecological-flow compliance over the months, fraction (0-1)."""
+    return ecological_flow_compliance[:, months].mean(axis=1)
+
+
+# --- their descriptions ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MetricDef:
+    """What a metric computes and what it needs.
+
+    Attributes
+    ----------
+    key : str
+        The name a sweep file uses.
+    function : callable
+        ``function(*variables, *constants, months, **options) -> (member,)``.
+    variables : tuple of str
+        Model variables read as ``(member, time)`` arrays, in the function's order.
+    constants : tuple of str
+        Model constants read as a number or one value per member, after the variables.
+    units, description : str
+        Of the result.
+    options : mapping
+        Option name -> default value (floats).
+    timing : str
+        ``period`` (an optional range of years) or ``year`` (one year, required).
+    """
+
+    key: str
+    function: Callable[..., FloatArray]
+    variables: tuple[str, ...]
+    units: str
+    description: str
+    constants: tuple[str, ...] = ()
+    options: Mapping[str, float] = field(default_factory=dict)
+    timing: str = "period"
+
+
+METRICS: dict[str, MetricDef] = {
+    m.key: m
+    for m in (
+        MetricDef("reliability", reliability, ("unmet_demand",), "fraction of months",
+                  "share of months in which unmet urban demand is at most `tolerance` m3/d",
+                  options={"tolerance": 0.0}),
+        MetricDef("total_shortage", total_shortage, ("unmet_demand",), "m3",
+                  "unmet urban demand summed over the period", constants=("days_per_month",)),
+        MetricDef("worst_storage", worst_storage, ("reservoir_storage",), "m3",
+                  "lowest Dongjiang reservoir storage in the period"),
+        MetricDef("months_below_dead_storage", months_below_dead_storage,
+                  ("reservoir_storage",), "months",
+                  "months in which storage is below dead storage plus `margin` m3",
+                  constants=("dead_storage",), options={"margin": 0.0}),
+        MetricDef("electricity_saved", electricity_saved, ("dc_electricity_saved",), "kWh",
+                  "electricity saved by the lake-cooled data centre over the period"),
+        MetricDef("leakage", leakage_in_year, ("leakage_rate",), "fraction of production",
+                  "mean network leakage rate in the year", timing="year"),
+        MetricDef("hydropower_total", hydropower_total, ("hydropower_generation",), "kWh",
+                  "hydropower generated over the period"),
+        MetricDef("ecological_flow_compliance", flow_compliance,
+                  ("ecological_flow_compliance",), "fraction",
+                  "mean ecological-flow compliance over the period"),
+    )
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A metric as a sweep asked for it: a definition, its options and its years.
+
+    Attributes
+    ----------
+    name : str
+        The metric's label in the results.
+    key : str
+        The definition in :data:`METRICS`.
+    years : tuple of int or None
+        First and last calendar year (inclusive); None for the whole run.
+    options : mapping
+        Option values (the definition's defaults filled in).
+    """
+
+    name: str
+    key: str
+    years: tuple[int, int] | None = None
+    options: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def definition(self) -> MetricDef:
+        """The metric's :class:`MetricDef`."""
+        return METRICS[self.key]
+
+    @property
+    def units(self) -> str:
+        return self.definition.units
+
+    @property
+    def description(self) -> str:
+        """The definition's description, with the years and options filled in."""
+        text = self.definition.description
+        for option, value in {**self.definition.options, **self.options}.items():
+            text = text.replace(f"`{option}`", f"{value:g}")
+        if self.years is not None:
+            first, last = self.years
+            text += f" ({first})" if first == last else f" ({first}-{last})"
+        return text
+
+    def compute(
+        self,
+        series: Mapping[str, FloatArray],
+        constants: Mapping[str, Any],
+        month_years: IntArray,
+    ) -> FloatArray:
+        """The metric of every member.
+
+        Parameters
+        ----------
+        series : mapping
+            Model variable -> array ``(member, time)``; must hold the definition's variables.
+        constants : mapping
+            Model constant -> number or array ``(member,)``.
+        month_years : ndarray of int, shape (time,)
+            Calendar year of each saved time.
+
+        Returns
+        -------
+        ndarray, shape (member,)
+        """
+        d = self.definition
+        args = [series[v] for v in d.variables] + [constants[c] for c in d.constants]
+        options = {**d.options, **self.options}
+        months = months_of(month_years, self.years)
+        return np.asarray(d.function(*args, months, **options), dtype=np.float64)
+
+
+def months_of(month_years: IntArray, years: tuple[int, int] | None) -> slice:
+    """The slice of saved times that falls in ``years`` (inclusive); all if None."""
+    if years is None:
+        return slice(None)
+    first, last = years
+    inside = np.flatnonzero((month_years >= first) & (month_years <= last))
+    if inside.size == 0:
+        return slice(0, 0)
+    return slice(int(inside[0]), int(inside[-1]) + 1)
+
+
+def default_name(key: str, years: tuple[int, int] | None) -> str:
+    """``reliability``, ``reliability_2030_2035``, ``leakage_2025``."""
+    if years is None:
+        return key
+    first, last = years
+    return f"{key}_{first}" if first == last else f"{key}_{first}_{last}"

@@ -1,0 +1,200 @@
+"""The ``outputs:`` section of a sweep file: full series to keep and per-member metrics.
+
+::
+
+    outputs:
+      series: [leakage_rate, reservoir_storage]     # kept as (member, time); optional
+      metrics:                                      # kept as (member, metric); optional
+        - reliability
+        - {metric: reliability, period: [2030, 2035]}
+
+At least one of the two must be given. Series are checked like a scenario's ``outputs``;
+metrics against :data:`~chenzhou_water.sweep.metrics.METRICS` and the model's years.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from chenzhou_water.modelcheck import check_outputs
+from chenzhou_water.modelinfo import ModelInfo
+from chenzhou_water.sweep.metrics import METRICS, Metric, default_name
+from chenzhou_water.yamlcheck import Checker, YamlPath, describe, format_path, suggest
+
+__all__ = ["OUTPUT_KEYS", "parse_outputs"]
+
+OUTPUT_KEYS = ("series", "metrics")
+METRIC_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_PERIOD_TEXT = re.compile(r"\s*(\d{4})\s*(?:-|\u2013|\.\.)\s*(\d{4})\s*")
+
+
+def parse_outputs(
+    checker: Checker,
+    raw: Any,
+    info: ModelInfo | None,
+    years: tuple[int, int],
+) -> tuple[tuple[str, ...], tuple[Metric, ...]]:
+    """The series names and metrics of an ``outputs`` mapping (invalid entries left out).
+
+    Parameters
+    ----------
+    checker : Checker
+        Collects the problems, located under ``outputs``.
+    raw : Any
+        The section as read from YAML.
+    info : ModelInfo or None
+        The model (None: only the structure is checked).
+    years : tuple of int
+        First and last calendar year the model simulates.
+    """
+    path: YamlPath = ("outputs",)
+    given = checker.mapping(path, raw, "a mapping with 'series' and/or 'metrics'")
+    if given is None or not checker.keys(path, given, OUTPUT_KEYS):
+        return (), ()
+    if not given.get("series") and not given.get("metrics"):
+        checker.error(path, "nothing to keep: list variables under 'series' or 'metrics' (or both)")
+        return (), ()
+    series: tuple[str, ...] = ()
+    if given.get("series") is not None:
+        names = checker.sequence((*path, "series"), given["series"], "a list of variable names")
+        if names:
+            series = check_outputs(checker, (*path, "series"), names, info) or ()
+    metrics: tuple[Metric, ...] = ()
+    if given.get("metrics") is not None:
+        entries = checker.sequence((*path, "metrics"), given["metrics"], "a list of metrics")
+        metrics = _metrics(checker, (*path, "metrics"), entries or [], info, years)
+    return series, metrics
+
+
+def _metrics(
+    checker: Checker,
+    path: YamlPath,
+    entries: list[Any],
+    info: ModelInfo | None,
+    years: tuple[int, int],
+) -> tuple[Metric, ...]:
+    out: list[Metric] = []
+    seen: dict[str, int] = {}
+    for i, entry in enumerate(entries):
+        metric = _metric(checker, (*path, i), entry, info, years)
+        if metric is None:
+            continue
+        if metric.name in seen:
+            first = format_path((*path, seen[metric.name]))
+            checker.error(
+                (*path, i),
+                f"two metrics are named {metric.name!r} (also at {first});"
+                " give one a different 'name'",
+            )
+            continue
+        seen[metric.name] = i
+        out.append(metric)
+    return tuple(out)
+
+
+def _metric(
+    checker: Checker, path: YamlPath, entry: Any, info: ModelInfo | None, years: tuple[int, int]
+) -> Metric | None:
+    if isinstance(entry, str):
+        entry = {"metric": entry}
+    given = checker.mapping(path, entry, "a metric name or a mapping with 'metric' and options")
+    if given is None:
+        return None
+    key = given.get("metric")
+    if not isinstance(key, str) or key not in METRICS:
+        where = (*path, "metric") if "metric" in given else path
+        hint = suggest(key, METRICS) if isinstance(key, str) else ""
+        shown = (
+            f"unknown metric {key!r}{hint}"
+            if isinstance(key, str)
+            else (
+                f"expected a metric name, got {describe(key)}"
+                if "metric" in given
+                else "missing required key 'metric'"
+            )
+        )
+        checker.error(where, f"{shown} (metrics: {', '.join(METRICS)})")
+        return None
+    definition = METRICS[key]
+    allowed = ["metric", "name", definition.timing, *definition.options]
+    ok = checker.keys(path, given, allowed)
+    ok = _needs(checker, path, key, info) and ok
+    options = {}
+    for option in definition.options:
+        if option in given:
+            value = checker.number((*path, option), given[option])
+            ok = value is not None and ok
+            options[option] = value
+    span = _timing(checker, path, given, definition.timing, years)
+    ok = ok and (span is not None or (definition.timing == "period" and "period" not in given))
+    name = given.get("name", default_name(key, span))
+    if "name" in given:
+        ok = (
+            checker.string(
+                (*path, "name"),
+                name,
+                METRIC_NAME,
+                "start with a letter; use letters, digits and '_'",
+            )
+            is not None
+            and ok
+        )
+    return Metric(name, key, span, options) if ok else None  # type: ignore[arg-type]
+
+
+def _needs(checker: Checker, path: YamlPath, key: str, info: ModelInfo | None) -> bool:
+    """Whether the model has the variables and constants the metric reads."""
+    if info is None:
+        return True
+    definition = METRICS[key]
+    missing = [n for n in (*definition.variables, *definition.constants) if info.get(n) is None]
+    if missing:
+        checker.error(path, f"metric {key!r} needs {', '.join(missing)}, which the model lacks")
+    return not missing
+
+
+def _timing(
+    checker: Checker, path: YamlPath, given: Mapping[str, Any], timing: str, bounds: tuple[int, int]
+) -> tuple[int, int] | None:
+    """The metric's ``(first, last)`` years, or None for the whole run / an invalid value."""
+    if timing not in given:
+        if timing == "year":
+            checker.error(path, "missing required key 'year' (the calendar year to measure)")
+        return None
+    raw = given[timing]
+    where = (*path, timing)
+    span = _years(raw) if timing == "period" else ((raw, raw) if _is_year(raw) else None)
+    if span is None:
+        expected = (
+            "[first, last] years, e.g. [2030, 2035], or '2030-2035'"
+            if timing == "period"
+            else "a calendar year, e.g. 2025"
+        )
+        checker.error(where, f"expected {expected}, got {describe(raw)}")
+        return None
+    first, last = span
+    lo, hi = bounds
+    if first > last:
+        checker.error(where, f"the period starts ({first}) after it ends ({last})")
+        return None
+    if first < lo or last > hi:
+        checker.error(where, f"{first}-{last} is outside the model's years {lo}-{hi}")
+        return None
+    return span
+
+
+def _years(raw: Any) -> tuple[int, int] | None:
+    if _is_year(raw):
+        return raw, raw
+    if isinstance(raw, str):
+        match = _PERIOD_TEXT.fullmatch(raw)
+        return (int(match[1]), int(match[2])) if match else None
+    if isinstance(raw, list | tuple) and len(raw) == 2 and all(_is_year(v) for v in raw):
+        return int(raw[0]), int(raw[1])
+    return None
+
+
+def _is_year(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

@@ -1,0 +1,133 @@
+"""Run a sweep file: validate it, build its ensemble, run it, return what was written."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from chenzhou_water.sweep.execute import (
+    Ensemble,
+    EnsembleResult,
+    MemberSample,
+    ProgressCallback,
+    run_ensemble,
+)
+from chenzhou_water.sweep.samplers import UnitDesign, unit_design
+from chenzhou_water.sweep.spec import SweepSpec, load_sweep
+
+__all__ = ["SweepResult", "SweepSample", "ensemble_from_spec", "run_sweep"]
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """What :func:`run_sweep` did.
+
+    Attributes
+    ----------
+    spec : SweepSpec
+        The validated sweep file.
+    run : EnsembleResult
+        The run: combined file, chunks computed and resumed, wall time, executor.
+    """
+
+    spec: SweepSpec
+    run: EnsembleResult
+
+    @property
+    def path(self) -> Path:
+        """The combined results file, ``OUT/<name>.nc``."""
+        return self.run.path
+
+
+class SweepSample:
+    """The sample source of a sweep: unit design -> constant values and lever choices.
+
+    Parameters
+    ----------
+    spec : SweepSpec
+        The sweep; its constants take the first dimensions of the design, its levers the rest.
+    """
+
+    def __init__(self, spec: SweepSpec):
+        self.spec = spec
+        levels = ()
+        if spec.sampler == "grid":
+            combos = int(np.prod([len(lv.labels) for lv in spec.levers], dtype=np.int64))
+            n = len(spec.parameters)
+            k = round((spec.members / combos) ** (1 / n)) if n else 1
+            levels = (k,) * n + tuple(len(lv.labels) for lv in spec.levers)
+        self.design: UnitDesign = unit_design(
+            spec.sampler, spec.members, spec.dims, spec.seed, levels
+        )
+
+    def __call__(self, start: int, stop: int) -> MemberSample:
+        """The sampled inputs of members ``[start, stop)``."""
+        unit = self.design.rows(start, stop)
+        k = len(self.spec.parameters)
+        constants = {
+            name: dist.ppf(unit[:, j]) for j, (name, dist) in enumerate(self.spec.parameters)
+        }
+        choices = {
+            lever.name: lever.choose(unit[:, k + j]) for j, lever in enumerate(self.spec.levers)
+        }
+        return MemberSample(start, stop, constants, choices)
+
+
+def ensemble_from_spec(spec: SweepSpec) -> Ensemble:
+    """The ensemble a sweep file describes."""
+    resolved = yaml.safe_dump(spec.to_dict(), sort_keys=False, allow_unicode=True)
+    return Ensemble(
+        name=spec.name, scenario=spec.scenario, members=spec.members, sample=SweepSample(spec),
+        fingerprint=spec.fingerprint(), levers=spec.levers, inflow=spec.inflow, seed=spec.seed,
+        series=spec.series, metrics=spec.metrics,
+        attrs={"sweep_file": spec.path.name, "sweep_resolved": resolved,
+               "sampler": spec.sampler, "seed": str(spec.seed)},
+    )  # fmt: skip
+
+
+def run_sweep(
+    path: str | Path,
+    out_dir: str | Path,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    chunk_size: int | None = None,
+    resume: bool = False,
+    progress: ProgressCallback | None = None,
+) -> SweepResult:
+    """Validate a sweep file and run it; see :func:`~chenzhou_water.sweep.run_ensemble`.
+
+    Parameters
+    ----------
+    path : str or Path
+        The sweep file.
+    out_dir : str or Path
+        Output folder: ``OUT/<name>.nc`` and the chunks in ``OUT/<name>.chunks/``.
+    workers, scheduler, chunk_size, resume, progress
+        As for :func:`~chenzhou_water.sweep.execute.run_ensemble`.
+
+    Returns
+    -------
+    SweepResult
+
+    Raises
+    ------
+    ValidationError
+        If the sweep file or its scenario has problems (all of them, located).
+    SweepFolderError
+        If the folder cannot hold or continue this sweep.
+    """
+    spec = load_sweep(path)
+    result = run_ensemble(
+        ensemble_from_spec(spec),
+        out_dir,
+        workers=workers,
+        scheduler=scheduler,
+        chunk_size=chunk_size,
+        resume=resume,
+        progress=progress,
+    )
+    return SweepResult(spec, result)

@@ -1,0 +1,424 @@
+"""The sweep file: a scenario plus what is uncertain about it, and what to keep per member.
+
+A sweep file is YAML (read with the safe loader)::
+
+    name: drought_risk                 # letters, digits, _ and -; names the output files
+    description: Supply risk under droughts and uncertain leakage and demand.
+    extends: ../baseline.yaml          # the scenario it varies (required; relative path)
+    members: 10000                     # ensemble size
+    seed: 0                            # of the sampler and of the stochastic inflow
+    sampler: latin_hypercube           # monte_carlo, latin_hypercube, sobol, halton or grid
+    parameters:                        # uncertain model constants (see .distributions)
+      background_leakage_rate: {uniform: {low: 0.025, high: 0.05}}
+      public_use_per_capita: range     # uniform over the model's declared [min, max]
+    levers:                            # uncertain lookups (see .levers)
+      renewal_programme: {scale: [0.5, 1.0, 1.5]}
+    inflow:                            # the stochastic inflow generator's settings
+      drought_2022: {annual_probability: 0.05}
+    outputs:                           # see .outputs
+      metrics: [reliability, {metric: reliability, period: [2030, 2035]}]
+
+Format rules
+------------
+- ``name``, ``extends``, ``members`` and ``outputs`` are required; ``seed`` defaults to 0,
+  ``sampler`` to ``monte_carlo``; ``parameters``, ``levers`` and ``inflow`` are optional.
+- ``members`` is a whole number from 1 to 100,000,000. With ``sobol`` it must be a power of 2;
+  with ``grid`` it must be the number of grid points (the same number of levels for every
+  uncertain constant, every alternative of every lever) and levers take no ``weights``.
+- ``parameters``: each key a scalar model constant (Vensim or normalised spelling), each value a
+  distribution whose bounds lie in the constant's declared ``[min, max]``.
+- ``levers``: each key a model lookup; ``scale`` factors must keep the scaled table inside the
+  lookup's declared range; ``choice`` tables follow the scenario rules for lever tables.
+- ``inflow`` (absent: the scenario's deterministic inflow) is checked by
+  :meth:`~chenzhou_water.hydrology.InflowConfig.from_mapping`, with the model's seasonal shares
+  and mean annual runoff as defaults. The stochastic series replaces the model's ``reservoir
+  inflow`` whole, so the scenario must leave the inflow levers (``inflow multiplier schedule``,
+  ``climate runoff multiplier``) at 1 and not vary them or ``mean annual runoff``: put
+  droughts, trends and the mean under ``inflow``.
+- Problems of the extended scenario are reported with those of the sweep file, all at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import chenzhou_water
+from chenzhou_water.errors import ModelError, Problem, ValidationError
+from chenzhou_water.hydrology_config import InflowConfig
+from chenzhou_water.modelcheck import resolve_constant
+from chenzhou_water.modelinfo import ModelInfo, model_info, py_name
+from chenzhou_water.scenario import NAME_PATTERN, Scenario, load_scenario
+from chenzhou_water.sweep.distributions import Distribution, parse_distribution
+from chenzhou_water.sweep.levers import UncertainLever, parse_lever
+from chenzhou_water.sweep.metrics import Metric
+from chenzhou_water.sweep.outputs import parse_outputs
+from chenzhou_water.sweep.samplers import SAMPLERS, grid_members
+from chenzhou_water.yamlcheck import Checker, YamlPath, describe, load_yaml, raise_problems, suggest
+
+__all__ = ["INFLOW_LEVERS", "MAX_MEMBERS", "SWEEP_KEYS", "SweepSpec", "load_sweep"]
+
+SWEEP_KEYS = ("name", "description", "extends", "members", "seed", "sampler", "parameters",
+              "levers", "inflow", "outputs")  # fmt: skip
+MAX_MEMBERS = 100_000_000
+#: Lookups that shape the model's own inflow, which a stochastic inflow replaces.
+INFLOW_LEVERS = ("inflow_multiplier_schedule", "climate_runoff_multiplier")
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """A validated sweep file.
+
+    Attributes
+    ----------
+    name, description : str
+        As in the file.
+    path : Path
+        The sweep file (resolved).
+    scenario : Scenario
+        The scenario it extends, resolved.
+    members, seed : int
+        Ensemble size and seed.
+    sampler : str
+        One of :data:`~chenzhou_water.sweep.samplers.SAMPLERS`.
+    parameters : tuple of (str, Distribution)
+        Uncertain constants (normalised names) in file order.
+    levers : tuple of UncertainLever
+        Uncertain lookups in file order.
+    inflow : InflowConfig or None
+        The stochastic inflow's settings; None keeps the scenario's deterministic inflow.
+    series : tuple of str
+        Variables kept as full ``(member, time)`` series.
+    metrics : tuple of Metric
+        Per-member metrics.
+    """
+
+    name: str
+    description: str
+    path: Path
+    scenario: Scenario
+    members: int
+    seed: int
+    sampler: str
+    parameters: tuple[tuple[str, Distribution], ...]
+    levers: tuple[UncertainLever, ...]
+    inflow: InflowConfig | None
+    series: tuple[str, ...]
+    metrics: tuple[Metric, ...]
+
+    @property
+    def dims(self) -> int:
+        """Number of uncertain inputs (constants, then levers)."""
+        return len(self.parameters) + len(self.levers)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved sweep as plain data, free of this machine's paths."""
+        scenario = self.scenario.to_dict()
+        scenario["model"] = Path(scenario["model"]).name
+        return {
+            "name": self.name,
+            "description": self.description,
+            "scenario": scenario,
+            "members": self.members,
+            "seed": self.seed,
+            "sampler": self.sampler,
+            "parameters": {name: d.to_dict() for name, d in self.parameters},
+            "levers": {lever.name: lever.to_dict() for lever in self.levers},
+            "inflow": None if self.inflow is None else asdict(self.inflow),
+            "series": list(self.series),
+            "metrics": [
+                {"name": m.name, "metric": m.key, "years": m.years, "options": dict(m.options)}
+                for m in self.metrics
+            ],
+        }
+
+    def fingerprint(self) -> str:
+        """SHA-256 of what decides the results: the resolved sweep, the model file, the version."""
+        sweep = self.to_dict()
+        del sweep["description"]
+        data = {
+            "sweep": sweep,
+            "model_sha256": model_info(self.scenario.model_path).sha256,
+            "package_version": chenzhou_water.__version__,
+        }
+        text = json.dumps(data, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def load_sweep(path: str | Path) -> SweepSpec:
+    """Read and validate a sweep file and the scenario it extends.
+
+    Parameters
+    ----------
+    path : str or Path
+        The sweep file.
+
+    Raises
+    ------
+    ValidationError
+        With every problem of the sweep file and of its scenario chain, each located by file,
+        line and YAML path.
+    """
+    path = Path(path)
+    checker = Checker(load_yaml(path, str(path)))
+    data = checker.document.data
+    if not isinstance(data, dict):
+        what = describe(data)
+        checker.error((), f"expected a mapping of sweep keys at the top level, got {what}")
+        checker.raise_if_problems()
+    checker.keys((), data, SWEEP_KEYS, required=("name", "extends", "members", "outputs"))
+    scenario, problems = _scenario(checker, path, data)
+    info = _model(scenario)
+    values = _scalars(checker, data)
+    parameters = _parameters(checker, data.get("parameters"), info)
+    levers = _levers(checker, data.get("levers"), info, scenario)
+    inflow = _inflow(checker, data, scenario, parameters, levers)
+    series: tuple[str, ...] = ()
+    metrics: tuple[Metric, ...] = ()
+    if "outputs" in data:
+        series, metrics = parse_outputs(checker, data["outputs"], info, _model_years(info))
+    _inputs_kept_as_series(checker, series, parameters)
+    _members_rule(checker, values, len(parameters), levers, data)
+    raise_problems([*checker.problems, *problems])
+    if scenario is None:  # unreachable: a missing scenario always records a problem
+        raise ValidationError([Problem(str(path), "extends", "the scenario could not be read")])
+    return SweepSpec(
+        name=values["name"], description=values["description"], path=path.resolve(),
+        scenario=scenario, members=values["members"], seed=values["seed"],
+        sampler=values["sampler"], parameters=tuple(parameters.items()), levers=tuple(levers),
+        inflow=inflow, series=series, metrics=metrics,
+    )  # fmt: skip
+
+
+def _scenario(
+    checker: Checker, path: Path, data: dict[str, Any]
+) -> tuple[Scenario | None, list[Problem]]:
+    """The extended scenario, or the problems of its chain."""
+    extends = data.get("extends")
+    if "extends" not in data or checker.string(("extends",), extends) is None:
+        return None, []
+    target = path.parent / extends
+    if not target.is_file():
+        checker.error(("extends",), f"{extends!r}: scenario file not found (looked for {target})")
+        return None, []
+    try:
+        return load_scenario(target), []
+    except ValidationError as exc:
+        return None, exc.problems
+
+
+def _model(scenario: Scenario | None) -> ModelInfo | None:
+    if scenario is None:
+        return None
+    try:
+        return model_info(scenario.model_path)
+    except ModelError:
+        return None  # load_scenario read it a moment ago; nothing more to report
+
+
+def _model_years(info: ModelInfo | None) -> tuple[int, int]:
+    """First and last calendar year the model simulates (2015-2050 if unknown)."""
+    if info is None or info.start_date is None:
+        return 2015, 2050
+    first = int(str(info.start_date)[:4])
+    months = round((info.final_time - info.initial_time) / max(info.time_step, 1e-9))
+    return first, first + (months // 12 if info.time_units.lower().startswith("month") else months)
+
+
+def _scalars(checker: Checker, data: dict[str, Any]) -> dict[str, Any]:
+    """``name``, ``description``, ``members``, ``seed`` and ``sampler``, with defaults."""
+    out: dict[str, Any] = {"description": "", "seed": 0, "sampler": "monte_carlo", "members": 1}
+    if "name" in data:
+        rule = "use only ASCII letters, digits, '_' and '-' (it names output files)"
+        out["name"] = checker.string(("name",), data["name"], NAME_PATTERN, rule)
+    if isinstance(data.get("description"), str):
+        out["description"] = data["description"]
+    elif "description" in data:
+        checker.error(("description",), f"expected a string, got {describe(data['description'])}")
+    for key, low, high in (("members", 1, MAX_MEMBERS), ("seed", 0, 2**63 - 1)):
+        if key in data:
+            out[key] = _whole(checker, key, data[key], low, high)
+    sampler = data.get("sampler", "monte_carlo")
+    if sampler not in SAMPLERS:
+        hint = suggest(sampler, SAMPLERS) if isinstance(sampler, str) else ""
+        checker.error(
+            ("sampler",),
+            f"unknown sampler {describe(sampler)}{hint} (samplers: {', '.join(SAMPLERS)})",
+        )
+        sampler = None
+    out["sampler"] = sampler
+    return out
+
+
+def _whole(checker: Checker, key: str, value: Any, low: int, high: int) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        checker.error((key,), f"expected a whole number, got {describe(value)}")
+        return None
+    if not checker.in_range((key,), value, low, high, "the valid range"):
+        return None
+    return value
+
+
+def _parameters(checker: Checker, raw: Any, info: ModelInfo | None) -> dict[str, Distribution]:
+    out: dict[str, Distribution] = {}
+    if raw is None:
+        return out
+    given = checker.mapping(("parameters",), raw, "a mapping of model constant to distribution")
+    for name, body in (given or {}).items():
+        path: YamlPath = ("parameters", name)
+        var = resolve_constant(checker, path, name, info) if info is not None else None
+        if var is not None and var.py_name in out:
+            checker.error(path, f"{var.py_name!r} is given twice (under another spelling)")
+            continue
+        distribution = parse_distribution(checker, path, body, var)
+        if var is not None and distribution is not None:
+            out[var.py_name] = distribution
+    return out
+
+
+def _levers(
+    checker: Checker, raw: Any, info: ModelInfo | None, scenario: Scenario | None
+) -> list[UncertainLever]:
+    if raw is None or info is None:
+        if raw is not None:
+            checker.mapping(("levers",), raw, "a mapping of model lookup to scale or choice")
+        return []
+    given = checker.mapping(("levers",), raw, "a mapping of model lookup to scale or choice")
+    out: list[UncertainLever] = []
+    base = dict(scenario.levers) if scenario is not None else {}
+    for name, body in (given or {}).items():
+        lever = parse_lever(checker, ("levers", name), body, info, base)
+        if lever is not None and any(lever.name == other.name for other in out):
+            checker.error(("levers", name), f"{lever.name!r} is given twice")
+        elif lever is not None:
+            out.append(lever)
+    return out
+
+
+def _inflow(
+    checker: Checker,
+    data: dict[str, Any],
+    scenario: Scenario | None,
+    parameters: dict[str, Distribution],
+    levers: list[UncertainLever],
+) -> InflowConfig | None:
+    """The inflow settings, with problems relocated to their lines; None if absent."""
+    if "inflow" not in data:
+        return None
+    model = scenario.model_path if scenario is not None else None
+    try:
+        config = InflowConfig.from_mapping(
+            data["inflow"] or {}, file=checker.file, where="inflow", model=model
+        )
+    except ValidationError as exc:
+        for problem in exc.problems:
+            checker.error(_yaml_path(problem.where), problem.message)
+        return None
+    _inflow_levers(checker, data, scenario, parameters, levers)
+    return config
+
+
+def _inflow_levers(
+    checker: Checker,
+    data: dict[str, Any],
+    scenario: Scenario | None,
+    parameters: dict[str, Distribution],
+    levers: list[UncertainLever],
+) -> None:
+    """The stochastic inflow replaces ``reservoir inflow``: its levers must stay at 1."""
+    if "mean_annual_runoff" in parameters:
+        checker.error(
+            ("parameters", _written(data.get("parameters"), "mean_annual_runoff")),
+            "the stochastic inflow's mean is inflow.mean_annual_runoff; varying the "
+            "model constant would leave the inflow unchanged",
+        )
+    varied = {lever.name for lever in levers}
+    for name in INFLOW_LEVERS:
+        table = scenario.levers.get(name) if scenario is not None else None
+        if name in varied or (table is not None and any(y != 1 for y in table[1])):
+            where = f"levers.{name}" if name in varied else f"the scenario's lever {name!r}"
+            checker.error(
+                ("inflow",),
+                f"{where} shapes the model's inflow, which the stochastic "
+                "inflow replaces; model droughts and trends under inflow "
+                "(drought_2022, multiyear_drought, trend_by_2050) instead",
+            )
+
+
+_WHERE_TOKEN = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
+
+
+def _yaml_path(where: str) -> YamlPath:
+    """``inflow.monthly_cv[3]`` -> ``("inflow", "monthly_cv", 3)``."""
+    return tuple(m[1] if m[1] else int(m[2]) for m in _WHERE_TOKEN.finditer(where))
+
+
+def _inputs_kept_as_series(
+    checker: Checker, series: tuple[str, ...], parameters: dict[str, Distribution]
+) -> None:
+    for i, name in enumerate(series):
+        if name in parameters:
+            checker.error(
+                ("outputs", "series", i),
+                f"{name!r} is an uncertain constant; its "
+                "sampled values are kept per member already",
+            )
+
+
+def _members_rule(
+    checker: Checker,
+    values: dict[str, Any],
+    n_parameters: int,
+    levers: list[UncertainLever],
+    data: dict[str, Any],
+) -> None:
+    """Sobol wants a power of 2; a grid's size is its number of points."""
+    members, sampler = values.get("members"), values.get("sampler")
+    if members is None or "members" not in data:
+        return
+    if sampler == "sobol" and members & (members - 1):
+        low = 1 << (members.bit_length() - 1)
+        checker.error(
+            ("members",),
+            f"the sobol sampler needs a power of 2 members, got {members}; use {low} or {2 * low}",
+        )
+    if sampler == "grid":
+        _grid_rule(checker, members, n_parameters, levers, data)
+
+
+def _grid_rule(
+    checker: Checker,
+    members: int,
+    n_parameters: int,
+    levers: list[UncertainLever],
+    data: dict[str, Any],
+) -> None:
+    for lever in levers:
+        key = _written(data["levers"], lever.name)
+        if "weights" in data["levers"][key]:
+            checker.error(
+                ("levers", key, "weights"),
+                "the grid sampler runs every alternative equally often; remove weights",
+            )
+    combinations = grid_members([len(lever.labels) for lever in levers])
+    levels = round((members / combinations) ** (1 / n_parameters)) if n_parameters else 1
+    if levels**n_parameters * combinations != members:
+        example = max(levels, 2) ** n_parameters * combinations
+        checker.error(
+            ("members",),
+            f"a grid has levels ** {n_parameters} (constants) x "
+            f"{combinations} (lever combinations) members, e.g. {example}; got "
+            f"{members}",
+        )
+
+
+def _written(mapping: Any, name: str) -> str:
+    """The key under which the model name ``name`` is written in ``mapping`` (any spelling)."""
+    for key in mapping if isinstance(mapping, dict) else ():
+        if isinstance(key, str) and py_name(key) == name:
+            return key
+    return name

@@ -1,0 +1,121 @@
+"""Metrics against hand computations; samplers' stratification; distributions; lever choice."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from chenzhou_water.sweep.distributions import Distribution
+from chenzhou_water.sweep.levers import UncertainLever
+from chenzhou_water.sweep.metrics import (
+    Metric,
+    electricity_saved,
+    flow_compliance,
+    hydropower_total,
+    leakage_in_year,
+    months_below_dead_storage,
+    months_of,
+    reliability,
+    total_shortage,
+    worst_storage,
+)
+from chenzhou_water.sweep.samplers import unit_design
+
+ALL = slice(None)
+UNMET = np.array([[0.0, 5.0, 0.0, 0.0], [1.0, 1.0, 0.0, 2.0]])  # m3/d, 2 members x 4 months
+STORAGE = np.array([[9.0, 4.0, 2.5, 6.0], [3.0, 3.5, 8.0, 1.0]])  # m3
+YEARS = np.array([2030, 2030, 2031, 2032])
+
+
+def test_reliability_counts_months_within_the_tolerance() -> None:
+    assert reliability(UNMET, ALL).tolist() == [0.75, 0.25]
+    assert reliability(UNMET, ALL, tolerance=1.0).tolist() == [0.75, 0.75]
+    assert reliability(UNMET, slice(0, 2)).tolist() == [0.5, 0.0]
+
+
+def test_sums_and_extremes() -> None:
+    assert total_shortage(UNMET, 30.0, ALL).tolist() == [150.0, 120.0]
+    assert worst_storage(STORAGE, ALL).tolist() == [2.5, 1.0]
+    assert worst_storage(STORAGE, slice(0, 2)).tolist() == [4.0, 3.0]
+    per_member_dead = np.array([3.0, 2.0])
+    assert months_below_dead_storage(STORAGE, per_member_dead, ALL).tolist() == [1.0, 1.0]
+    assert months_below_dead_storage(STORAGE, 3.0, ALL, margin=1.0).tolist() == [1.0, 3.0]
+    assert electricity_saved(STORAGE, slice(2, 4)).tolist() == [8.5, 9.0]
+    assert hydropower_total(UNMET, ALL).tolist() == [5.0, 4.0]
+    assert leakage_in_year(STORAGE, slice(0, 2)).tolist() == [6.5, 3.25]
+    assert flow_compliance(np.array([[1.0, 0.5], [1.0, 1.0]]), ALL).tolist() == [0.75, 1.0]
+
+
+def test_metric_objects_select_their_years_and_fill_options() -> None:
+    assert months_of(YEARS, (2030, 2031)) == slice(0, 3)
+    assert months_of(YEARS, None) == slice(None)
+    metric = Metric("rel", "reliability", (2031, 2032), {"tolerance": 1.0})
+    assert metric.compute({"unmet_demand": UNMET}, {}, YEARS).tolist() == [1.0, 0.5]
+    assert metric.description.endswith("at most 1 m3/d (2031-2032)")
+    shortage = Metric("s", "total_shortage", (2030, 2030))
+    result = shortage.compute({"unmet_demand": UNMET}, {"days_per_month": 30.4375}, YEARS)
+    assert result.tolist() == [5.0 * 30.4375, 2.0 * 30.4375]
+    assert shortage.units == "m3"
+
+
+def test_latin_hypercube_marginals_are_stratified() -> None:
+    n = 50
+    u = unit_design("latin_hypercube", n, 3, seed=0).rows(0, n)
+    assert u.shape == (n, 3)
+    assert ((u >= 0) & (u < 1)).all()
+    for j in range(3):  # exactly one point in each of the n equal strata of every dimension
+        assert sorted(np.floor(u[:, j] * n).astype(int)) == list(range(n))
+
+
+def test_sobol_is_balanced() -> None:
+    u = unit_design("sobol", 64, 2, seed=3).rows(0, 64)
+    cells = np.floor(u * 8).astype(int)
+    counts = np.zeros((8, 8), int)
+    np.add.at(counts, (cells[:, 0], cells[:, 1]), 1)
+    assert (counts == 1).all()  # a (0, 6, 2)-net: one point in every 1/8 x 1/8 cell
+
+
+def test_designs_hand_out_the_same_rows_whatever_the_chunks() -> None:
+    for sampler in ("latin_hypercube", "sobol", "halton", "monte_carlo"):
+        design = unit_design(sampler, 32, 5, seed=0)
+        whole = design.rows(0, 32)
+        parts = np.concatenate([design.rows(0, 7), design.rows(7, 20), design.rows(20, 32)])
+        assert np.array_equal(whole, parts), sampler
+    mc = unit_design("monte_carlo", 10**9, 3, seed=0)  # drawn directly at any index
+    assert np.array_equal(mc.rows(999_999_990, 10**9)[5], mc.rows(999_999_995, 999_999_996)[0])
+    assert not np.array_equal(
+        unit_design("monte_carlo", 4, 3, seed=1).rows(0, 4),
+        unit_design("monte_carlo", 4, 3, seed=0).rows(0, 4),
+    )
+
+
+def test_grid_enumerates_every_combination_at_stratum_midpoints() -> None:
+    u = unit_design("grid", 6, 2, seed=0, levels=(2, 3)).rows(0, 6)
+    assert u.tolist() == [
+        [0.25, 1 / 6],
+        [0.25, 0.5],
+        [0.25, 5 / 6],
+        [0.75, 1 / 6],
+        [0.75, 0.5],
+        [0.75, 5 / 6],
+    ]
+    assert unit_design("monte_carlo", 3, 0, seed=0).rows(0, 3).shape == (3, 0)
+
+
+def test_distributions_map_the_unit_interval() -> None:
+    u = np.array([0.0, 0.25, 0.5, 0.999])
+    assert Distribution("uniform", (2.0, 4.0)).ppf(u).tolist() == [2.0, 2.5, 3.0, 3.998]
+    tri = Distribution("triangular", (0.0, 0.0, 1.0)).ppf(np.array([0.75]))
+    assert tri[0] == pytest.approx(0.5)  # F(x) = 1 - (1 - x)^2
+    normal = Distribution("normal", (1.2, 0.5), (1.0, 1.6)).ppf(np.linspace(0, 1, 101)[:-1])
+    assert normal.min() >= 1.0
+    assert normal.max() <= 1.6
+    assert (np.diff(normal) > 0).all()
+    lognormal = Distribution("lognormal", (0.0025, 0.3)).ppf(np.array([0.5]))
+    assert lognormal[0] == pytest.approx(0.0025)
+
+
+def test_lever_weights_pick_alternatives() -> None:
+    table = ((2015.0,), (1.0,))
+    lever = UncertainLever("x", ("a", "b", "c"), (table,) * 3, (0.5, 0.0, 0.5))
+    assert lever.choose(np.array([0.0, 0.49, 0.5, 0.99])).tolist() == [0, 0, 2, 2]

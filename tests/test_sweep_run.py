@@ -1,0 +1,233 @@
+"""Running sweeps: bit-identical across chunk sizes and workers, resumable, and the CLI."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+from typer.testing import CliRunner
+
+from chenzhou_water.engine import compile_model
+from chenzhou_water.runner import scenario_params
+from chenzhou_water.scenario import load_scenario
+from chenzhou_water.sweep import (
+    Ensemble,
+    SweepFolderError,
+    matrix_sample,
+    open_sweep,
+    run_ensemble,
+    run_sweep,
+)
+from chenzhou_water.sweep import chunk as chunk_module
+from chenzhou_water.sweep.metrics import Metric
+
+SWEEP = """
+    name: small
+    extends: base.yaml
+    members: 23
+    seed: {seed}
+    sampler: monte_carlo
+    parameters:
+      background_leakage_rate: {{uniform: {{low: 0.02, high: 0.05}}}}
+      industrial_gross_water_use_2020: {{normal: {{mean: 600000, sd: 150000}}}}
+    levers:
+      renewal_programme: {{scale: [0.5, 1.5]}}
+    inflow:
+      drought_2022: {{annual_probability: 0.2}}
+    outputs:
+      series: [reservoir_storage]
+      metrics:
+        - reliability
+        - total_shortage
+        - {{metric: worst_storage, period: 2022-2024}}
+        - {{metric: leakage, year: 2030}}
+"""
+
+
+def write_sweep(folder: Path, seed: int = 0) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "base.yaml").write_text("name: base\n", encoding="utf-8")
+    path = folder / "small.yaml"
+    path.write_text(textwrap.dedent(SWEEP.format(seed=seed)).lstrip("\n"), encoding="utf-8")
+    return path
+
+
+def assert_identical(a: xr.Dataset, b: xr.Dataset) -> None:
+    assert sorted(a.data_vars) == sorted(b.data_vars)
+    for name in a.data_vars:
+        assert np.array_equal(a[name].values, b[name].values), name  # to the bit
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> xr.Dataset:
+    """The small sweep in one chunk, serially."""
+    folder = tmp_path_factory.mktemp("reference")
+    run_sweep(write_sweep(folder), folder / "out")
+    return open_sweep(folder / "out").load()
+
+
+def test_results_have_the_promised_shape(reference: xr.Dataset) -> None:
+    ds = reference
+    assert ds.sizes == {"member": 23, "time": 432, "metric": 4}
+    assert list(ds.metric.values) == [
+        "reliability",
+        "total_shortage",
+        "worst_storage_2022_2024",
+        "leakage_2030",
+    ]
+    assert ds.metric_units.values.tolist()[1] == "m3"
+    assert ds.background_leakage_rate.attrs["units"] == "Dmnl"
+    assert set(np.unique(ds.renewal_programme_scale)) == {0.5, 1.5}
+    storage = ds.reservoir_storage.sel(time=slice("2022", "2024")).min("time")
+    assert np.array_equal(storage.values, ds.metrics.sel(metric="worst_storage_2022_2024").values)
+    assert (ds.metrics.sel(metric="total_shortage") > 0).any()  # high demand: some shortage
+
+
+@pytest.mark.parametrize("chunk_size", [5, 8])
+def test_chunk_size_does_not_change_a_bit(
+    tmp_path: Path, reference: xr.Dataset, chunk_size: int
+) -> None:
+    result = run_sweep(write_sweep(tmp_path), tmp_path / "out", chunk_size=chunk_size)
+    assert result.run.chunks == -(-23 // chunk_size)
+    assert_identical(open_sweep(tmp_path / "out").load(), reference)
+
+
+class Crash(RuntimeError):
+    pass
+
+
+def test_resume_after_a_crash_loses_and_repeats_nothing(
+    tmp_path: Path, reference: xr.Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    computed: list[tuple[int, int]] = []
+    original = chunk_module.compute_chunk
+
+    def counting(plan, sample):
+        computed.append((sample.start, sample.stop))
+        return original(plan, sample)
+
+    monkeypatch.setattr(chunk_module, "compute_chunk", counting)
+
+    def crash_after_two(report):
+        if report.chunks_done == 2:
+            raise Crash("simulated crash")
+
+    path, out = write_sweep(tmp_path), tmp_path / "out"
+    with pytest.raises(Crash):
+        run_sweep(path, out, chunk_size=5, progress=crash_after_two)
+    chunks = {(i, min(i + 5, 23)) for i in range(0, 23, 5)}
+    assert [c for c in computed if c in chunks] == [(0, 5), (5, 10)]
+    with pytest.raises(SweepFolderError, match="unfinished"):
+        open_sweep(out)
+    with pytest.raises(SweepFolderError, match="pass --resume to continue it"):
+        run_sweep(path, out)
+    with pytest.raises(SweepFolderError, match="was made with 5; omit --chunk-size"):
+        run_sweep(path, out, resume=True, chunk_size=4)
+    computed.clear()
+    result = run_sweep(path, out, resume=True)
+    assert sorted(c for c in computed if c in chunks) == [(10, 15), (15, 20), (20, 23)]
+    assert (result.run.chunks_computed, result.run.chunks_resumed) == (3, 2)
+    assert_identical(open_sweep(out).load(), reference)
+
+
+def test_resume_refuses_a_folder_made_by_another_sweep(tmp_path: Path) -> None:
+    def crash(report):
+        if report.chunks_done:
+            raise Crash("simulated crash")
+
+    out = tmp_path / "out"
+    with pytest.raises(Crash):
+        run_sweep(write_sweep(tmp_path / "a"), out, chunk_size=20, progress=crash)
+    with pytest.raises(SweepFolderError, match="made by a different sweep"):
+        run_sweep(write_sweep(tmp_path / "b", seed=1), out, resume=True)
+
+
+def test_two_dask_workers_give_the_serial_results(tmp_path: Path, reference: xr.Dataset) -> None:
+    result = run_sweep(write_sweep(tmp_path), tmp_path / "out", workers=2, chunk_size=6)
+    assert result.run.executor == "local Dask cluster (2 workers)"
+    assert_identical(open_sweep(tmp_path / "out").load(), reference)
+
+
+def test_execution_core_runs_a_plain_matrix_like_a_single_run(tmp_path: Path) -> None:
+    """The contract the sensitivity feature relies on: a matrix of constants in, members out."""
+    (tmp_path / "base.yaml").write_text("name: base\n", encoding="utf-8")
+    scenario = load_scenario(tmp_path / "base.yaml")
+    names = ["background_leakage_rate", "public_use_per_capita"]
+    matrix = np.array([[0.02, 30.0], [0.03, 45.0], [0.05, 60.0]])
+    ensemble = Ensemble(
+        name="matrix",
+        scenario=scenario,
+        members=3,
+        sample=matrix_sample(names, matrix),
+        fingerprint="test-matrix",
+        metrics=(Metric("leakage_2030", "leakage", (2030, 2030)),),
+    )
+    result = run_ensemble(ensemble, tmp_path / "out", chunk_size=2)
+    ds = xr.open_dataset(result.path)
+    assert np.array_equal(ds.public_use_per_capita.values, matrix[:, 1])
+    model = compile_model(scenario.model_path)
+    params = {
+        **scenario_params(scenario),
+        "background_leakage_rate": 0.03,
+        "public_use_per_capita": 45.0,
+    }
+    alone = model.run_arrays(params, return_columns=["leakage_rate"])["leakage_rate"][0]
+    year_2030 = slice(12 * 15, 12 * 16)
+    assert ds.metrics.values[1, 0] == alone[year_2030].mean()
+
+
+def test_cli_sweep_runs_and_reports(tmp_path: Path) -> None:
+    from cli import app
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["sweep", str(write_sweep(tmp_path)), "--out", str(out), "--chunk-size", "12"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "small: 23 members in 2 chunks (2 run, 0 resumed) on serial" in result.output
+    assert (out / "small.nc").is_file()
+    again = CliRunner().invoke(app, ["sweep", str(write_sweep(tmp_path)), "--out", str(out)])
+    assert again.exit_code == 1
+    assert "pass --resume" in again.output
+
+
+def test_cli_sweep_bad_file_exits_2_with_every_problem_located(tmp_path: Path) -> None:
+    from cli import app
+
+    path = write_sweep(tmp_path)
+    path.write_text(
+        path.read_text()
+        .replace("members: 23", "members: many")
+        .replace("sampler: monte_carlo", "sampler: latin")
+    )
+    result = CliRunner().invoke(app, ["sweep", str(path), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    assert "2 problems found" in text
+    assert "small.yaml:3: members: expected a whole number, got 'many' (str)" in text
+    assert "small.yaml:5: sampler: unknown sampler 'latin' (str)" in text
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("command", ["sweep", "hydrology"])
+def test_help_shows_an_example(command: str) -> None:
+    from cli import app
+
+    result = CliRunner().invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Example" in result.output
+    assert "chenzhou-water " + command in result.output
+
+
+def test_cli_hydrology_prints_assumptions_and_saves_the_figure(tmp_path: Path) -> None:
+    from cli import app
+
+    png = tmp_path / "hydrology.png"
+    result = CliRunner().invoke(app, ["hydrology", "--plot", str(png), "--members", "50"])
+    assert result.exit_code == 0, result.output
+    assert "mean annual runoff 4.54 billion m³/yr" in result.output
+    assert "0.165" in result.output  # June's share
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
