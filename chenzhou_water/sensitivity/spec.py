@@ -1,0 +1,302 @@
+"""The sensitivity-analysis (SA) file: a scenario, the parameters to vary, a method, outputs.
+
+An SA file is YAML (read with the safe loader)::
+
+    name: morris_all                   # letters, digits, _ and -; names the output files
+    description: Screening of every declared constant under the 2022-type drought.
+    extends: ../drought_2022.yaml      # the scenario analysed (required; relative path)
+    parameters: all                    # or a list of constants, or a mapping (below)
+    method: morris                     # morris, sobol, fast, rbd_fast, delta or pawn
+    options: {trajectories: 40, levels: 4}
+    seed: 7                            # of the sample and of the bootstrap (0 is valid)
+    outputs:
+      metrics:                         # per-member metrics, as in a sweep file
+        - {metric: reliability, period: [2030, 2035]}
+        - {metric: leakage, year: 2035}
+      yearly:                          # one model variable, reduced over each year listed
+        - {variable: leakage_rate, years: [2020, 2025, 2030, 2035, 2040, 2050], reduce: mean}
+    convergence: {top: 5, tolerance: 0.1}
+
+Format rules
+------------
+- ``name``, ``extends``, ``parameters``, ``method`` and ``outputs`` are required; ``seed``
+  defaults to 0, ``options`` to the method's defaults, ``convergence`` to ``{top: 5,
+  tolerance: 0.1, negligible: 0.02}``.
+- ``parameters`` is ``all`` (every scalar constant whose declared ``[min, max]`` is finite and
+  not a single value), a list of constants (each over its declared range), or a mapping of
+  constant to ``range`` / ``null`` (the declared range), ``[low, high]`` (a shorter
+  ``{range: [low, high]}``) or any distribution of a sweep file (``{uniform: {low, high}}``,
+  ``triangular``, ``normal``, ``lognormal``: see :mod:`chenzhou_water.sweep.distributions`).
+  Values stay inside the declared range; at least two parameters.
+- ``options`` are the method's (:mod:`.methods`): Morris ``trajectories``, ``levels``,
+  ``optimal_trajectories``; Sobol ``N`` (a power of 2), ``calc_second_order``; FAST and
+  RBD-FAST ``N``, ``M``; delta ``N``; PAWN ``N``, ``slides``; every method ``num_resamples`` and
+  ``conf_level``.
+- ``outputs.metrics`` follows the sweep file's syntax and rules
+  (:mod:`chenzhou_water.sweep.outputs`); ``outputs.yearly`` entries take ``variable`` (a model
+  variable), ``years`` (calendar years inside the run) and ``reduce`` (``mean``, ``sum``,
+  ``min`` or ``max`` over the months of each year; default ``mean``) and an optional ``name``
+  (default ``<variable>_<reduce>``). Every output name is distinct.
+- ``convergence``: ``top`` (how many leading parameters must be ranked reliably), ``tolerance``
+  (largest acceptable interval half-width relative to the index) and ``negligible`` (indices
+  below this share of the largest are not ranked among themselves).
+
+Every problem of the SA file and of its scenario chain is raised at once in one
+:class:`~chenzhou_water.errors.ValidationError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chenzhou_water.errors import ModelError, Problem, ValidationError
+from chenzhou_water.modelinfo import ModelInfo, model_info
+from chenzhou_water.scenario import NAME_PATTERN, Scenario, load_scenario
+from chenzhou_water.sensitivity.methods import METHODS, Method
+from chenzhou_water.sensitivity.options import check_options
+from chenzhou_water.sensitivity.outputs import YearlyOutput, model_years, parse_sa_outputs
+from chenzhou_water.sensitivity.parameters import parse_parameters
+from chenzhou_water.sweep.distributions import Distribution
+from chenzhou_water.sweep.metrics import Metric
+from chenzhou_water.yamlcheck import Checker, describe, load_yaml, raise_problems, suggest
+
+__all__ = ["SA_KEYS", "ConvergenceRule", "SensitivitySpec", "load_sensitivity"]
+
+SA_KEYS = ("name", "description", "extends", "parameters", "method", "options", "seed",
+           "outputs", "convergence")  # fmt: skip
+REQUIRED = ("name", "extends", "parameters", "method", "outputs")
+_NAME_RULE = "use only ASCII letters, digits, '_' and '-' (it names output files)"
+
+
+@dataclass(frozen=True)
+class ConvergenceRule:
+    """When the indices count as converged.
+
+    Attributes
+    ----------
+    top : int
+        The leading parameters whose ranking must hold: each of the first ``top`` must be
+        separated (intervals not overlapping) from the next in the ranking.
+    tolerance : float
+        Largest acceptable interval half-width relative to the index, for the first ``top``.
+    negligible : float
+        Indices below this share of the output's largest index count as negligible: they need
+        not be separated from each other, nor meet ``tolerance``.
+    """
+
+    top: int = 5
+    tolerance: float = 0.1
+    negligible: float = 0.02
+
+
+@dataclass(frozen=True)
+class SensitivitySpec:
+    """A validated SA file.
+
+    Attributes
+    ----------
+    name, description : str
+        As in the file.
+    path : Path
+        The SA file (resolved).
+    scenario : Scenario
+        The scenario analysed, resolved.
+    parameters : tuple of (str, Distribution)
+        The varied constants (normalised names) and their distributions, in file order.
+    method : str
+        A key of :data:`~chenzhou_water.sensitivity.methods.METHODS`.
+    options : mapping
+        The method's options, defaults filled in.
+    seed : int
+        Seed of the sample and of the bootstrap.
+    metrics : tuple of Metric
+        Per-member metrics (the sweep's).
+    yearly : tuple of YearlyOutput
+        Time-resolved outputs.
+    convergence : ConvergenceRule
+        When the indices count as converged.
+    """
+
+    name: str
+    description: str
+    path: Path
+    scenario: Scenario
+    parameters: tuple[tuple[str, Distribution], ...]
+    method: str
+    options: Mapping[str, Any]
+    seed: int
+    metrics: tuple[Metric, ...] = ()
+    yearly: tuple[YearlyOutput, ...] = ()
+    convergence: ConvergenceRule = field(default_factory=ConvergenceRule)
+
+    @property
+    def method_def(self) -> Method:
+        """The method's :class:`~chenzhou_water.sensitivity.methods.Method`."""
+        return METHODS[self.method]
+
+    @property
+    def names(self) -> list[str]:
+        """The varied constants, in order."""
+        return [name for name, _ in self.parameters]
+
+    @property
+    def runs(self) -> int:
+        """Model runs the design needs."""
+        return self.method_def.runs(self.options, len(self.parameters))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved SA file as plain data, free of this machine's paths."""
+        scenario = self.scenario.to_dict()
+        scenario["model"] = Path(scenario["model"]).name
+        return {
+            "name": self.name,
+            "description": self.description,
+            "scenario": scenario,
+            "parameters": {name: d.to_dict() for name, d in self.parameters},
+            "method": self.method,
+            "options": dict(self.options),
+            "seed": self.seed,
+            "metrics": [{"name": m.name, "metric": m.key, "years": m.years,
+                         "options": dict(m.options)} for m in self.metrics],
+            "yearly": [y.to_dict() for y in self.yearly],
+            "convergence": vars(self.convergence).copy(),
+        }
+
+    def fingerprint(self) -> str:
+        """SHA-256 of everything that decides the model runs (and of the model file)."""
+        data = self.to_dict()
+        for key in ("description", "convergence"):
+            del data[key]
+        data["model_sha256"] = model_info(self.scenario.model_path).sha256
+        text = json.dumps(data, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def load_sensitivity(path: str | Path) -> SensitivitySpec:
+    """Read and validate an SA file and the scenario it extends.
+
+    Parameters
+    ----------
+    path : str or Path
+        The SA file.
+
+    Returns
+    -------
+    SensitivitySpec
+
+    Raises
+    ------
+    ValidationError
+        With every problem of the SA file and of its scenario chain, each located by file,
+        line and YAML path.
+    """
+    path = Path(path)
+    checker = Checker(load_yaml(path, str(path)))
+    data = checker.document.data
+    if not isinstance(data, dict):
+        checker.error((), f"expected a mapping of SA keys at the top level, got {describe(data)}")
+        checker.raise_if_problems()
+    checker.keys((), data, SA_KEYS, required=REQUIRED)
+    scenario, problems = _scenario(checker, path, data)
+    info = _model(scenario)
+    values = _scalars(checker, data)
+    method = _method(checker, data)
+    parameters = parse_parameters(checker, data["parameters"], info) if "parameters" in data \
+        else ()
+    options = check_options(checker, data.get("options"), method) if method else None
+    metrics, yearly = ((), ())
+    if "outputs" in data:
+        metrics, yearly = parse_sa_outputs(checker, data["outputs"], info, model_years(info))
+    convergence = _convergence(checker, data.get("convergence"))
+    raise_problems([*checker.problems, *problems])
+    if scenario is None or method is None or options is None:  # each recorded a problem
+        raise ValidationError([Problem(str(path), "", "the SA file could not be resolved")])
+    return SensitivitySpec(
+        name=values["name"], description=values["description"], path=path.resolve(),
+        scenario=scenario, parameters=parameters, method=method.name, options=options,
+        seed=values["seed"], metrics=metrics, yearly=yearly, convergence=convergence,
+    )  # fmt: skip
+
+
+def _scenario(
+    checker: Checker, path: Path, data: dict[str, Any]
+) -> tuple[Scenario | None, list[Problem]]:
+    """The extended scenario, or the problems of its chain."""
+    extends = data.get("extends")
+    if "extends" not in data or checker.string(("extends",), extends) is None:
+        return None, []
+    target = path.parent / extends
+    if not target.is_file():
+        checker.error(("extends",), f"{extends!r}: scenario file not found (looked for {target})")
+        return None, []
+    try:
+        return load_scenario(target), []
+    except ValidationError as exc:
+        return None, exc.problems
+
+
+def _model(scenario: Scenario | None) -> ModelInfo | None:
+    if scenario is None:
+        return None
+    try:
+        return model_info(scenario.model_path)
+    except ModelError:
+        return None  # load_scenario read it a moment ago; nothing more to report
+
+
+def _scalars(checker: Checker, data: dict[str, Any]) -> dict[str, Any]:
+    """``name``, ``description`` and ``seed``, with defaults."""
+    out: dict[str, Any] = {"name": None, "description": "", "seed": 0}
+    if "name" in data:
+        out["name"] = checker.string(("name",), data["name"], NAME_PATTERN, _NAME_RULE)
+    if isinstance(data.get("description"), str):
+        out["description"] = data["description"]
+    elif "description" in data:
+        checker.error(("description",), f"expected a string, got {describe(data['description'])}")
+    if "seed" in data:
+        seed = data["seed"]
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            checker.error(("seed",), f"expected a whole number, got {describe(seed)}")
+        elif checker.in_range(("seed",), seed, 0, 2**32 - 1, "the valid range"):
+            out["seed"] = seed
+    return out
+
+
+def _method(checker: Checker, data: dict[str, Any]) -> Method | None:
+    if "method" not in data:
+        return None
+    name = data["method"]
+    if isinstance(name, str) and name in METHODS:
+        return METHODS[name]
+    hint = suggest(name, METHODS) if isinstance(name, str) else ""
+    shown = f"unknown method {name!r}" if isinstance(name, str) else (
+        f"expected a method name, got {describe(name)}")
+    checker.error(("method",), f"{shown}{hint} (methods: {', '.join(METHODS)})")
+    return None
+
+
+def _convergence(checker: Checker, raw: Any) -> ConvergenceRule:
+    default = ConvergenceRule()
+    if raw is None:
+        return default
+    given = checker.mapping(("convergence",), raw, "a mapping with top, tolerance, negligible")
+    if given is None or not checker.keys(("convergence",), given, list(vars(default))):
+        return default
+    values: dict[str, Any] = {}
+    top = given.get("top", default.top)
+    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
+        checker.error(("convergence", "top"), f"expected a whole number >= 1, got {describe(top)}")
+    else:
+        values["top"] = top
+    for key, lo, hi in (("tolerance", 1e-6, 10.0), ("negligible", 0.0, 1.0)):
+        if key in given:
+            number = checker.number(("convergence", key), given[key])
+            if number is not None and checker.in_range(("convergence", key), number, lo, hi,
+                                                       "the valid range"):
+                values[key] = number
+    return ConvergenceRule(**{**vars(default), **values})
