@@ -147,6 +147,287 @@ def check(
         raise typer.Exit(EXIT_FAILED)
 
 
+@app.command()
+def report(
+    results: Annotated[list[Path], typer.Argument(
+        help="Result files (.nc) written by `chenzhou-water run`; the first is the reference.",
+        show_default=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The HTML page to write.")] = Path(
+        "report.html"),
+    lang: Annotated[str, typer.Option(help="Language of the page: `en` or `zh`.")] = "en",
+    calibration: Annotated[Path | None, typer.Option(
+        help="Folder with `fit.csv` written by `chenzhou-water calibrate`.",
+        show_default=False)] = None,
+    attribute: Annotated[str, typer.Option(
+        help="Headline indicator and year whose difference is attributed to the inputs, as "
+        "KEY:YEAR.")] = "unmet_demand_kt_d:2030",
+) -> None:
+    """Write one self-contained HTML page comparing scenario results, in English or Chinese.
+
+    The page has the headline indicators in 2025, 2030, 2035 and 2050, comparison plots
+    (reservoir storage, supply and demand, leakage, reuse, data centre, hydropower), why each
+    scenario differs from the first, a waterfall attributing the difference in one indicator
+    to the differing inputs (Shapley values), the calibration fit if given, and provenance.
+
+    **Example**
+
+        chenzhou-water report out/baseline.nc out/leakage_target.nc --out report.html --lang zh
+
+        chenzhou-water report out/baseline.nc out/reuse_25.nc --attribute leakage_volume_kt_d:2030
+    """
+    from chenzhou_water.report import write_report
+
+    with project_errors():
+        with console.status(f"making the report of {len(results)} result(s) ..."):
+            path = write_report(results, out, lang, calibration, attribute)
+        console.print(f"wrote {path}", highlight=False)
+
+
+@app.command()
+def calibrate(
+    targets: Annotated[Path, typer.Argument(help="Targets YAML file (the reported figures).",
+                                            show_default=False)],
+    scenario: Annotated[Path, typer.Option(help="The scenario the fit runs with; its values "
+                                           "of the free parameters are replaced.")] = Path(
+        "scenarios/baseline.yaml"),
+    parameters: Annotated[Path | None, typer.Option(
+        help="Free parameters YAML file (default: `parameters.yaml` beside the targets).",
+        show_default=False)] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the results.")] = Path(
+        "out/calibration"),
+    seed: Annotated[int, typer.Option(help="Seed of the fit and the sampler.")] = 0,
+    popsize: Annotated[int, typer.Option(help="Differential evolution: population per "
+                                         "parameter.", min=2)] = 12,
+    maxiter: Annotated[int, typer.Option(help="Differential evolution: generations.",
+                                         min=1)] = 150,
+    chains: Annotated[int, typer.Option(help="Posterior sampler: parallel chains.", min=2)] = 64,
+    steps: Annotated[int, typer.Option(help="Posterior sampler: steps per chain (half "
+                                       "burn-in).", min=2)] = 400,
+    plots: Annotated[bool, typer.Option(help="Write PNG plots.")] = True,
+) -> None:
+    """Calibrate the free parameters to the reported figures and report the fit.
+
+    Writes `OUT/calibrated.yaml` (a scenario overlay a baseline can `extends`), `OUT/fit.csv`
+    (reported against simulated, per target), `OUT/uncertainty.csv` (posterior against prior,
+    per parameter) and PNG plots; prints the fit, the conflicts between sources and how the
+    fit settled them, and the parameters the targets do not constrain. The same seed gives
+    the same numbers.
+
+    **Example**
+
+        chenzhou-water calibrate calibration/targets.yaml --out out/calibration
+
+        chenzhou-water calibrate calibration/targets.yaml --seed 1 --maxiter 300
+    """
+    from rich.progress import Progress
+
+    from chenzhou_water.calibration.report import format_report, parameter_table
+    from chenzhou_water.calibration.workflow import run_calibration
+
+    with project_errors():
+        with Progress(console=console, transient=True) as bar:
+            tasks: dict[str, Any] = {}
+
+            def progress(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(stage, total=total or None)
+                bar.update(tasks[stage], completed=done)
+
+            run = run_calibration(targets, scenario, out, parameters_path=parameters, seed=seed,
+                                  popsize=popsize, maxiter=maxiter, chains=chains, steps=steps,
+                                  plots=plots, progress=progress)
+        result = run.result
+        _print_frame(run.result.fit[["period", "reported", "simulated", "z", "within tolerance",
+                                     "hard/soft"]], "fit: reported against simulated")
+        _print_frame(parameter_table(result), "calibrated parameters (95 % posterior interval)")
+        for line in format_report(result):
+            console.print(line, highlight=False)
+        for path in (run.outputs.overlay, run.outputs.fit_csv, run.outputs.uncertainty_csv,
+                     *run.outputs.plots):
+            if path is not None:
+                console.print(f"wrote {path}", highlight=False)
+        if not result.success:
+            raise typer.Exit(EXIT_FAILED)
+
+
+class _SweepProgress:
+    """A rich progress bar fed by the sweep's progress callback (members done, time left)."""
+
+    def __init__(self, name: str):
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.name = name
+        self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                            MofNCompleteColumn(), TextColumn("members"), TimeElapsedColumn(),
+                            TextColumn("left"), TimeRemainingColumn(), console=err_console)
+        self.task: Any = None
+
+    def __call__(self, report: Any) -> None:
+        if self.task is None:  # resumed members count as done, not as speed
+            self.task = self.bar.add_task(self.name, total=report.members_total,
+                                          completed=report.members_done)
+        self.bar.update(self.task, completed=report.members_done)
+
+
+@app.command()
+def sweep(
+    sweep_file: Annotated[Path, typer.Argument(help="Sweep YAML file.", show_default=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the results.")] = Path("out"),
+    workers: Annotated[int | None, typer.Option(
+        help="Run on a local Dask cluster of N worker processes (default: serially).", min=1,
+        show_default=False)] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Address of a running Dask scheduler, e.g. `tcp://10.0.0.5:8786`.",
+        show_default=False)] = None,
+    chunk_size: Annotated[int | None, typer.Option(
+        "--chunk-size", help="Members per chunk (default 10,000).", min=1,
+        show_default=False)] = None,
+    resume: Annotated[bool, typer.Option(
+        "--resume", help="Continue an interrupted sweep in OUT, keeping its finished chunks.")
+    ] = False,
+) -> None:
+    """Run a stochastic sweep: many members of a scenario with uncertain inputs and inflow.
+
+    Writes `OUT/<name>.nc` (sampled inputs, per-member metrics and kept series, by member) and
+    the finished chunks in `OUT/<name>.chunks/`; an interrupted sweep continues with
+    `--resume`. Results are identical whatever the chunk size and number of workers.
+
+    **Example**
+
+        chenzhou-water sweep scenarios/sweeps/drought_risk.yaml --out out --workers 2
+
+        chenzhou-water sweep scenarios/sweeps/drought_risk.yaml --out out --workers 2 --resume
+
+        chenzhou-water sweep scenarios/sweeps/leakage_uncertainty.yaml --out out --chunk-size 64
+    """
+    from chenzhou_water.sweep import run_sweep
+
+    if workers is not None and scheduler is not None:
+        raise typer.BadParameter("give --workers or --scheduler, not both", param_hint="--workers")
+    with project_errors():
+        progress = _SweepProgress(sweep_file.stem)
+        with progress.bar:
+            result = run_sweep(sweep_file, out, workers=workers, scheduler=scheduler,
+                               chunk_size=chunk_size, resume=resume, progress=progress)
+        run = result.run
+        console.print(
+            f"{run.name}: {run.members:,} members in {run.chunks} chunks ({run.chunks_computed} "
+            f"run, {run.chunks_resumed} resumed) on {run.executor} in {run.seconds:.1f} s "
+            f"({run.members_per_second:,.0f} members/s)", highlight=False)
+        console.print(f"wrote {run.path}", highlight=False)
+
+
+@app.command()
+def hydrology(
+    plot: Annotated[Path | None, typer.Option(
+        help="Save a figure of the assumptions and a sample of series (PNG).",
+        show_default=False)] = None,
+    members: Annotated[int, typer.Option(help="Members sampled for the figure and the annual "
+                                         "statistics.", min=1)] = 500,
+    seed: Annotated[int, typer.Option(help="Seed of the sample.", min=0)] = 0,
+) -> None:
+    """Print the stochastic inflow generator's assumptions: monthly shares, CVs, lag-1
+    correlations and mean annual runoff, with the annual statistics of a sample.
+
+    **Example**
+
+        chenzhou-water hydrology
+
+        chenzhou-water hydrology --plot out/hydrology.png --members 500 --seed 0
+    """
+    from chenzhou_water.hydrology import InflowConfig, generate_inflows, mean_inflow
+    from chenzhou_water.plots_hydrology import annual_totals, hydrology_figure
+    from chenzhou_water.results import atomic_path
+    from chenzhou_water.scenario import default_model_path
+
+    with project_errors():
+        config = InflowConfig.from_model(default_model_path())
+        table = Table(title="Dongjiang natural inflow: assumptions by calendar month",
+                      header_style="bold")
+        for column in ("month", "share of year", "mean (million m³)", "CV", "lag-1 corr. (log)"):
+            table.add_column(column, justify="right")
+        means = mean_inflow(config)[:12] / 1e6
+        for m in range(12):
+            table.add_row(str(m + 1), f"{config.seasonal_shares[m]:.3f}", f"{means[m]:,.0f}",
+                          f"{config.monthly_cv[m]:.2f}", f"{config.lag1_correlation[m]:.2f}")
+        console.print(table)
+        totals = annual_totals(generate_inflows(members, seed=seed, config=config)) / 1e9
+        console.print(
+            f"mean annual runoff {config.mean_annual_runoff / 1e9:.2f} billion m³/yr; sample of "
+            f"{members} members (seed {seed}): mean {totals.mean():.2f}, CV of calendar-year "
+            f"runoff {totals.std() / totals.mean():.2f}", highlight=False)
+        if plot is not None:
+            figure = hydrology_figure(config, members, seed)
+            with atomic_path(plot) as tmp:
+                figure.savefig(tmp, format=plot.suffix.lstrip(".") or "png", dpi=120)
+            console.print(f"wrote {plot}", highlight=False)
+
+
+@app.command()
+def sensitivity(
+    sa_file: Annotated[Path, typer.Argument(help="Sensitivity-analysis YAML file.",
+                                            show_default=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the results.")] = Path("out"),
+    workers: Annotated[int | None, typer.Option(
+        help="Run the model on a local Dask cluster of N worker processes (default: serially).",
+        min=1, show_default=False)] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Address of a running Dask scheduler, e.g. `tcp://10.0.0.5:8786`.",
+        show_default=False)] = None,
+    chunk_size: Annotated[int | None, typer.Option(
+        "--chunk-size", help="Model runs per chunk (default 10,000).", min=1,
+        show_default=False)] = None,
+    resume: Annotated[bool, typer.Option(
+        "--resume", help="Continue an interrupted analysis in OUT, keeping its finished chunks.")
+    ] = False,
+    plots: Annotated[bool, typer.Option(help="Write PNG plots.")] = True,
+) -> None:
+    """Global sensitivity analysis (SALib: Morris, Sobol', FAST, RBD-FAST, delta, PAWN).
+
+    Samples the parameters of the SA file, runs the model on every sample through the sweep
+    machinery (chunked, resumable, serial or on Dask), and writes the indices with confidence
+    intervals (`OUT/<name>_indices.nc`, `OUT/<name>_yearly_indices.nc`, `OUT/<name>_indices.csv`),
+    a convergence report (`OUT/<name>_convergence.txt`) and plots; prints the ranked parameters
+    and whether the intervals are narrow enough for the ranking to hold.
+
+    **Example**
+
+        chenzhou-water sensitivity scenarios/sensitivity/morris_all.yaml --out out/sa
+
+        chenzhou-water sensitivity scenarios/sensitivity/sobol_top.yaml --out out/sa --workers 2
+
+        chenzhou-water sensitivity scenarios/sensitivity/sobol_top.yaml --out out/sa --resume
+    """
+    from chenzhou_water.sensitivity import run_sensitivity, summary_tables
+
+    if workers is not None and scheduler is not None:
+        raise typer.BadParameter("give --workers or --scheduler, not both", param_hint="--workers")
+    with project_errors():
+        progress = _SweepProgress(sa_file.stem)
+        with progress.bar:
+            result = run_sensitivity(sa_file, out, workers=workers, scheduler=scheduler,
+                                     chunk_size=chunk_size, resume=resume, progress=progress,
+                                     plots=plots)
+        run = result.run
+        console.print(
+            f"{result.spec.name}: {result.spec.method_def.title}, {len(result.spec.parameters)} "
+            f"parameters, {run.members:,} model runs ({run.chunks_computed} chunks run, "
+            f"{run.chunks_resumed} resumed) on {run.executor} in {run.seconds:.1f} s",
+            highlight=False)
+        for title, frame in summary_tables(result):
+            _print_frame(frame, escape(title))
+        console.print(result.convergence.text(), highlight=False, markup=False)
+        for path in (run.path, *result.files):
+            console.print(f"wrote {path}", highlight=False)
+
+
 def main(argv: list[str] | None = None) -> Callable[..., Any]:
     """Entry point for ``python -m`` style use."""
     return app(argv if argv is not None else sys.argv[1:])
