@@ -11,13 +11,13 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import xarray as xr  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import xarray as xr
+from matplotlib.axes import Axes
 
-from chenzhou_water.fonts import label as bilingual  # noqa: E402
-from chenzhou_water.results import atomic_path  # noqa: E402
+from chenzhou_water.fonts import label as bilingual
+from chenzhou_water.results import atomic_path
 
 DEAD_STORAGE = 2.45e9  # m3; the model's ``dead storage`` (see models/chenzhou_water.mdl)
 NORMAL_POOL_STORAGE = 8.12e9  # m3; the model's ``storage at normal pool``

@@ -120,7 +120,7 @@ def _numeric(node: Any) -> float | None:
            "^": operator.pow}
     try:
         return float(functools.reduce(lambda acc, pair: ops[pair[0]](acc, pair[1]),
-                                      zip(node.operators, values[1:]), values[0]))
+                                      zip(node.operators, values[1:], strict=True), values[0]))
     except (ArithmeticError, TypeError, ValueError):  # e.g. a complex power
         return None
 

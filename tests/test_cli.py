@@ -17,7 +17,8 @@ runner = CliRunner()
 
 def test_run_baseline_writes_netcdf_csv_plots_and_prints_headlines(tmp_path):
     out = tmp_path / "out"
-    result = runner.invoke(app, ["run", str(ROOT / "scenarios" / "baseline.yaml"), "--out", str(out)])
+    scenario = str(ROOT / "scenarios" / "baseline.yaml")
+    result = runner.invoke(app, ["run", scenario, "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "headline indicators" in result.output
     for year in ("2020", "2025", "2030", "2035", "2050"):
@@ -25,11 +26,13 @@ def test_run_baseline_writes_netcdf_csv_plots_and_prints_headlines(tmp_path):
     with xr.open_dataset(out / "baseline.nc") as ds:
         for name in CONTRACT_VARIABLES:
             assert name in ds, name
-            assert ds[name].attrs["units"] and ds[name].attrs["description"]
+            assert ds[name].attrs["units"]
+            assert ds[name].attrs["description"]
         assert len(ds.attrs["model_sha256"]) == 64
         assert "name: baseline" in ds.attrs["scenario_resolved"]
         assert ds.attrs["package_version"]
-        assert ds["time"].dt.year.values[0] == 2015 and ds["time"].dt.year.values[-1] == 2050
+        assert ds["time"].dt.year.values[0] == 2015
+        assert ds["time"].dt.year.values[-1] == 2050
     csv = (out / "baseline_summary.csv").read_text(encoding="utf-8-sig")
     assert csv.splitlines()[0].startswith("year,")
     assert len(csv.splitlines()) == 1 + 36
@@ -120,7 +123,8 @@ def test_run_with_the_pysd_reference_engine_matches_the_engine(tmp_path):
     args = ["run", str(ROOT / "scenarios" / "leakage_stall.yaml"), "--no-plots"]
     ref = runner.invoke(app, [*args, "--out", str(tmp_path / "p"), "--engine", "pysd"])
     new = runner.invoke(app, [*args, "--out", str(tmp_path / "n")])
-    assert ref.exit_code == 0 and new.exit_code == 0, ref.output + new.output
+    assert ref.exit_code == 0, ref.output
+    assert new.exit_code == 0, new.output
     with xr.open_dataset(tmp_path / "p" / "leakage_stall.nc") as a, \
             xr.open_dataset(tmp_path / "n" / "leakage_stall.nc") as b:
         assert a.attrs["engine"] == "pysd"

@@ -41,7 +41,8 @@ def test_every_constant_declares_a_range_and_names_its_source(name):
     var = INFO.variables[name]
     if var.kind == "constant":
         lo, hi = var.limits
-        assert lo is not None and hi is not None, f"{var.name} declares no [min, max]"
+        assert lo is not None, f"{var.name} declares no minimum"
+        assert hi is not None, f"{var.name} declares no maximum"
         assert lo <= var.value <= hi, f"{var.name} = {var.value} is outside [{lo}, {hi}]"
     else:
         assert var.lookup_range is not None, f"lookup {var.name} declares no range"

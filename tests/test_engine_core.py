@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from engine_support import MODELS, copy_model
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from engine_support import MODELS, copy_model
 
 import chenzhou_water.engine.compiler as compiler
 from chenzhou_water.engine import Model, compile_model
@@ -85,7 +85,7 @@ def test_calendar_time_coordinate_from_start_date(tmp_path: Path) -> None:
 
 
 def test_unknown_names_suggest_the_nearest(reservoir: Model) -> None:
-    with pytest.raises(ModelError, match="recesion constant.*'recession_constant'"):
+    with pytest.raises(ModelError, match=r"recesion constant.*'recession_constant'"):
         reservoir.run({"recesion constant": 0.2})
     with pytest.raises(ModelError, match="'storage'"):
         reservoir.run(return_columns=["storag"])
@@ -122,7 +122,7 @@ def test_unsupported_construct_names_file_variable_and_construct(
 
 
 def test_algebraic_loop_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(ModelError, match="algebraic loop.*b -> a"):
+    with pytest.raises(ModelError, match=r"algebraic loop.*b -> a"):
         compile_model(_write(tmp_path, "a = b + 1 ~ ~ |\nb = a * 2 ~ ~ |\n"))
 
 

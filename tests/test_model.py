@@ -76,7 +76,8 @@ def test_every_scenario_balances_is_finite_and_bounded(compiled_model, path):
     assert storage.max() <= 8.12e9 * (1 + 1e-12), f"{path.name}: storage above normal pool"
     for name in ("leakage_rate", "reuse_rate", "sewage_treatment_rate",
                  "ecological_flow_compliance", "industrial_repeat_use_rate"):
-        assert (arrays[name] >= 0).all() and (arrays[name] <= 1).all(), name
+        assert (arrays[name] >= 0).all(), name
+        assert (arrays[name] <= 1).all(), name
 
 
 def _declared_constants():
@@ -89,7 +90,8 @@ def _declared_constants():
     return out
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=8, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**31 - 1), inflow_scale=st.floats(0.05, 3.0))
 def test_invariants_hold_over_random_parameters_and_inflows(compiled_model, seed, inflow_scale):
     """Every constant drawn across its declared range, stochastic inflows scaled from near-empty
@@ -113,8 +115,8 @@ def test_invariants_hold_over_random_parameters_and_inflows(compiled_model, seed
 
 
 def test_drought_scenario_draws_the_reservoir_down(compiled_model):
-    base = _run_all(compiled_model, [p for p in SCENARIOS if p.stem == "baseline"][0])
-    dry = _run_all(compiled_model, [p for p in SCENARIOS if p.stem == "drought_2022"][0])
+    base = _run_all(compiled_model, next(p for p in SCENARIOS if p.stem == "baseline"))
+    dry = _run_all(compiled_model, next(p for p in SCENARIOS if p.stem == "drought_2022"))
     dec_2022 = 12 * 7 + 11
     assert dry["reservoir_storage"][0, dec_2022] < base["reservoir_storage"][0, dec_2022] - 0.5e9
     assert dry["hydropower_generation"][0, dec_2022] < base["hydropower_generation"][0, dec_2022]

@@ -115,7 +115,7 @@ def test_differing_inputs_and_their_description(results):
     english, chinese = describe(differences[1], "en"), describe(differences[1], "zh")
     assert english.startswith("renewal_programme (mains renewed per year) [km/year]: ")
     assert "2021: 3 → 8" in english
-    assert chinese.startswith("renewal_programme［km/year］：")  # noqa: RUF001
+    assert chinese.startswith("renewal_programme［km/year］：")
 
 
 # --- bad inputs ---------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ def _pulse_train(start: Expr, repeat: Expr, width: Expr, end: Expr) -> Expr:
     return _where(_op("==", repeat, Num(0.0)), single, train)
 
 
-def _rewrite_call(fn: str, args: tuple[Expr, ...]) -> Expr:  # noqa: PLR0911
+def _rewrite_call(fn: str, args: tuple[Expr, ...]) -> Expr:
     if fn == "if_then_else":
         return _where(*args)
     if fn == "power":

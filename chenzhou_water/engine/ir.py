@@ -11,7 +11,6 @@ the variable's subscript dimensions (in the order of :attr:`Node.dims`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 #: Bump when the IR or the generated code changes shape: it is part of the cache key.
 IR_VERSION = 3
@@ -69,7 +68,7 @@ class StateOf:
     name: str
 
 
-Expr = Union[Num, Ref, Op, Call, LookupCall, StateOf]
+Expr = Num | Ref | Op | Call | LookupCall | StateOf
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ class Kernel:
         self.source = source
         self.literals = literals
         namespace: dict[str, Any] = {}
-        exec(compile(source, "<chenzhou_water.engine kernel>", "exec"), namespace)  # noqa: S102
+        exec(compile(source, "<chenzhou_water.engine kernel>", "exec"), namespace)
         self.simulate = namespace["simulate"]
 
 

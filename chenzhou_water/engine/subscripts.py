@@ -8,6 +8,7 @@ over), a sub-range or an element.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -139,6 +140,6 @@ class Subscripts:
 
 def _as_slice(positions: tuple[int, ...]) -> Any:
     """A slice when positions are contiguous and increasing, else an index list."""
-    if positions and all(b - a == 1 for a, b in zip(positions, positions[1:], strict=False)):
+    if positions and all(b - a == 1 for a, b in itertools.pairwise(positions)):
         return slice(positions[0], positions[-1] + 1)
     return np.array(positions)

@@ -163,7 +163,7 @@ def _constant_value(comps: list[Any], dims: tuple[str, ...], subs: Subscripts) -
         return float(comps[0].ast)
     value = np.full(subs.shape(dims), np.nan)
     for comp in comps:
-        index, expr_dims = subs.target_index(dims, tuple(comp.subscripts[0]))
+        index, _ = subs.target_index(dims, tuple(comp.subscripts[0]))
         part = np.asarray(comp.ast, dtype=float)
         value[index] = np.broadcast_to(part, value[index].shape)
     return value

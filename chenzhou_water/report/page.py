@@ -45,7 +45,7 @@ from chenzhou_water.report.inputs import (
 from chenzhou_water.results import annual_indicators, atomic_path
 from chenzhou_water.scenario import Scenario
 
-MISSING = "–"  # noqa: RUF001  (an en dash marks a missing value in tables)
+MISSING = "–"
 
 #: The years of the headline table.
 REPORT_YEARS: tuple[int, ...] = (2025, 2030, 2035, 2050)
