@@ -1,4 +1,3 @@
-
 """The report's words in English and Chinese: headings, table labels, axis labels, legends.
 
 Every text the page or its figures show goes through :func:`translator`, so a page in one
