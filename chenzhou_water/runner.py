@@ -84,20 +84,19 @@ def run_scenario(
             scenario_name=scenario.name,
             scenario_file=scenario.path.name,
             scenario_files=", ".join(p.name for p in scenario.files),
-            scenario_resolved=yaml.safe_dump(_portable(scenario.to_dict()), sort_keys=False,
-                                             allow_unicode=True),
+            scenario_resolved=resolved_yaml(scenario),
             engine=ds.attrs.get("engine", engine),
         )
     )
     return ds
 
 
-def _portable(resolved: dict[str, Any]) -> dict[str, Any]:
-    """The resolved scenario without this machine's absolute paths."""
-    out = dict(resolved)
-    if "model" in out:
-        out["model"] = Path(out["model"]).name
-    return out
+def resolved_yaml(scenario: Scenario) -> str:
+    """The resolved scenario as YAML text for provenance, without this machine's paths."""
+    resolved = dict(scenario.to_dict())
+    if "model" in resolved:
+        resolved["model"] = Path(resolved["model"]).name
+    return yaml.safe_dump(resolved, sort_keys=False, allow_unicode=True)
 
 
 def _run_pysd(scenario: Scenario, params: Mapping[str, Any], series: Any) -> xr.Dataset:

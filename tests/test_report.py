@@ -265,3 +265,19 @@ def chinese_page(tmp_path_factory, results) -> Path:
     out = tmp_path_factory.mktemp("page") / "report_zh.html"
     return write_report([results["baseline_ensemble"], results["leakage_target"]], out,
                         lang="zh")
+
+
+def test_a_sweep_ensemble_is_a_result_the_report_draws_as_a_fan(tmp_path, results):
+    """A sweep that keeps series is one more result: its metrics and inputs are set aside,
+    its (member, time) series drawn as median and 5-95 % band."""
+    from chenzhou_water.sweep import run_sweep
+
+    root = Path(__file__).resolve().parents[1]
+    sweep = run_sweep(root / "scenarios" / "sweeps" / "leakage_uncertainty.yaml", tmp_path / "sw")
+    loaded = load_result(sweep.path)
+    assert loaded.label == "leakage_uncertainty"
+    assert loaded.dataset.sizes["member"] == 256
+    assert all(set(da.dims) == {"member", "time"} for da in loaded.dataset.data_vars.values())
+    html = build_report([results["baseline"], sweep.path], "en")
+    assert "leakage_uncertainty" in html
+    assert html.count("data:image/png;base64,") >= 6

@@ -77,12 +77,16 @@ def load_result(path: str | Path, label: str | None = None) -> ScenarioResult:
     missing = [a for a in REQUIRED_ATTRS if a not in ds.attrs]
     if missing:
         raise _problem(path, f"{_NOT_A_RESULT}: attributes {', '.join(missing)} are missing")
-    if set(ds.dims) != {"member", "time"} or not ds.data_vars:
+    # A sweep's file also holds per-member inputs and metrics: keep the (member, time) series.
+    series = [name for name, da in ds.data_vars.items() if set(da.dims) == {"member", "time"}]
+    if not series:
         raise _problem(path, f"{_NOT_A_RESULT}: expected variables with dims (member, time), "
                        f"found dims {tuple(ds.dims)}")
+    ds = ds[series]
     if not pd.api.types.is_datetime64_any_dtype(ds["time"].dtype):
         raise _problem(path, f"{_NOT_A_RESULT}: 'time' is not a calendar coordinate")
-    return ScenarioResult(label or str(ds.attrs["scenario_name"]), path, ds)
+    name = ds.attrs.get("ensemble_name") or ds.attrs["scenario_name"]
+    return ScenarioResult(label or str(name), path, ds)
 
 
 def load_results(paths: Sequence[str | Path]) -> tuple[ScenarioResult, ...]:

@@ -31,7 +31,7 @@ from chenzhou_water.errors import ChenzhouWaterError
 from chenzhou_water.hydrology_config import InflowConfig
 from chenzhou_water.modelinfo import ModelInfo, model_info
 from chenzhou_water.results import calendar_times, provenance
-from chenzhou_water.runner import scenario_params
+from chenzhou_water.runner import resolved_yaml, scenario_params
 from chenzhou_water.scenario import Scenario
 from chenzhou_water.sweep import chunk as _chunk
 from chenzhou_water.sweep.chunk import INFLOW_VARIABLE, ChunkPlan, ChunkResult
@@ -433,6 +433,7 @@ def _attrs(ensemble: Ensemble, info: ModelInfo) -> dict[str, str]:
         ensemble_name=ensemble.name,
         ensemble_fingerprint=ensemble.fingerprint,
         scenario_name=ensemble.scenario.name,
+        scenario_resolved=resolved_yaml(ensemble.scenario),
         model_file=info.path.name,
         model_sha256=info.sha256,
         members=ensemble.members,
