@@ -23,22 +23,19 @@ from chenzhou_water.modelinfo import ModelInfo
 
 
 def calendar_times(model_times: Sequence[float], info: ModelInfo) -> pd.DatetimeIndex | None:
-    """Calendar dates of model times, if the model declares a start date and counts months.
+    """Month-start dates of model times, or None where there is no calendar.
 
-    Whole months map to month starts; fractions of a month to the mean month length.
+    A calendar exists when the model counts time in months, its INITIAL TIME documentation
+    declares ``start date YYYY-MM-DD`` and every time is a whole number of months after the
+    initial time; otherwise results keep numeric model time.
     """
-    if info.start_date is None or info.time_units.strip().lower() not in ("month", "months"):
+    offsets = np.asarray(model_times, dtype=float) - info.initial_time
+    monthly = info.time_units.strip().lower().startswith("month")
+    if info.start_date is None or not monthly or not np.allclose(offsets, np.round(offsets)):
         return None
-    start = pd.Timestamp(info.start_date)
-    stamps = []
-    for t in model_times:
-        whole = int(np.floor(t + 1e-9))
-        frac = float(t) - whole
-        stamp = start + pd.DateOffset(months=whole)
-        if abs(frac) > 1e-9:
-            stamp = stamp + pd.Timedelta(days=frac * 30.4375)
-        stamps.append(stamp)
-    return pd.DatetimeIndex(stamps, name="time")
+    start = pd.Timestamp(info.start_date).to_period("M")
+    return pd.DatetimeIndex([(start + int(k)).to_timestamp() for k in np.round(offsets)],
+                            name="time")
 
 
 def dataset_from_arrays(

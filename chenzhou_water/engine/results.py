@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 import xarray as xr
 
 from chenzhou_water._typing import BoolArray, FloatArray
 from chenzhou_water.engine.ir import ModelIR
 from chenzhou_water.modelinfo import ModelInfo
+from chenzhou_water.results import calendar_times
 
 RPREC = 1e-5  # PySD's relative precision for the final time and save points
 
@@ -42,14 +43,11 @@ def saved_times(times: list[float], saves: BoolArray, dt: float) -> FloatArray:
 def time_coordinates(info: ModelInfo, model_time: FloatArray,
                      initial: float) -> dict[str, tuple[str, object]]:
     """``time`` (calendar months when the model declares a start date) and ``model_time``."""
-    offsets = model_time - initial
-    monthly = info.time_units.lower().startswith("month") and info.start_date is not None
-    if monthly and np.allclose(offsets, np.round(offsets)):
-        start = pd.Timestamp(info.start_date).to_period("M")
-        dates = [(start + int(k)).to_timestamp() for k in np.round(offsets)]
-        return {"time": ("time", np.array(dates, dtype="datetime64[ns]")),
-                "model_time": ("time", model_time)}
-    return {"time": ("time", model_time)}
+    dates = calendar_times(model_time, replace(info, initial_time=initial))
+    if dates is None:
+        return {"time": ("time", model_time)}
+    return {"time": ("time", dates.values.astype("datetime64[ns]")),
+            "model_time": ("time", model_time)}
 
 
 def to_dataset(ir: ModelIR, info: ModelInfo, arrays: Mapping[str, np.ndarray],
