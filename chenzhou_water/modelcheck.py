@@ -1,4 +1,4 @@
-"""Checks of input values against the model: constants, lever tables and output names.
+"""Checks of input values against the model: constants, lever tables, output names, years.
 
 The scenario loader checks its ``parameters``, ``levers`` and ``outputs`` sections with these
 functions; sweep, sensitivity and calibration loaders check the constants and levers they vary
@@ -178,6 +178,16 @@ def lookup_ranges(var: Variable | None) -> tuple[Range, Range]:
         return (None, None), (None, None)
     (x0, y0), (x1, y1) = var.lookup_range
     return (_end(x0), _end(x1)), (_end(y0), _end(y1))
+
+
+def model_years(info: ModelInfo | None) -> tuple[int, int]:
+    """First and last calendar year the model simulates (2015-2050 if unknown)."""
+    if info is None or info.start_date is None:
+        return 2015, 2050
+    first = int(str(info.start_date)[:4])
+    months = round((info.final_time - info.initial_time) / max(info.time_step, 1e-9))
+    monthly = info.time_units.lower().startswith("month")
+    return first, first + (months // 12 if monthly else months)
 
 
 def _end(value: float) -> float | None:

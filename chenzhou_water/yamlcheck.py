@@ -354,6 +354,20 @@ class Checker:
             self.error(path, f"expected {what}, got {describe(value)}")
         return None
 
+    def whole(
+        self,
+        path: YamlPath,
+        value: Any,
+        lo: float | None = None,
+        hi: float | None = None,
+        what: str = "the valid range",
+    ) -> int | None:
+        """``value`` if it is a whole number (never a YAML boolean) inside ``[lo, hi]``."""
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.error(path, f"expected a whole number, got {describe(value)}")
+            return None
+        return value if self.in_range(path, value, lo, hi, what) else None
+
     # --- structure and ranges ----------------------------------------------------------------
 
     def keys(

@@ -99,6 +99,10 @@ def test_all_takes_every_declared_range(tmp_path: Path) -> None:
          "outputs.yearly[0].years[1]: 2021 is listed twice"),
         ("{variable: ishigami, years: [2021]}", "{variable: ishigami, years: [2021], reduce: "
          "median}", "outputs.yearly[0].reduce: expected one of mean, sum, min, max"),
+        ("{variable: ishigami, years: [2021]}", "{variable: ishigami, years: [2021], reduce: "
+         "[mean]}", "outputs.yearly[0].reduce: expected one of mean, sum, min, max, got a list"),
+        ("[x1, x2, x3]", "{x1: [0, 1, 2], x2: range}",
+         "sa.yaml:3: parameters.x1: expected [low, high], got a list"),
         ("{variable: ishigami, years: [2021]}", "{years: [2021]}",
          "outputs.yearly[0]: missing required key 'variable'"),
         ("    - {variable: ishigami, years: [2021]}", "    - {variable: ishigami, years: [2021]}\n"

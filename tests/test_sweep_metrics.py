@@ -8,6 +8,7 @@ import pytest
 from chenzhou_water.sweep.distributions import Distribution
 from chenzhou_water.sweep.levers import UncertainLever
 from chenzhou_water.sweep.metrics import (
+    ANNUAL,
     Metric,
     electricity_saved,
     flow_compliance,
@@ -56,6 +57,26 @@ def test_metric_objects_select_their_years_and_fill_options() -> None:
     result = shortage.compute({"unmet_demand": UNMET}, {"days_per_month": 30.4375}, YEARS)
     assert result.tolist() == [5.0 * 30.4375, 2.0 * 30.4375]
     assert shortage.units == "m3"
+
+
+def test_annual_metric_reduces_any_variable_over_the_months_of_its_year() -> None:
+    # 2030 is the first two months: storage [9, 4] for member 0, [3, 3.5] for member 1
+    expected = {"mean": [6.5, 3.25], "sum": [13.0, 6.5], "min": [4.0, 3.0], "max": [9.0, 3.5]}
+    for reduce, values in expected.items():
+        metric = Metric("storage_2030", ANNUAL, (2030, 2030), variable="reservoir_storage",
+                        reduce=reduce, variable_units="m3")
+        assert metric.compute({"reservoir_storage": STORAGE}, {}, YEARS).tolist() == values
+    assert metric.definition.variables == ("reservoir_storage",)
+    assert metric.units == "m3"
+    assert metric.description == "max of reservoir_storage over the year (2030)"
+    assert metric.to_dict() == {"name": "storage_2030", "metric": "annual",
+                                "years": (2030, 2030), "options": {},
+                                "variable": "reservoir_storage", "reduce": "max"}
+    only_2031 = Metric("u", ANNUAL, (2031, 2031), variable="unmet_demand", reduce="sum")
+    assert only_2031.compute({"unmet_demand": UNMET}, {}, YEARS).tolist() == [0.0, 0.0]
+    only_2032 = Metric("u", ANNUAL, (2032, 2032), variable="unmet_demand", reduce="sum")
+    assert only_2032.compute({"unmet_demand": UNMET}, {}, YEARS).tolist() == [0.0, 2.0]
+    assert "variable" not in Metric("rel", "reliability").to_dict()
 
 
 def test_latin_hypercube_marginals_are_stratified() -> None:

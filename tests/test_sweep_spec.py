@@ -97,6 +97,24 @@ def test_clean_sweep_loads(tmp_path: Path) -> None:
     assert len(spec.fingerprint()) == 64
 
 
+def test_annual_metric_of_any_variable(tmp_path: Path) -> None:
+    text = edit(
+        "{metric: months_below_dead_storage, margin: 5.0e8}",
+        "{metric: annual, variable: hydropower generation, reduce: sum, year: 2030}",
+    )
+    summed = load_sweep(write(tmp_path, text, "a.yaml"))
+    metric = summed.metrics[3]
+    assert (metric.name, metric.key, metric.years) == ("hydropower_generation_sum_2030",
+                                                       "annual", (2030, 2030))
+    assert (metric.variable, metric.reduce) == ("hydropower_generation", "sum")
+    assert metric.definition.variables == ("hydropower_generation",)
+    assert metric.units == metric.variable_units != ""
+    averaged = load_sweep(write(tmp_path, text.replace(", reduce: sum", ""), "b.yaml"))
+    assert (averaged.metrics[3].name, averaged.metrics[3].reduce) == (
+        "hydropower_generation_mean_2030", "mean")
+    assert averaged.fingerprint() != summed.fingerprint()
+
+
 def test_fingerprint_ignores_description_but_not_the_seed(tmp_path: Path) -> None:
     a = load_sweep(write(tmp_path, BASE, "a.yaml")).fingerprint()
     b = load_sweep(write(tmp_path, edit("A clean sweep.", "Other words."), "b.yaml"))
@@ -352,6 +370,26 @@ RULES = [
         "{metric: months_below_dead_storage, margin: 5.0e8}",
         "{metric: months_below_dead_storage, margin: lots}",
         "outputs.metrics[3].margin: expected a number, got 'lots' (str)",
+    ),
+    (
+        "{metric: months_below_dead_storage, margin: 5.0e8}",
+        "{metric: annual, year: 2030}",
+        "outputs.metrics[3]: missing required key 'variable' (the model variable to reduce)",
+    ),
+    (
+        "{metric: months_below_dead_storage, margin: 5.0e8}",
+        "{metric: annual, variable: leakage_rat, year: 2030}",
+        "outputs.metrics[3].variable: unknown model variable; did you mean 'leakage_rate'?",
+    ),
+    (
+        "{metric: months_below_dead_storage, margin: 5.0e8}",
+        "{metric: annual, variable: leakage_rate, reduce: median, year: 2030}",
+        "outputs.metrics[3].reduce: expected one of mean, sum, min, max, got 'median' (str)",
+    ),
+    (
+        "{metric: months_below_dead_storage, margin: 5.0e8}",
+        "{metric: annual, variable: leakage_rate, reduce: [sum], year: 2030}",
+        "outputs.metrics[3].reduce: expected one of mean, sum, min, max, got a list",
     ),
 ]
 

@@ -56,13 +56,13 @@ def _value(checker: Checker, name: str, value: Any, option: Option) -> Any:
             return value
         checker.error(path, f"expected true or false, got {describe(value)}")
         return None
-    if option.kind is int and (isinstance(value, bool) or not isinstance(value, int)):
-        checker.error(path, f"expected a whole number, got {describe(value)}")
-        return None
-    if option.kind is float and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
+    if option.kind is int:
+        if checker.whole(path, value, option.minimum, option.maximum) is None:
+            return None
+    elif isinstance(value, bool) or not isinstance(value, numbers.Real):
         checker.error(path, f"expected a number, got {describe(value)}")
         return None
-    if not checker.in_range(path, value, option.minimum, option.maximum, "the valid range"):
+    elif not checker.in_range(path, value, option.minimum, option.maximum, "the valid range"):
         return None
     message = option.rule(value) if option.rule is not None else None
     if message:

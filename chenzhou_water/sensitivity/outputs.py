@@ -8,48 +8,25 @@
       yearly:                        # a model variable reduced over each listed year
         - {variable: leakage_rate, years: [2020, 2025, 2030, 2035, 2040, 2050], reduce: mean}
 
-Each yearly value runs through the sweep's execution core as one more per-member metric
-(:class:`YearlyMetric`), so nothing but numbers per member is kept, whatever the ensemble size.
+Each yearly value runs through the sweep's execution core as one more per-member metric, the
+sweep's ``annual`` metric (:data:`~chenzhou_water.sweep.metrics.ANNUAL`) for that year, so
+nothing but numbers per member is kept, whatever the ensemble size.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
-from chenzhou_water._typing import FloatArray
-from chenzhou_water.modelcheck import OUTPUT_KINDS
 from chenzhou_water.modelinfo import ModelInfo
-from chenzhou_water.sweep.metrics import Metric, MetricDef
-from chenzhou_water.sweep.outputs import parse_outputs
+from chenzhou_water.sweep.metrics import ANNUAL, Metric
+from chenzhou_water.sweep.outputs import annual_reduce, annual_variable, check_name, parse_outputs
 from chenzhou_water.yamlcheck import Checker, YamlPath, describe, format_path
 
-__all__ = ["REDUCTIONS", "YearlyMetric", "YearlyOutput", "model_years", "parse_sa_outputs"]
+__all__ = ["YearlyOutput", "parse_sa_outputs"]
 
 OUTPUT_KEYS = ("metrics", "yearly")
 YEARLY_KEYS = ("variable", "years", "reduce", "name")
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def _mean(values: FloatArray, months: slice) -> FloatArray:
-    return values[:, months].mean(axis=1)
-
-
-def _sum(values: FloatArray, months: slice) -> FloatArray:
-    return values[:, months].sum(axis=1)
-
-
-def _min(values: FloatArray, months: slice) -> FloatArray:
-    return values[:, months].min(axis=1)
-
-
-def _max(values: FloatArray, months: slice) -> FloatArray:
-    return values[:, months].max(axis=1)
-
-
-#: How the months of a year are combined: name -> function ``(member, time) -> (member,)``.
-REDUCTIONS = {"mean": _mean, "sum": _sum, "min": _min, "max": _max}
 
 
 @dataclass(frozen=True)
@@ -65,7 +42,7 @@ class YearlyOutput:
     years : tuple of int
         Calendar years, in the order given.
     reduce : str
-        A key of :data:`REDUCTIONS`.
+        A key of :data:`~chenzhou_water.sweep.metrics.ANNUAL_REDUCTIONS`.
     units : str
         The variable's units (``sum`` keeps the per-month unit summed over the year).
     """
@@ -76,49 +53,16 @@ class YearlyOutput:
     reduce: str = "mean"
     units: str = ""
 
-    def metrics(self) -> tuple[YearlyMetric, ...]:
-        """One per-member metric per year, for the sweep's execution core."""
-        return tuple(YearlyMetric(name=f"{self.name}_{year}", key=f"yearly_{self.reduce}",
-                                  years=(year, year), variable=self.variable,
-                                  reduce=self.reduce, variable_units=self.units)
+    def metrics(self) -> tuple[Metric, ...]:
+        """One ``annual`` metric per year, for the sweep's execution core."""
+        return tuple(Metric(name=f"{self.name}_{year}", key=ANNUAL, years=(year, year),
+                            variable=self.variable, reduce=self.reduce, variable_units=self.units)
                      for year in self.years)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for provenance and fingerprints."""
         return {"name": self.name, "variable": self.variable, "years": list(self.years),
                 "reduce": self.reduce}
-
-
-@dataclass(frozen=True)
-class YearlyMetric(Metric):
-    """A sweep metric over any model variable: its ``reduce`` over the months of one year.
-
-    The sweep's :data:`~chenzhou_water.sweep.metrics.METRICS` holds fixed definitions; this
-    supplies its own :class:`~chenzhou_water.sweep.metrics.MetricDef`, so the execution core
-    treats it like any other metric (it reads ``definition``, ``name``, ``units``,
-    ``description`` and calls ``compute``).
-    """
-
-    variable: str = ""
-    reduce: str = "mean"
-    variable_units: str = ""
-
-    @property
-    def definition(self) -> MetricDef:
-        """An ad-hoc definition reading ``variable`` and reducing it with ``reduce``."""
-        return MetricDef(self.key, REDUCTIONS[self.reduce], (self.variable,),
-                         self.variable_units, f"{self.reduce} of {self.variable} over the year",
-                         timing="year")
-
-
-def model_years(info: ModelInfo | None) -> tuple[int, int]:
-    """First and last calendar year the model simulates (2015-2050 if unknown)."""
-    if info is None or info.start_date is None:
-        return 2015, 2050
-    first = int(str(info.start_date)[:4])
-    months = round((info.final_time - info.initial_time) / max(info.time_step, 1e-9))
-    monthly = info.time_units.lower().startswith("month")
-    return first, first + (months // 12 if monthly else months)
 
 
 def parse_sa_outputs(
@@ -152,20 +96,14 @@ def _yearly(
     given = checker.mapping(path, entry, "a mapping with variable, years and reduce")
     if given is None or not checker.keys(path, given, YEARLY_KEYS, required=("variable", "years")):
         return None
-    var = checker.model_variable((*path, "variable"), given["variable"], info, OUTPUT_KINDS,
-                                 "variable") if info is not None else None
+    var = annual_variable(checker, (*path, "variable"), given["variable"], info)
     years = _years(checker, (*path, "years"), given["years"], bounds)
-    reduce = given.get("reduce", "mean")
-    if reduce not in REDUCTIONS:
-        checker.error((*path, "reduce"), f"expected one of {', '.join(REDUCTIONS)}, got "
-                      f"{describe(reduce)}")
-        return None
-    if var is None or years is None:
+    reduce = annual_reduce(checker, (*path, "reduce"), given.get("reduce", "mean"))
+    if reduce is None or var is None or years is None:
         return None
     variable = var.py_name
     name = given.get("name", f"{variable}_{reduce}")
-    if checker.string((*path, "name"), name, _NAME,
-                      "start with a letter; use letters, digits and '_'") is None:
+    if check_name(checker, (*path, "name"), name) is None:
         return None
     return YearlyOutput(name, variable, years, reduce, var.units)
 

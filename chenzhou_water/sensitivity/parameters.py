@@ -7,13 +7,12 @@ constant ``range`` / ``null`` (declared range), ``[low, high]`` or any sweep dis
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from chenzhou_water.modelcheck import resolve_constant
 from chenzhou_water.modelinfo import ModelInfo, Variable
-from chenzhou_water.sweep.distributions import Distribution, parse_distribution
-from chenzhou_water.yamlcheck import Checker, YamlPath, describe, format_path
+from chenzhou_water.sweep.distributions import Distribution, parse_distribution, parse_range
+from chenzhou_water.yamlcheck import Checker, YamlPath, describe
 
 __all__ = ["declared_ranges", "parse_parameters"]
 
@@ -80,20 +79,7 @@ def _one(
     if body is None:
         body = "range"
     if isinstance(body, list):  # [low, high]: the sweep's {range: [low, high]}, written shorter
-        distribution = _short_range(checker, where, body, var)
+        distribution = parse_range(checker, where, body, var.limits)
     else:
         distribution = parse_distribution(checker, where, body, var)
     return None if distribution is None else (var.py_name, distribution)
-
-
-def _short_range(
-    checker: Checker, where: YamlPath, body: list, var: Variable
-) -> Distribution | None:
-    """``[low, high]`` checked as ``{range: [low, high]}``, problems located where written."""
-    inner = Checker(checker.document)
-    inner.problems = []
-    distribution = parse_distribution(inner, where, {"range": body}, var)
-    written, spelled = format_path(where), format_path((*where, "range"))
-    for problem in inner.problems:
-        checker.problems.append(replace(problem, where=problem.where.replace(spelled, written)))
-    return distribution

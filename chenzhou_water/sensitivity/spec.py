@@ -54,23 +54,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from chenzhou_water.errors import ModelError, Problem, ValidationError
-from chenzhou_water.modelinfo import ModelInfo, model_info
-from chenzhou_water.scenario import NAME_PATTERN, Scenario, load_scenario
+from chenzhou_water.errors import Problem, ValidationError
+from chenzhou_water.modelcheck import model_years
+from chenzhou_water.modelinfo import model_info
+from chenzhou_water.scenario import Scenario
 from chenzhou_water.sensitivity.methods import METHODS, Method
 from chenzhou_water.sensitivity.options import check_options
-from chenzhou_water.sensitivity.outputs import YearlyOutput, model_years, parse_sa_outputs
+from chenzhou_water.sensitivity.outputs import YearlyOutput, parse_sa_outputs
 from chenzhou_water.sensitivity.parameters import parse_parameters
 from chenzhou_water.sweep.distributions import Distribution
 from chenzhou_water.sweep.metrics import Metric
-from chenzhou_water.yamlcheck import Checker, describe, load_yaml, raise_problems, suggest
+from chenzhou_water.sweep.spec import (
+    extended_scenario,
+    name_and_description,
+    read_spec_file,
+    scenario_model,
+    scenario_to_dict,
+)
+from chenzhou_water.yamlcheck import Checker, describe, raise_problems, suggest
 
 __all__ = ["SA_KEYS", "ConvergenceRule", "SensitivitySpec", "load_sensitivity"]
 
 SA_KEYS = ("name", "description", "extends", "parameters", "method", "options", "seed",
            "outputs", "convergence")  # fmt: skip
 REQUIRED = ("name", "extends", "parameters", "method", "outputs")
-_NAME_RULE = "use only ASCII letters, digits, '_' and '-' (it names output files)"
 
 
 @dataclass(frozen=True)
@@ -151,18 +158,15 @@ class SensitivitySpec:
 
     def to_dict(self) -> dict[str, Any]:
         """The resolved SA file as plain data, free of this machine's paths."""
-        scenario = self.scenario.to_dict()
-        scenario["model"] = Path(scenario["model"]).name
         return {
             "name": self.name,
             "description": self.description,
-            "scenario": scenario,
+            "scenario": scenario_to_dict(self.scenario),
             "parameters": {name: d.to_dict() for name, d in self.parameters},
             "method": self.method,
             "options": dict(self.options),
             "seed": self.seed,
-            "metrics": [{"name": m.name, "metric": m.key, "years": m.years,
-                         "options": dict(m.options)} for m in self.metrics],
+            "metrics": [m.to_dict() for m in self.metrics],
             "yearly": [y.to_dict() for y in self.yearly],
             "convergence": vars(self.convergence).copy(),
         }
@@ -196,14 +200,10 @@ def load_sensitivity(path: str | Path) -> SensitivitySpec:
         line and YAML path.
     """
     path = Path(path)
-    checker = Checker(load_yaml(path, str(path)))
-    data = checker.document.data
-    if not isinstance(data, dict):
-        checker.error((), f"expected a mapping of SA keys at the top level, got {describe(data)}")
-        checker.raise_if_problems()
+    checker, data = read_spec_file(path, "SA")
     checker.keys((), data, SA_KEYS, required=REQUIRED)
-    scenario, problems = _scenario(checker, path, data)
-    info = _model(scenario)
+    scenario, problems = extended_scenario(checker, path, data)
+    info = scenario_model(scenario)
     values = _scalars(checker, data)
     method = _method(checker, data)
     parameters = parse_parameters(checker, data["parameters"], info) if "parameters" in data \
@@ -223,47 +223,12 @@ def load_sensitivity(path: str | Path) -> SensitivitySpec:
     )  # fmt: skip
 
 
-def _scenario(
-    checker: Checker, path: Path, data: dict[str, Any]
-) -> tuple[Scenario | None, list[Problem]]:
-    """The extended scenario, or the problems of its chain."""
-    extends = data.get("extends")
-    if "extends" not in data or checker.string(("extends",), extends) is None:
-        return None, []
-    target = path.parent / extends
-    if not target.is_file():
-        checker.error(("extends",), f"{extends!r}: scenario file not found (looked for {target})")
-        return None, []
-    try:
-        return load_scenario(target), []
-    except ValidationError as exc:
-        return None, exc.problems
-
-
-def _model(scenario: Scenario | None) -> ModelInfo | None:
-    if scenario is None:
-        return None
-    try:
-        return model_info(scenario.model_path)
-    except ModelError:
-        return None  # load_scenario read it a moment ago; nothing more to report
-
-
 def _scalars(checker: Checker, data: dict[str, Any]) -> dict[str, Any]:
     """``name``, ``description`` and ``seed``, with defaults."""
-    out: dict[str, Any] = {"name": None, "description": "", "seed": 0}
-    if "name" in data:
-        out["name"] = checker.string(("name",), data["name"], NAME_PATTERN, _NAME_RULE)
-    if isinstance(data.get("description"), str):
-        out["description"] = data["description"]
-    elif "description" in data:
-        checker.error(("description",), f"expected a string, got {describe(data['description'])}")
+    out: dict[str, Any] = {**name_and_description(checker, data), "seed": 0}
     if "seed" in data:
-        seed = data["seed"]
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            checker.error(("seed",), f"expected a whole number, got {describe(seed)}")
-        elif checker.in_range(("seed",), seed, 0, 2**32 - 1, "the valid range"):
-            out["seed"] = seed
+        seed = checker.whole(("seed",), data["seed"], 0, 2**32 - 1)
+        out["seed"] = 0 if seed is None else seed
     return out
 
 

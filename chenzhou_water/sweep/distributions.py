@@ -28,7 +28,7 @@ from chenzhou_water._typing import FloatArray
 from chenzhou_water.modelinfo import Variable
 from chenzhou_water.yamlcheck import Checker, YamlPath, describe, format_number, format_range
 
-__all__ = ["DISTRIBUTIONS", "Distribution", "parse_distribution"]
+__all__ = ["DISTRIBUTIONS", "Distribution", "parse_distribution", "parse_range"]
 
 #: Distribution name -> its parameters, in the order they are stored.
 DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
@@ -118,7 +118,7 @@ def parse_distribution(
     ((kind, body),) = given.items()
     where = (*path, kind)
     if kind == "range":
-        return _explicit_range(checker, where, body, limits)
+        return parse_range(checker, where, body, limits)
     return _parametric(checker, where, kind, body, limits)
 
 
@@ -142,9 +142,13 @@ def _declared_range(
     return Distribution("uniform", (float(lo), float(hi)))
 
 
-def _explicit_range(
+def parse_range(
     checker: Checker, path: YamlPath, body: Any, limits: tuple[float | None, float | None]
 ) -> Distribution | None:
+    """``[low, high]`` (written at ``path``) as a uniform distribution inside ``limits``.
+
+    The body of ``{range: [low, high]}``; an SA file also takes the list alone.
+    """
     if not isinstance(body, list | tuple) or len(body) != 2:
         checker.error(path, f"expected [low, high], got {describe(body)}")
         return None

@@ -14,6 +14,11 @@ restricts it to those years, ``name`` names it (default: the key, plus the perio
       - {metric: reliability, period: [2030, 2035]}  # named reliability_2030_2035
       - {metric: months_below_dead_storage, margin: 5.0e8, name: near_dead_storage}
       - {metric: leakage, year: 2025}                # named leakage_2025
+      - {metric: annual, variable: hydropower_generation, reduce: sum, year: 2030}
+
+``annual`` is the generic per-year metric: any time-series model variable (``variable``),
+reduced over the months of one ``year`` by ``reduce`` (``mean``, ``sum``, ``min`` or ``max``;
+default ``mean``), in the variable's units; its default name is ``<variable>_<reduce>_<year>``.
 """
 
 from __future__ import annotations
@@ -27,9 +32,12 @@ import numpy as np
 from chenzhou_water._typing import FloatArray, IntArray
 
 __all__ = [
+    "ANNUAL",
+    "ANNUAL_REDUCTIONS",
     "METRICS",
     "Metric",
     "MetricDef",
+    "annual_definition",
     "electricity_saved",
     "flow_compliance",
     "hydropower_total",
@@ -86,6 +94,31 @@ def hydropower_total(hydropower_generation: FloatArray, months: slice) -> FloatA
 def flow_compliance(ecological_flow_compliance: FloatArray, months: slice) -> FloatArray:
     """Mean ecological-flow compliance over the months, fraction (0-1)."""
     return ecological_flow_compliance[:, months].mean(axis=1)
+
+
+# --- the annual metric: any variable, reduced over the months of one year ---------------------
+
+
+def _mean(values: FloatArray, months: slice) -> FloatArray:
+    return values[:, months].mean(axis=1)
+
+
+def _sum(values: FloatArray, months: slice) -> FloatArray:
+    return values[:, months].sum(axis=1)
+
+
+def _min(values: FloatArray, months: slice) -> FloatArray:
+    return values[:, months].min(axis=1)
+
+
+def _max(values: FloatArray, months: slice) -> FloatArray:
+    return values[:, months].max(axis=1)
+
+
+#: The key of the generic per-year metric.
+ANNUAL = "annual"
+#: How ``annual`` combines the months of its year: name -> function ``(member, time) -> (member,)``.
+ANNUAL_REDUCTIONS = {"mean": _mean, "sum": _sum, "min": _min, "max": _max}
 
 
 # --- their descriptions ----------------------------------------------------------------------
@@ -146,8 +179,28 @@ METRICS: dict[str, MetricDef] = {
         MetricDef("ecological_flow_compliance", flow_compliance,
                   ("ecological_flow_compliance",), "fraction",
                   "mean ecological-flow compliance over the period"),
+        # a template: each annual Metric reads its own variable (see annual_definition)
+        MetricDef(ANNUAL, _mean, (), "",
+                  "mean, sum, min or max of a model variable over the months of one year",
+                  timing="year"),
     )
 }  # fmt: skip
+
+
+def annual_definition(variable: str, reduce: str, units: str) -> MetricDef:
+    """The definition of an ``annual`` metric: ``reduce`` of ``variable`` over its year.
+
+    Parameters
+    ----------
+    variable : str
+        The model variable (normalised name), read as ``(member, time)``.
+    reduce : str
+        A key of :data:`ANNUAL_REDUCTIONS`.
+    units : str
+        The variable's units, which the result keeps (``sum``: summed over the months).
+    """
+    return MetricDef(ANNUAL, ANNUAL_REDUCTIONS[reduce], (variable,), units,
+                     f"{reduce} of {variable} over the year", timing="year")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -164,16 +217,24 @@ class Metric:
         First and last calendar year (inclusive); None for the whole run.
     options : mapping
         Option values (the definition's defaults filled in).
+    variable, reduce, variable_units : str
+        Of an ``annual`` metric only: the model variable (normalised name), a key of
+        :data:`ANNUAL_REDUCTIONS` and the variable's units.
     """
 
     name: str
     key: str
     years: tuple[int, int] | None = None
     options: Mapping[str, float] = field(default_factory=dict)
+    variable: str = ""
+    reduce: str = "mean"
+    variable_units: str = ""
 
     @property
     def definition(self) -> MetricDef:
-        """The metric's :class:`MetricDef`."""
+        """The metric's :class:`MetricDef` (an ``annual`` metric's reads its own variable)."""
+        if self.key == ANNUAL:
+            return annual_definition(self.variable, self.reduce, self.variable_units)
         return METRICS[self.key]
 
     @property
@@ -190,6 +251,14 @@ class Metric:
             first, last = self.years
             text += f" ({first})" if first == last else f" ({first}-{last})"
         return text
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for provenance and fingerprints."""
+        out = {"name": self.name, "metric": self.key, "years": self.years,
+               "options": dict(self.options)}  # fmt: skip
+        if self.key == ANNUAL:
+            out.update(variable=self.variable, reduce=self.reduce)
+        return out
 
     def compute(
         self,

@@ -9,7 +9,9 @@
         - {metric: reliability, period: [2030, 2035]}
 
 At least one of the two must be given. Series are checked like a scenario's ``outputs``;
-metrics against :data:`~chenzhou_water.sweep.metrics.METRICS` and the model's years.
+metrics against :data:`~chenzhou_water.sweep.metrics.METRICS` and the model's years (an
+``annual`` metric's ``variable`` and ``reduce`` with :func:`annual_variable` and
+:func:`annual_reduce`, which the SA file's yearly outputs use too).
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from chenzhou_water.modelcheck import check_outputs
-from chenzhou_water.modelinfo import ModelInfo
-from chenzhou_water.sweep.metrics import METRICS, Metric, default_name
+from chenzhou_water.modelcheck import OUTPUT_KINDS, check_outputs
+from chenzhou_water.modelinfo import ModelInfo, Variable
+from chenzhou_water.sweep.metrics import ANNUAL, ANNUAL_REDUCTIONS, METRICS, Metric, default_name
 from chenzhou_water.yamlcheck import Checker, YamlPath, describe, format_path, suggest
 
-__all__ = ["OUTPUT_KEYS", "parse_outputs"]
+__all__ = ["OUTPUT_KEYS", "annual_reduce", "annual_variable", "check_name", "parse_outputs"]
 
 OUTPUT_KEYS = ("series", "metrics")
 METRIC_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -94,32 +96,42 @@ def _metrics(
     return tuple(out)
 
 
+def check_name(checker: Checker, path: YamlPath, name: Any) -> str | None:
+    """``name`` if it can label an output in the results, else None (problem recorded)."""
+    rule = "start with a letter; use letters, digits and '_'"
+    return checker.string(path, name, METRIC_NAME, rule)
+
+
+def annual_variable(
+    checker: Checker, path: YamlPath, raw: Any, info: ModelInfo | None
+) -> Variable | None:
+    """The time-series variable an annual value reduces; None without the model."""
+    if info is None:
+        return None
+    return checker.model_variable(path, raw, info, OUTPUT_KINDS, "variable")
+
+
+def annual_reduce(checker: Checker, path: YamlPath, raw: Any) -> str | None:
+    """``raw`` if it is a key of :data:`~chenzhou_water.sweep.metrics.ANNUAL_REDUCTIONS`."""
+    if isinstance(raw, str) and raw in ANNUAL_REDUCTIONS:
+        return raw
+    checker.error(path, f"expected one of {', '.join(ANNUAL_REDUCTIONS)}, got {describe(raw)}")
+    return None
+
+
 def _metric(
     checker: Checker, path: YamlPath, entry: Any, info: ModelInfo | None, years: tuple[int, int]
 ) -> Metric | None:
     if isinstance(entry, str):
         entry = {"metric": entry}
     given = checker.mapping(path, entry, "a metric name or a mapping with 'metric' and options")
-    if given is None:
-        return None
-    key = given.get("metric")
-    if not isinstance(key, str) or key not in METRICS:
-        where = (*path, "metric") if "metric" in given else path
-        hint = suggest(key, METRICS) if isinstance(key, str) else ""
-        shown = (
-            f"unknown metric {key!r}{hint}"
-            if isinstance(key, str)
-            else (
-                f"expected a metric name, got {describe(key)}"
-                if "metric" in given
-                else "missing required key 'metric'"
-            )
-        )
-        checker.error(where, f"{shown} (metrics: {', '.join(METRICS)})")
+    key = _key(checker, path, given) if given is not None else None
+    if given is None or key is None:
         return None
     definition = METRICS[key]
-    allowed = ["metric", "name", definition.timing, *definition.options]
-    ok = checker.keys(path, given, allowed)
+    extra = ["variable", "reduce"] if key == ANNUAL else []
+    ok = checker.keys(path, given, ["metric", "name", definition.timing, *extra,
+                                    *definition.options])  # fmt: skip
     ok = _needs(checker, path, key, info) and ok
     options = {}
     for option in definition.options:
@@ -127,21 +139,49 @@ def _metric(
             value = checker.number((*path, option), given[option])
             ok = value is not None and ok
             options[option] = value
+    annual = _annual(checker, path, given, info) if key == ANNUAL else {}
     span = _timing(checker, path, given, definition.timing, years)
+    ok = ok and annual is not None
     ok = ok and (span is not None or (definition.timing == "period" and "period" not in given))
-    name = given.get("name", default_name(key, span))
+    stem = f"{annual['variable']}_{annual['reduce']}" if annual else key
+    name = given.get("name", default_name(stem, span))
     if "name" in given:
-        ok = (
-            checker.string(
-                (*path, "name"),
-                name,
-                METRIC_NAME,
-                "start with a letter; use letters, digits and '_'",
-            )
-            is not None
-            and ok
+        ok = check_name(checker, (*path, "name"), name) is not None and ok
+    return Metric(name, key, span, options, **(annual or {})) if ok else None  # type: ignore[arg-type]
+
+
+def _key(checker: Checker, path: YamlPath, given: Mapping[str, Any]) -> str | None:
+    """The ``metric`` key, if it names a metric of :data:`METRICS`."""
+    key = given.get("metric")
+    if isinstance(key, str) and key in METRICS:
+        return key
+    where = (*path, "metric") if "metric" in given else path
+    hint = suggest(key, METRICS) if isinstance(key, str) else ""
+    shown = (
+        f"unknown metric {key!r}{hint}"
+        if isinstance(key, str)
+        else (
+            f"expected a metric name, got {describe(key)}"
+            if "metric" in given
+            else "missing required key 'metric'"
         )
-    return Metric(name, key, span, options) if ok else None  # type: ignore[arg-type]
+    )
+    checker.error(where, f"{shown} (metrics: {', '.join(METRICS)})")
+    return None
+
+
+def _annual(
+    checker: Checker, path: YamlPath, given: Mapping[str, Any], info: ModelInfo | None
+) -> dict[str, str] | None:
+    """An ``annual`` metric's variable, reduction and units (None if invalid)."""
+    if "variable" not in given:
+        checker.error(path, "missing required key 'variable' (the model variable to reduce)")
+        return None
+    var = annual_variable(checker, (*path, "variable"), given["variable"], info)
+    reduce = annual_reduce(checker, (*path, "reduce"), given.get("reduce", "mean"))
+    if var is None or reduce is None:
+        return None
+    return {"variable": var.py_name, "reduce": reduce, "variable_units": var.units}
 
 
 def _needs(checker: Checker, path: YamlPath, key: str, info: ModelInfo | None) -> bool:

@@ -50,7 +50,7 @@ from typing import Any
 import chenzhou_water
 from chenzhou_water.errors import ModelError, Problem, ValidationError
 from chenzhou_water.hydrology_config import InflowConfig
-from chenzhou_water.modelcheck import resolve_constant
+from chenzhou_water.modelcheck import model_years, resolve_constant
 from chenzhou_water.modelinfo import ModelInfo, model_info, py_name
 from chenzhou_water.scenario import NAME_PATTERN, Scenario, load_scenario
 from chenzhou_water.sweep.distributions import Distribution, parse_distribution
@@ -60,7 +60,18 @@ from chenzhou_water.sweep.outputs import parse_outputs
 from chenzhou_water.sweep.samplers import SAMPLERS, grid_members
 from chenzhou_water.yamlcheck import Checker, YamlPath, describe, load_yaml, raise_problems, suggest
 
-__all__ = ["INFLOW_LEVERS", "MAX_MEMBERS", "SWEEP_KEYS", "SweepSpec", "load_sweep"]
+__all__ = [
+    "INFLOW_LEVERS",
+    "MAX_MEMBERS",
+    "SWEEP_KEYS",
+    "SweepSpec",
+    "extended_scenario",
+    "load_sweep",
+    "name_and_description",
+    "read_spec_file",
+    "scenario_model",
+    "scenario_to_dict",
+]
 
 SWEEP_KEYS = ("name", "description", "extends", "members", "seed", "sampler", "parameters",
               "levers", "inflow", "outputs")  # fmt: skip
@@ -117,12 +128,10 @@ class SweepSpec:
 
     def to_dict(self) -> dict[str, Any]:
         """The resolved sweep as plain data, free of this machine's paths."""
-        scenario = self.scenario.to_dict()
-        scenario["model"] = Path(scenario["model"]).name
         return {
             "name": self.name,
             "description": self.description,
-            "scenario": scenario,
+            "scenario": scenario_to_dict(self.scenario),
             "members": self.members,
             "seed": self.seed,
             "sampler": self.sampler,
@@ -130,10 +139,7 @@ class SweepSpec:
             "levers": {lever.name: lever.to_dict() for lever in self.levers},
             "inflow": None if self.inflow is None else asdict(self.inflow),
             "series": list(self.series),
-            "metrics": [
-                {"name": m.name, "metric": m.key, "years": m.years, "options": dict(m.options)}
-                for m in self.metrics
-            ],
+            "metrics": [m.to_dict() for m in self.metrics],
         }
 
     def fingerprint(self) -> str:
@@ -164,15 +170,10 @@ def load_sweep(path: str | Path) -> SweepSpec:
         line and YAML path.
     """
     path = Path(path)
-    checker = Checker(load_yaml(path, str(path)))
-    data = checker.document.data
-    if not isinstance(data, dict):
-        what = describe(data)
-        checker.error((), f"expected a mapping of sweep keys at the top level, got {what}")
-        checker.raise_if_problems()
+    checker, data = read_spec_file(path, "sweep")
     checker.keys((), data, SWEEP_KEYS, required=("name", "extends", "members", "outputs"))
-    scenario, problems = _scenario(checker, path, data)
-    info = _model(scenario)
+    scenario, problems = extended_scenario(checker, path, data)
+    info = scenario_model(scenario)
     values = _scalars(checker, data)
     parameters = _parameters(checker, data.get("parameters"), info)
     levers = _levers(checker, data.get("levers"), info, scenario)
@@ -180,7 +181,7 @@ def load_sweep(path: str | Path) -> SweepSpec:
     series: tuple[str, ...] = ()
     metrics: tuple[Metric, ...] = ()
     if "outputs" in data:
-        series, metrics = parse_outputs(checker, data["outputs"], info, _model_years(info))
+        series, metrics = parse_outputs(checker, data["outputs"], info, model_years(info))
     _inputs_kept_as_series(checker, series, parameters)
     _members_rule(checker, values, len(parameters), levers, data)
     raise_problems([*checker.problems, *problems])
@@ -194,10 +195,30 @@ def load_sweep(path: str | Path) -> SweepSpec:
     )  # fmt: skip
 
 
-def _scenario(
+# --- what sweep and SA files share -----------------------------------------------------------
+
+
+def read_spec_file(path: Path, kind: str) -> tuple[Checker, dict[str, Any]]:
+    """A checker of the YAML file at ``path`` and its top-level mapping.
+
+    Raises
+    ------
+    ValidationError
+        If the file cannot be read as YAML or its top level is not a mapping of ``kind`` keys.
+    """
+    checker = Checker(load_yaml(path, str(path)))
+    data = checker.document.data
+    if not isinstance(data, dict):
+        what = describe(data)
+        checker.error((), f"expected a mapping of {kind} keys at the top level, got {what}")
+        checker.raise_if_problems()
+    return checker, data
+
+
+def extended_scenario(
     checker: Checker, path: Path, data: dict[str, Any]
 ) -> tuple[Scenario | None, list[Problem]]:
-    """The extended scenario, or the problems of its chain."""
+    """The scenario named by ``extends`` (relative to ``path``), or the problems of its chain."""
     extends = data.get("extends")
     if "extends" not in data or checker.string(("extends",), extends) is None:
         return None, []
@@ -211,7 +232,8 @@ def _scenario(
         return None, exc.problems
 
 
-def _model(scenario: Scenario | None) -> ModelInfo | None:
+def scenario_model(scenario: Scenario | None) -> ModelInfo | None:
+    """The scenario's model, or None without a scenario."""
     if scenario is None:
         return None
     try:
@@ -220,18 +242,9 @@ def _model(scenario: Scenario | None) -> ModelInfo | None:
         return None  # load_scenario read it a moment ago; nothing more to report
 
 
-def _model_years(info: ModelInfo | None) -> tuple[int, int]:
-    """First and last calendar year the model simulates (2015-2050 if unknown)."""
-    if info is None or info.start_date is None:
-        return 2015, 2050
-    first = int(str(info.start_date)[:4])
-    months = round((info.final_time - info.initial_time) / max(info.time_step, 1e-9))
-    return first, first + (months // 12 if info.time_units.lower().startswith("month") else months)
-
-
-def _scalars(checker: Checker, data: dict[str, Any]) -> dict[str, Any]:
-    """``name``, ``description``, ``members``, ``seed`` and ``sampler``, with defaults."""
-    out: dict[str, Any] = {"description": "", "seed": 0, "sampler": "monte_carlo", "members": 1}
+def name_and_description(checker: Checker, data: dict[str, Any]) -> dict[str, Any]:
+    """``name`` (None if absent or invalid) and ``description`` (default empty)."""
+    out: dict[str, Any] = {"name": None, "description": ""}
     if "name" in data:
         rule = "use only ASCII letters, digits, '_' and '-' (it names output files)"
         out["name"] = checker.string(("name",), data["name"], NAME_PATTERN, rule)
@@ -239,9 +252,26 @@ def _scalars(checker: Checker, data: dict[str, Any]) -> dict[str, Any]:
         out["description"] = data["description"]
     elif "description" in data:
         checker.error(("description",), f"expected a string, got {describe(data['description'])}")
+    return out
+
+
+def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
+    """The resolved scenario as plain data, its model named by file name only."""
+    out = scenario.to_dict()
+    out["model"] = Path(out["model"]).name
+    return out
+
+
+# --- the sweep's own sections ----------------------------------------------------------------
+
+
+def _scalars(checker: Checker, data: dict[str, Any]) -> dict[str, Any]:
+    """``name``, ``description``, ``members``, ``seed`` and ``sampler``, with defaults."""
+    out: dict[str, Any] = {"seed": 0, "sampler": "monte_carlo", "members": 1}
+    out.update(name_and_description(checker, data))
     for key, low, high in (("members", 1, MAX_MEMBERS), ("seed", 0, 2**63 - 1)):
         if key in data:
-            out[key] = _whole(checker, key, data[key], low, high)
+            out[key] = checker.whole((key,), data[key], low, high)
     sampler = data.get("sampler", "monte_carlo")
     if sampler not in SAMPLERS:
         hint = suggest(sampler, SAMPLERS) if isinstance(sampler, str) else ""
@@ -252,15 +282,6 @@ def _scalars(checker: Checker, data: dict[str, Any]) -> dict[str, Any]:
         sampler = None
     out["sampler"] = sampler
     return out
-
-
-def _whole(checker: Checker, key: str, value: Any, low: int, high: int) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        checker.error((key,), f"expected a whole number, got {describe(value)}")
-        return None
-    if not checker.in_range((key,), value, low, high, "the valid range"):
-        return None
-    return value
 
 
 def _parameters(checker: Checker, raw: Any, info: ModelInfo | None) -> dict[str, Distribution]:

@@ -77,6 +77,10 @@ class SweepFolder:
     def chunk_path(self, index: int) -> Path:
         return self.chunk_dir / f"chunk_{index:06d}.nc"
 
+    def chunk_paths(self) -> list[Path]:
+        """Every chunk file, in member order."""
+        return [self.chunk_path(i) for i in range(self.n_chunks)]
+
     def finished(self) -> list[int]:
         """Indices of the chunks already written."""
         return [i for i in range(self.n_chunks) if self.chunk_path(i).is_file()]
@@ -84,38 +88,40 @@ class SweepFolder:
     def write_chunk(self, index: int, ds: xr.Dataset) -> Path:
         """Write one chunk atomically."""
         target = self.chunk_path(index)
-        encoding = {
-            name: {"zlib": True, "complevel": 1, "shuffle": True}
-            for name, var in ds.data_vars.items()
-            if var.dtype.kind == "f"
-        }
         with atomic_path(target) as tmp:
-            ds.to_netcdf(tmp, engine="netcdf4", encoding=encoding)
+            ds.to_netcdf(tmp, engine="netcdf4", encoding=_compressed(ds))
         return target
 
     def combine(self, attrs: Mapping[str, Any]) -> Path:
         """Write every chunk into ``OUT/NAME.nc`` (atomically), member by member in order."""
-        files = [self.chunk_path(i) for i in range(self.n_chunks)]
-        with xr.open_mfdataset(
-            files,
-            combine="nested",
-            concat_dim="member",
-            data_vars="minimal",
-            coords="minimal",
-            compat="override",
-            join="override",
-            engine="netcdf4",
-            parallel=False,
-        ) as ds:
+        with _open_chunks(self.chunk_paths(), engine="netcdf4", parallel=False) as ds:
             ds.attrs.update(attrs)
-            encoding = {
-                name: {"zlib": True, "complevel": 1, "shuffle": True}
-                for name, var in ds.data_vars.items()
-                if var.dtype.kind == "f"
-            }
             with atomic_path(self.combined) as tmp:
-                ds.to_netcdf(tmp, engine="netcdf4", encoding=encoding)
+                ds.to_netcdf(tmp, engine="netcdf4", encoding=_compressed(ds))
         return self.combined
+
+
+def _compressed(ds: xr.Dataset) -> dict[str, dict[str, Any]]:
+    """NetCDF encoding that compresses every floating-point variable (fast, level 1)."""
+    return {
+        name: {"zlib": True, "complevel": 1, "shuffle": True}
+        for name, var in ds.data_vars.items()
+        if var.dtype.kind == "f"
+    }
+
+
+def _open_chunks(files: list[Path], **options: Any) -> xr.Dataset:
+    """The chunk files as one Dataset along ``member`` (variables without it taken once)."""
+    return xr.open_mfdataset(
+        files,
+        combine="nested",
+        concat_dim="member",
+        data_vars="minimal",
+        coords="minimal",
+        compat="override",
+        join="override",
+        **options,
+    )
 
 
 def prepare_folder(
@@ -238,16 +244,7 @@ def open_sweep(out_dir: str | Path, name: str | None = None) -> xr.Dataset:
             f"{out_dir}: sweep {folder.name!r} is unfinished ({len(missing)} "
             "of its chunks are missing); run it again with --resume"
         )
-    files = [folder.chunk_path(i) for i in range(folder.n_chunks)]
-    return xr.open_mfdataset(
-        files,
-        combine="nested",
-        concat_dim="member",
-        data_vars="minimal",
-        coords="minimal",
-        compat="override",
-        join="override",
-    )
+    return _open_chunks(folder.chunk_paths())
 
 
 def member_coordinate(start: int, stop: int) -> dict[str, Any]:

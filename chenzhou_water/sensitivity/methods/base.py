@@ -116,6 +116,11 @@ class Method:
         return {**self.options, **COMMON_OPTIONS}
 
 
+def n_runs(options: Mapping[str, Any], k: int) -> int:
+    """Model runs of a design of ``N`` runs, whatever the number of parameters ``k``."""
+    return int(options["N"])
+
+
 def power_of_two(n: float) -> int:
     """The smallest power of 2 that is at least ``n`` (and at least 2)."""
     return 2 ** max(1, math.ceil(math.log2(max(n, 2.0))))

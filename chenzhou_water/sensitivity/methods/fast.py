@@ -25,6 +25,7 @@ from chenzhou_water.sensitivity.methods.base import (
     Problem,
     as_indices,
     bootstrap_options,
+    n_runs,
     quiet_salib,
 )
 
@@ -105,6 +106,6 @@ RBD_FAST = Method(
     sample=latin_sample,
     analyze=rbd_analyze,
     indices=("S1",),
-    runs=lambda options, k: int(options["N"]),
+    runs=n_runs,
     constraints=rbd_constraints,
 )

@@ -27,16 +27,17 @@ from chenzhou_water.sensitivity.methods.base import (
     Problem,
     as_indices,
     bootstrap_options,
+    n_runs,
     quiet_salib,
 )
 from chenzhou_water.sensitivity.methods.fast import latin_sample
 
-DELTA_OPTIONS: dict[str, Option] = {
-    "N": Option(int, 1000, "Latin-hypercube runs", 50),
-}
+_RUNS = Option(int, 1000, "Latin-hypercube runs", 50)
+
+DELTA_OPTIONS: dict[str, Option] = {"N": _RUNS}
 
 PAWN_OPTIONS: dict[str, Option] = {
-    "N": Option(int, 1000, "Latin-hypercube runs", 50),
+    "N": _RUNS,
     "slides": Option(int, 10, "conditioning intervals of each parameter", 2, 100),
 }
 
@@ -77,7 +78,7 @@ DELTA = Method(
     sample=latin_sample,
     analyze=delta_analyze,
     indices=("delta", "S1"),
-    runs=lambda options, k: int(options["N"]),
+    runs=n_runs,
 )
 
 PAWN = Method(
@@ -88,6 +89,6 @@ PAWN = Method(
     sample=latin_sample,
     analyze=pawn_analyze,
     indices=("pawn_median", "pawn_mean", "pawn_max"),
-    runs=lambda options, k: int(options["N"]),
+    runs=n_runs,
     constraints=pawn_constraints,
 )
