@@ -73,13 +73,17 @@ def plot_supply_demand(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
     ):
         if name in ds:
             fan(ax, ds[name], text, 1e-3, lw=1.2)
+    if "peak_day_shortage" in ds:
+        peak = ds["peak_day_shortage"].max("member").values * 1e-3
+        ax.fill_between(ds["time"].values, 0, peak, color="orange", alpha=0.5,
+                        label="Peak-day shortage (worst member)")
     if "unmet_demand" in ds:
         unmet = ds["unmet_demand"].max("member").values * 1e-3
         ax.fill_between(ds["time"].values, 0, unmet, color="red", alpha=0.4,
                         label="Unmet demand (worst member)")
     ax.set_ylabel("10^3 m3/d")
     ax.set_title(bilingual("Central-city supply and demand (中心城区供需)"))
-    ax.legend(loc="upper left", fontsize=8, ncol=2)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.07), fontsize=8, ncol=4, frameon=False)
     return ax
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from report_support import CALIBRATION_CSV, results_fixture  # noqa: F401  (the `results` fixture)
 
+from chenzhou_water.contract import HEADLINE_INDICATORS
 from chenzhou_water.report import write_report
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -85,7 +86,7 @@ def _check_page(browser, page_file: Path, screenshot: Path) -> None:
     assert all(w > 0 for w in widths), widths
     assert page.locator("#attribution img.waterfall").count() == 2
     rows = page.locator("#headline-table tbody tr").count()
-    assert rows == 16 * 3  # every headline indicator, three scenarios
+    assert rows == len(HEADLINE_INDICATORS) * 3  # every headline indicator, three scenarios
     page.screenshot(path=str(screenshot), full_page=True)
     assert errors == [], errors
     assert fetched == [], f"the page fetched {fetched}"
