@@ -74,7 +74,11 @@ def run(
                                         "reference).")] = "numpy",
     plots: Annotated[bool, typer.Option(help="Write PNG plots.")] = True,
 ) -> None:
-    """Run a scenario and write `OUT/<scenario>.nc`, `OUT/<scenario>_summary.csv` and PNG plots.
+    """Run a scenario and write `OUT/<scenario>.nc`, CSV tables and PNG plots.
+
+    `<scenario>.nc` holds every output with units and provenance (xarray, Panoply, ncview);
+    `<scenario>_summary.csv` the headline indicators by year and `<scenario>_monthly.csv` every
+    output by month (both open in Excel).
 
     Prints the headline indicators for 2020, 2025, 2030, 2035 and 2050.
 
@@ -93,7 +97,7 @@ def run(
             ds = run_scenario(scen, engine=engine)  # type: ignore[arg-type]
             outputs = write_run_outputs(ds, scen.name, out, plots=plots)
         _print_frame(outputs.headline, f"{scen.name}: headline indicators")
-        for path in (outputs.netcdf, outputs.summary_csv, *outputs.plots):
+        for path in (outputs.netcdf, outputs.summary_csv, outputs.monthly_csv, *outputs.plots):
             console.print(f"wrote {path}", highlight=False)
 
 

@@ -120,6 +120,7 @@ class RunOutputs:
 
     netcdf: Path
     summary_csv: Path
+    monthly_csv: Path
     plots: tuple[Path, ...]
     headline: pd.DataFrame
 
@@ -149,8 +150,10 @@ def write_run_outputs(
         on_file(nc)
     summary = annual_indicators(ds).rename(columns=indicator_columns(HEADLINE_INDICATORS))
     csv = write_csv(summary, out_dir / f"{name}_summary.csv")
+    monthly = write_csv(monthly_table(ds), out_dir / f"{name}_monthly.csv")
     if on_file:
         on_file(csv)
+        on_file(monthly)
     pngs: tuple[Path, ...] = ()
     if plots:
         from chenzhou_water.plots import save_run_plots
@@ -159,4 +162,21 @@ def write_run_outputs(
         for p in pngs:
             if on_file:
                 on_file(p)
-    return RunOutputs(nc, csv, pngs, headline_table(ds))
+    return RunOutputs(nc, csv, monthly, pngs, headline_table(ds))
+
+
+def monthly_table(ds: xr.Dataset, member_stat: str = "median") -> pd.DataFrame:
+    """Every (member, time) variable by month, one column each headed ``name [units]``.
+
+    For spreadsheet users; with several members, their median (or ``member_stat``).
+    """
+    columns = {}
+    for name, da in ds.data_vars.items():
+        if set(da.dims) != {"member", "time"}:
+            continue
+        values = da if da.sizes["member"] == 1 else getattr(da, member_stat)("member")
+        values = values.squeeze("member", drop=True) if "member" in values.dims else values
+        columns[f"{name} [{da.attrs.get('units', '')}]"] = values.to_series()
+    frame = pd.DataFrame(columns)
+    frame.index.name = "time"
+    return frame
