@@ -432,6 +432,41 @@ def sensitivity(
             console.print(f"wrote {path}", highlight=False)
 
 
+@app.command()
+def describe(
+    model: Annotated[Path, typer.Argument(help="Vensim model file (.mdl).")] = Path(
+        "models/chenzhou_water.mdl"
+    ),
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Write the full table: `.csv` (opens in Excel) or `.md`.",
+        show_default=False)] = None,
+    kind: Annotated[str | None, typer.Option(
+        help="Show one kind only: constant, lookup, stock, auxiliary, data or control.",
+        show_default=False)] = None,
+) -> None:
+    """List a model's variables: kind, units, declared range, value and where each number
+    comes from (seed document, public source, assumption, lever, calibrated, conversion).
+
+    **Example**
+
+        chenzhou-water describe --kind constant
+
+        chenzhou-water describe models/chenzhou_water.mdl --out model_variables.csv
+    """
+    from chenzhou_water.describe import describe_model, write_table
+
+    with project_errors():
+        table = describe_model(model)
+        if kind is not None:
+            table = table[table["kind"] == kind]
+        shown = table[["kind", "units", "min", "max", "value", "sources"]].astype(object)
+        _print_frame(shown.where(shown.notna(), ""), f"{model.name}: {len(table)} variables")
+        counts = table["kind"].value_counts().to_dict()
+        console.print(", ".join(f"{n} {k}" for k, n in counts.items()), highlight=False)
+        if out is not None:
+            console.print(f"wrote {write_table(table, out)}", highlight=False)
+
+
 def main(argv: list[str] | None = None) -> Callable[..., Any]:
     """Entry point for ``python -m`` style use."""
     return app(argv if argv is not None else sys.argv[1:])
