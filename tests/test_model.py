@@ -129,3 +129,30 @@ def test_leakage_scenarios_order(compiled_model):
              for k in ("leakage_target", "baseline", "leakage_stall")}
     assert rates["leakage_target"] <= 0.09
     assert rates["leakage_target"] < rates["baseline"] < rates["leakage_stall"]
+
+
+@pytest.mark.parametrize("path", [p for p in SCENARIOS if p.stem != "baseline"],
+                         ids=lambda p: p.stem)
+def test_scenarios_share_the_calibrated_history(compiled_model, path):
+    """A scenario changes the future, not 2015-2020, the years the model is calibrated to."""
+    base = _run_all(compiled_model, next(p for p in SCENARIOS if p.stem == "baseline"))
+    alt = _run_all(compiled_model, path)
+    history = slice(0, 72)
+    for name in ALL_OUTPUTS:
+        # rtol: a lever table may add a point on the baseline's line (rounding of the last bit)
+        np.testing.assert_allclose(alt[name][:, history], base[name][:, history], rtol=1e-9,
+                                   atol=1e-9, err_msg=name)
+
+
+def test_scenario_descriptions_hold(compiled_model):
+    by = {p.stem: p for p in SCENARIOS}
+
+    def annual(stem, name, year):
+        values = _run_all(compiled_model, by[stem])[name][0]
+        return values[(year - 2015) * 12:(year - 2014) * 12].mean()
+
+    assert 0.085 < annual("leakage_target", "leakage_rate", 2025) <= 0.09
+    stall = [annual("leakage_stall", "leakage_rate", y) for y in (2021, 2030, 2050)]
+    assert max(stall) - min(stall) < 0.005
+    assert 0.24 < annual("reuse_25", "reuse_rate", 2025) < 0.27
+    assert annual("baseline", "reuse_rate", 2025) < 0.15
