@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
@@ -63,15 +63,29 @@ def _print_frame(frame: Any, title: str) -> None:
     console.print(table)
 
 
-ScenarioArg = Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)]
+# Click checks these before any work starts, and reports a bad path with exit status 2.
+_FILE = {"exists": True, "dir_okay": False, "readable": True}
+ScenarioArg = Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False,
+                                             **_FILE)]
+ModelArg = Annotated[Path, typer.Argument(help="Vensim model file (.mdl).", **_FILE)]
+OutDir = Annotated[Path, typer.Option("--out", "-o", help="Folder for the results (created if "
+                                      "missing).", file_okay=False)]
+
+
+def _suffix_callback(allowed: tuple[str, ...]) -> Callable[[Path | None], Path | None]:
+    def check(path: Path | None) -> Path | None:
+        if path is not None and path.suffix.lower() not in allowed:
+            raise typer.BadParameter(f"{path}: use a file ending in {', '.join(allowed)}")
+        return path
+    return check
 
 
 @app.command()
 def run(
     scenario: ScenarioArg,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the results.")] = Path("out"),
-    engine: Annotated[str, typer.Option(help="`numpy` (the ensemble engine) or `pysd` (the "
-                                        "reference).")] = "numpy",
+    out: OutDir = Path("out"),
+    engine: Annotated[Literal["numpy", "pysd"], typer.Option(
+        help="`numpy` (the ensemble engine) or `pysd` (the reference).")] = "numpy",
     plots: Annotated[bool, typer.Option(help="Write PNG plots.")] = True,
 ) -> None:
     """Run a scenario and write `OUT/<scenario>.nc`, CSV tables and PNG plots.
@@ -126,9 +140,7 @@ def validate(scenario: ScenarioArg) -> None:
 
 @app.command()
 def check(
-    model: Annotated[Path, typer.Argument(help="Vensim model file (.mdl).")] = Path(
-        "models/chenzhou_water.mdl"
-    ),
+    model: ModelArg = Path("models/chenzhou_water.mdl"),
 ) -> None:
     """Check that every equation of a Vensim model is dimensionally consistent.
 
@@ -156,7 +168,8 @@ def report(
     results: Annotated[list[Path], typer.Argument(
         help="Result files (.nc) written by `chenzhou-water run`; the first is the reference.",
         show_default=False)],
-    out: Annotated[Path, typer.Option("--out", "-o", help="The HTML page to write.")] = Path(
+    out: Annotated[Path, typer.Option("--out", "-o", help="The HTML page to write.",
+                                      dir_okay=False)] = Path(
         "report.html"),
     lang: Annotated[str, typer.Option(help="Language of the page: `en` or `zh`.")] = "en",
     calibration: Annotated[Path | None, typer.Option(
@@ -190,15 +203,14 @@ def report(
 @app.command()
 def calibrate(
     targets: Annotated[Path, typer.Argument(help="Targets YAML file (the reported figures).",
-                                            show_default=False)],
+                                            show_default=False, **_FILE)],
     scenario: Annotated[Path, typer.Option(help="The scenario the fit runs with; its values "
                                            "of the free parameters are replaced.")] = Path(
         "scenarios/baseline.yaml"),
     parameters: Annotated[Path | None, typer.Option(
         help="Free parameters YAML file (default: `parameters.yaml` beside the targets).",
         show_default=False)] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the results.")] = Path(
-        "out/calibration"),
+    out: OutDir = Path("out/calibration"),
     seed: Annotated[int, typer.Option(help="Seed of the fit and the sampler.")] = 0,
     popsize: Annotated[int, typer.Option(help="Differential evolution: population per "
                                          "parameter.", min=2)] = 12,
@@ -282,8 +294,9 @@ class _SweepProgress:
 
 @app.command()
 def sweep(
-    sweep_file: Annotated[Path, typer.Argument(help="Sweep YAML file.", show_default=False)],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the results.")] = Path("out"),
+    sweep_file: Annotated[Path, typer.Argument(help="Sweep YAML file.", show_default=False,
+                                               **_FILE)],
+    out: OutDir = Path("out"),
     workers: Annotated[int | None, typer.Option(
         help="Run on a local Dask cluster of N worker processes (default: serially).", min=1,
         show_default=False)] = None,
@@ -331,8 +344,9 @@ def sweep(
 @app.command()
 def hydrology(
     plot: Annotated[Path | None, typer.Option(
-        help="Save a figure of the assumptions and a sample of series (PNG).",
-        show_default=False)] = None,
+        help="Save a figure of the assumptions and a sample of series (PNG, SVG or PDF).",
+        show_default=False, dir_okay=False,
+        callback=_suffix_callback((".png", ".svg", ".pdf")))] = None,
     members: Annotated[int, typer.Option(help="Members sampled for the figure and the annual "
                                          "statistics.", min=1)] = 500,
     seed: Annotated[int, typer.Option(help="Seed of the sample.", min=0)] = 0,
@@ -377,8 +391,8 @@ def hydrology(
 @app.command()
 def sensitivity(
     sa_file: Annotated[Path, typer.Argument(help="Sensitivity-analysis YAML file.",
-                                            show_default=False)],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the results.")] = Path("out"),
+                                            show_default=False, **_FILE)],
+    out: OutDir = Path("out"),
     workers: Annotated[int | None, typer.Option(
         help="Run the model on a local Dask cluster of N worker processes (default: serially).",
         min=1, show_default=False)] = None,
@@ -434,15 +448,12 @@ def sensitivity(
 
 @app.command()
 def describe(
-    model: Annotated[Path, typer.Argument(help="Vensim model file (.mdl).")] = Path(
-        "models/chenzhou_water.mdl"
-    ),
+    model: ModelArg = Path("models/chenzhou_water.mdl"),
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", help="Write the full table: `.csv` (opens in Excel) or `.md`.",
-        show_default=False)] = None,
-    kind: Annotated[str | None, typer.Option(
-        help="Show one kind only: constant, lookup, stock, auxiliary, data or control.",
-        show_default=False)] = None,
+        show_default=False, dir_okay=False, callback=_suffix_callback((".csv", ".md")))] = None,
+    kind: Annotated[Literal["constant", "lookup", "stock", "auxiliary", "data", "control"] | None,
+                    typer.Option(help="Show one kind only.", show_default=False)] = None,
 ) -> None:
     """List a model's variables: kind, units, declared range, value and where each number
     comes from (seed document, public source, assumption, lever, calibrated, conversion).

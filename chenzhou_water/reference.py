@@ -6,7 +6,9 @@ into the cache, under its SHA-256, and translated there once.
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -28,19 +30,36 @@ def load_pysd_model(path: str | Path) -> Any:
 
     info = model_info(path)
     folder = cache_root() / "pysd" / info.sha256[:16]
-    mdl = folder / Path(path).name
-    py_file = mdl.with_suffix(".py")
+    py_file = folder / Path(path).with_suffix(".py").name
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if py_file.is_file():
-            return pysd.load(str(py_file))
-        folder.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, mdl)
+        if not py_file.is_file():
+            _translate_into(Path(path), folder)
+        return pysd.load(str(py_file))
+
+
+def _translate_into(path: Path, folder: Path) -> None:
+    """Translate with PySD in a private folder, then rename it to ``folder`` in one step.
+
+    An interrupted translation leaves no partial ``.py`` under the cache's name, and of two
+    processes translating at once, the second simply discards its copy.
+    """
+    import pysd
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        shutil.copyfile(path, work / path.name)
         try:
-            return pysd.read_vensim(str(mdl))
+            pysd.read_vensim(str(work / path.name))
         except Exception as exc:
-            shutil.rmtree(folder, ignore_errors=True)
             raise ModelError(f"{path}: PySD could not translate the model: {exc}") from exc
+        try:
+            os.replace(work, folder)
+        except OSError:  # another process finished first; its translation is the same
+            pass
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def pysd_params(

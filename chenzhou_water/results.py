@@ -164,10 +164,19 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
             tmp_path.unlink()
 
 
-def _umask() -> int:
+def _read_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+# Read once, at import: changing the umask later, even briefly, races with threads that create
+# files (Dask workers) and could give them the wrong permissions.
+_UMASK = _read_umask()
+
+
+def _umask() -> int:
+    return _UMASK
 
 
 def write_netcdf(ds: xr.Dataset, target: str | Path) -> Path:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,29 +143,34 @@ def write_run_outputs(
     plots: bool = True,
     on_file: Callable[[Path], None] | None = None,
 ) -> RunOutputs:
-    """Write ``<name>.nc``, ``<name>_summary.csv`` and the PNG plots into ``out_dir``.
+    """Write ``<name>.nc``, ``<name>_summary.csv``, ``<name>_monthly.csv`` and the PNG plots.
 
-    Every file is written atomically (temporary file, then rename).
+    The files are written as a set: into a hidden folder inside ``out_dir`` first, then moved
+    into place once all exist, so an interrupted run leaves no partial or mixed set behind.
+    ``on_file`` is called with each final path.
     """
     out_dir = Path(out_dir)
-    nc = write_netcdf(ds, out_dir / f"{name}.nc")
-    if on_file:
-        on_file(nc)
-    summary = annual_indicators(ds).rename(columns=indicator_columns(HEADLINE_INDICATORS))
-    csv = write_csv(summary, out_dir / f"{name}_summary.csv")
-    monthly = write_csv(monthly_table(ds), out_dir / f"{name}_monthly.csv")
-    if on_file:
-        on_file(csv)
-        on_file(monthly)
-    pngs: tuple[Path, ...] = ()
-    if plots:
-        from chenzhou_water.plots import save_run_plots
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".partial", dir=out_dir))
+    try:
+        staged = [
+            write_netcdf(ds, staging / f"{name}.nc"),
+            write_csv(annual_indicators(ds).rename(columns=indicator_columns(HEADLINE_INDICATORS)),
+                      staging / f"{name}_summary.csv"),
+            write_csv(monthly_table(ds), staging / f"{name}_monthly.csv"),
+        ]
+        if plots:
+            from chenzhou_water.plots import save_run_plots
 
-        pngs = save_run_plots(ds, out_dir, name)
-        for p in pngs:
+            staged += save_run_plots(ds, staging, name)
+        final = [out_dir / path.name for path in staged]
+        for source, target in zip(staged, final, strict=True):
+            os.replace(source, target)
             if on_file:
-                on_file(p)
-    return RunOutputs(nc, csv, monthly, pngs, headline_table(ds))
+                on_file(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return RunOutputs(final[0], final[1], final[2], tuple(final[3:]), headline_table(ds))
 
 
 def monthly_table(ds: xr.Dataset, member_stat: str = "median") -> pd.DataFrame:

@@ -302,6 +302,10 @@ def _read_chain(path: Path) -> tuple[list[_Layer], list[Problem]]:
 def _check_structure(path: Path, checker: Checker) -> _Layer:
     """Check the top level and the scalar keys of one file."""
     data = checker.document.data
+    if data is None and not checker.document.problems:
+        checker.error((), "the file is empty (or only comments); a scenario needs at least "
+                      "'name', or 'extends' naming a scenario that has one")
+        return _Layer(path=path, checker=checker, data={})
     if data is None:
         data = {}
     elif not isinstance(data, Mapping):
@@ -392,7 +396,8 @@ def _merge(
         if layer.outputs is not None:
             merged["outputs"] = layer.outputs
     child = layers[0]
-    if not any("name" in layer.data for layer in layers):
+    empty = child.checker.document.data is None  # already reported as an empty file
+    if not empty and not any("name" in layer.data for layer in layers):
         msg = "missing required key 'name' (give it here or in a file this one extends)"
         problems.append(Problem(child.checker.file, "name", msg, 1))
     outputs = merged["outputs"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -13,6 +14,11 @@ from cli import app
 from tests.conftest import MODEL, ROOT
 
 runner = CliRunner()
+
+
+def _text(output: str) -> str:
+    """Output with the error panel's box drawing removed and white space folded."""
+    return " ".join(re.sub("[│╭╮╰╯─]", " ", output).split())
 
 
 def test_run_baseline_writes_netcdf_csv_plots_and_prints_headlines(tmp_path):
@@ -117,9 +123,29 @@ def test_help_shows_an_example(command):
 def test_unknown_engine_is_a_clear_error(tmp_path):
     result = runner.invoke(app, ["run", str(ROOT / "scenarios" / "baseline.yaml"),
                                  "--out", str(tmp_path / "o"), "--engine", "vensim"])
-    assert result.exit_code == 1
-    assert "unknown engine 'vensim'" in result.output
+    assert result.exit_code == 2
+    assert "'vensim' is not one of 'numpy', 'pysd'" in _text(result.output)
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("command", ["run", "sweep", "sensitivity", "calibrate"])
+def test_out_naming_a_file_is_refused_before_any_work(tmp_path, command):
+    files = {"run": "scenarios/baseline.yaml", "sweep": "scenarios/sweeps/drought_risk.yaml",
+             "sensitivity": "scenarios/sensitivity/morris_all.yaml",
+             "calibrate": "calibration/targets.yaml"}
+    a_file = tmp_path / "results.txt"
+    a_file.write_text("keep me", encoding="utf-8")
+    result = runner.invoke(app, [command, str(ROOT / files[command]), "--out", str(a_file)])
+    assert result.exit_code == 2
+    assert "is a file" in _text(result.output)
+    assert a_file.read_text(encoding="utf-8") == "keep me"
+
+
+@pytest.mark.parametrize("command", ["run", "validate", "check", "describe", "sweep"])
+def test_missing_input_file_exits_2(tmp_path, command):
+    result = runner.invoke(app, [command, str(tmp_path / "nothere.yaml")])
+    assert result.exit_code == 2
+    assert "does not exist" in _text(result.output)
 
 
 @pytest.mark.slow

@@ -686,3 +686,10 @@ def test_scenario_fields_are_the_contract() -> None:
         "outputs",
         "files",
     ]
+
+
+def test_an_empty_file_is_reported_as_empty(tmp_path):
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("# nothing but a comment\n", encoding="utf-8")
+    with pytest.raises(ValidationError, match="the file is empty"):
+        load_scenario(empty)
