@@ -56,6 +56,8 @@ SUPPORT_VARIABLES: tuple[str, ...] = (
     "sewage_treated",
     "old_high_leak_mains",
     "metered_districts",
+    "dead_storage",
+    "storage_at_normal_pool",
     "national_leakage_target",
     "national_reuse_target",
     "main_deterioration",

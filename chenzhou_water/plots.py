@@ -19,8 +19,16 @@ from matplotlib.axes import Axes
 from chenzhou_water.fonts import label as bilingual
 from chenzhou_water.results import atomic_path
 
-DEAD_STORAGE = 2.45e9  # m3; the model's ``dead storage`` (see models/chenzhou_water.mdl)
+# Fallbacks when a result does not carry the model's own values (a scenario may change them).
+DEAD_STORAGE = 2.45e9  # m3; the model's ``dead storage``
 NORMAL_POOL_STORAGE = 8.12e9  # m3; the model's ``storage at normal pool``
+LEAKAGE_TARGET = 0.09  # the model's ``national leakage target``
+REUSE_TARGET = 0.25  # the model's ``national reuse target``
+
+
+def _constant(ds: xr.Dataset, name: str, fallback: float) -> float:
+    """A model constant as the result recorded it (its first value), else the fallback."""
+    return float(ds[name].values.flat[0]) if name in ds else fallback
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -52,8 +60,10 @@ def plot_storage(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
     """Dongjiang reservoir storage against dead storage and the normal pool."""
     ax = _axes(ax)
     fan(ax, ds["reservoir_storage"], "Reservoir storage", 1e-9)
-    ax.axhline(DEAD_STORAGE * 1e-9, color="firebrick", ls="--", lw=1, label="Dead storage")
-    ax.axhline(NORMAL_POOL_STORAGE * 1e-9, color="grey", ls=":", lw=1, label="Normal pool")
+    dead = _constant(ds, "dead_storage", DEAD_STORAGE)
+    normal = _constant(ds, "storage_at_normal_pool", NORMAL_POOL_STORAGE)
+    ax.axhline(dead * 1e-9, color="firebrick", ls="--", lw=1, label="Dead storage")
+    ax.axhline(normal * 1e-9, color="grey", ls=":", lw=1, label="Normal pool")
     ax.set_ylabel("Storage [10^9 m3]")
     ax.set_title(bilingual("Dongjiang reservoir storage (东江水库蓄水量)"))
     ax.legend(loc="lower left", fontsize=8)
@@ -91,7 +101,9 @@ def plot_leakage(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
     """Leakage rate against the national 9 % target."""
     ax = _axes(ax)
     fan(ax, ds["leakage_rate"], "Leakage rate", 100.0)
-    ax.axhline(9.0, color="firebrick", ls="--", lw=1, label="National target 9 % (2025)")
+    target = 100 * _constant(ds, "national_leakage_target", LEAKAGE_TARGET)
+    ax.axhline(target, color="firebrick", ls="--", lw=1,
+               label=f"National target {target:g} % (2025)")
     ax.set_ylabel("% of production")
     ax.set_ylim(bottom=0)
     ax.set_title(bilingual("Network leakage (供水漏损率)"))
@@ -111,7 +123,9 @@ def plot_reuse(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
     fan(ax, ds["reuse_rate"], "Reuse rate", 100.0)
     if "sewage_treatment_rate" in ds:
         fan(ax, ds["sewage_treatment_rate"], "Sewage treatment rate", 100.0, lw=0.8)
-    ax.axhline(25.0, color="firebrick", ls="--", lw=1, label="National reuse target 25 %")
+    target = 100 * _constant(ds, "national_reuse_target", REUSE_TARGET)
+    ax.axhline(target, color="firebrick", ls="--", lw=1,
+               label=f"National reuse target {target:g} %")
     ax.set_ylabel("%")
     ax.set_ylim(0, 105)
     ax.set_title(bilingual("Wastewater treatment and reuse (污水处理与再生水利用)"))
