@@ -66,6 +66,73 @@ def test_chunked_runs_equal_one_pass(reservoir: Model) -> None:
     np.testing.assert_array_equal(whole["release"], chunked["release"])
 
 
+SEASONAL_X = np.array([0.0, 3.0, 6.0, 9.0, 12.0])
+SEASONAL_Y = np.array([0.5, 1.2, 1.8, 1.1, 0.5])
+
+
+@pytest.fixture
+def constructs(tmp_path: Path) -> Model:
+    return compile_model(copy_model(MODELS / "constructs.mdl", tmp_path))
+
+
+def test_per_member_tables_equal_one_run_per_table(constructs: Model) -> None:
+    factors = np.array([0.5, 1.0, 1.7, 0.0, 1.3])
+    tables = factors[:, None] * SEASONAL_Y
+    together = constructs.run_arrays({"seasonal": (SEASONAL_X, tables)}, members=5)
+    for member, table in enumerate(tables):
+        alone = constructs.run_arrays({"seasonal": (SEASONAL_X, table)})
+        for name, values in alone.items():
+            if name != "time":
+                np.testing.assert_array_equal(together[name][member], values[0], err_msg=name)
+
+
+def test_per_member_tables_are_sorted_by_x_and_sliced_by_chunk(constructs: Model) -> None:
+    rng = np.random.default_rng(3)
+    tables = rng.uniform(0.2, 2.0, size=(7, 5))
+    order = np.array([3, 0, 4, 1, 2])  # x given out of order: each row follows its x
+    params = {"seasonal": (SEASONAL_X[order], tables[:, order]), "inflow base": np.arange(7.0)}
+    whole = constructs.run_arrays(params, members=7)
+    sorted_x = constructs.run_arrays({"seasonal": (SEASONAL_X, tables),
+                                      "inflow base": np.arange(7.0)}, members=7)
+    for chunk in (1, 3, 7):
+        chunked = constructs.run_arrays(params, members=7, chunk_members=chunk)
+        for name in whole:
+            np.testing.assert_array_equal(chunked[name], whole[name], err_msg=name)
+            np.testing.assert_array_equal(sorted_x[name], whole[name], err_msg=name)
+
+
+def test_per_member_tables_vary_a_member_invariant_model(tmp_path: Path) -> None:
+    """A lookup of time alone becomes member-varying with one table per member."""
+    body = ("curve([(0,0)-(12,10)],(0,0),(6,3),(12,10)) ~ ~ |\n"
+            "rate = curve(Time) ~ ~ |\nx = INTEG(rate, 0) ~ ~ |\n")
+    model = compile_model(_write(tmp_path, body))
+    xs = np.array([0.0, 6.0, 12.0])
+    ys = np.array([[0.0, 3.0, 10.0], [1.0, 1.0, 1.0], [10.0, 3.0, 0.0]])
+    out = model.run_arrays({"curve": (xs, ys)}, members=3)
+    for member in range(3):
+        expected = np.interp(out["time"], xs, ys[member])
+        np.testing.assert_array_equal(out["rate"][member], expected)
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        ((SEASONAL_X, np.ones((2, 5))), r"lookup 'seasonal' has x of shape \(5,\) and y of "
+         r"shape \(2, 5\); expected x of shape \(k,\) with k >= 1 and y of shape \(k,\) "
+         r"\(one table\) or \(3, k\) \(one table per member\), here k = 5"),
+        ((SEASONAL_X, np.ones((3, 4))), r"y of shape \(3, 4\).*or \(3, k\).*k = 5"),
+        ((SEASONAL_X, np.ones((3, 5, 1))), r"y of shape \(3, 5, 1\)"),
+        ((np.ones((3, 5)), np.ones((3, 5))), r"x of shape \(3, 5\)"),
+        ((np.array([]), np.ones((3, 0))), r"x of shape \(0,\)"),
+        (5.0, r"lookup 'seasonal' must be given as \(x, y\) or a pandas Series"),
+    ],
+)
+def test_badly_shaped_tables_are_refused(constructs: Model, table: object,
+                                         expected: str) -> None:
+    with pytest.raises(ModelError, match=rf"constructs\.mdl: .*{expected}"):
+        constructs.run_arrays({"seasonal": table}, members=3)
+
+
 def test_only_requested_outputs_are_stored(reservoir: Model) -> None:
     ds = reservoir.run(return_columns=["Storage"])
     assert list(ds.data_vars) == ["storage"]

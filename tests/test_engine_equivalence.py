@@ -86,6 +86,19 @@ def test_lookup_replacement_matches_pysd(tmp_path: Path) -> None:
     assert_matches_pysd(dataset, 0, frame, engine)
 
 
+def test_per_member_lookup_tables_match_pysd_member_by_member(tmp_path: Path) -> None:
+    path = copy_model(MODELS / "constructs.mdl", tmp_path)
+    engine = compile_model(path)
+    x = np.array([0.0, 3.0, 6.0, 9.0, 12.0])
+    rng = np.random.default_rng(7)
+    y = rng.uniform(0.2, 2.0, size=(4, 5))  # one seasonal profile per member
+    dataset = engine.run(params={"seasonal": (x, y)}, members=4)
+    reference = pysd_model(path)
+    for member in range(4):
+        frame = pysd_run(reference, {"seasonal": pd.Series(y[member], index=x)})
+        assert assert_matches_pysd(dataset, member, frame, engine) >= len(dataset.data_vars)
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not PROJECT_MODEL.is_file(), reason="project model not written yet")
 def test_project_model_matches_pysd_for_random_members(tmp_path: Path) -> None:

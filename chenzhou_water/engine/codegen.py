@@ -8,7 +8,8 @@ P : dict
 S : dict
     Exogenous series by node name, arrays of shape ``(T,)`` or ``(T, n)`` on the time grid.
 L : dict
-    Lookup tables by node name, pairs ``(x, y)`` of 1-d arrays.
+    Lookup tables by node name, pairs ``(x, y)``: x of shape ``(k,)``, y of shape ``(k,)`` or,
+    for the lookups of ``config.member_lookups``, ``(n, k)`` (one table per member).
 K : list
     Array literals of the model.
 n : int
@@ -234,6 +235,8 @@ class KernelWriter:
                 lines.append(f"{v} = S[{name!r}][0]")
             elif node.kind == "constant":
                 lines.append(f"{v} = P[{name!r}]")
+            elif node.kind == "lookup" and name in self.config.member_lookups:
+                lines.append(f"{v} = _rt.MemberTable(L[{name!r}])")
             elif node.kind == "lookup":
                 lines.append(f"{v} = L[{name!r}]")
             elif node.kind == "auxiliary":

@@ -48,6 +48,12 @@ class Names:
     member_varying: frozenset[str]
     literals: list[np.ndarray] = field(default_factory=list)
 
+    def lookup_call(self, arg: str, table: str) -> str:
+        """Source of a lookup call: a shared table, or one table per member."""
+        if table in self.member_varying:
+            return f"_rt.interp_members({arg}, {self.idents[table]})"
+        return f"_rt.interp({arg}, {self.idents[table]})"
+
     def literal(self, value: np.ndarray) -> str:
         self.literals.append(np.asarray(value, dtype=float)[None, ...])
         return f"K[{len(self.literals) - 1}]"
@@ -103,7 +109,7 @@ class PlainCompiler:
             return self._op(expr)
         if isinstance(expr, LookupCall):
             arg = self.compile(expr.arg)
-            return Operand(f"_rt.interp({arg.code}, {self.names.idents[expr.table]})", arg.axes)
+            return Operand(self.names.lookup_call(arg.code, expr.table), arg.axes)
         if isinstance(expr, Call):
             return self._call(expr)
         raise TypeError(f"unknown expression {expr!r}")
@@ -205,7 +211,7 @@ class InplaceCompiler:
         if isinstance(expr, Ref):
             return expr.name in self.names.member_varying
         if isinstance(expr, LookupCall):
-            return self.varies(expr.arg)
+            return expr.table in self.names.member_varying or self.varies(expr.arg)
         if isinstance(expr, (Op, Call)):
             return any(self.varies(a) for a in expr.args)
         return False
@@ -229,7 +235,7 @@ class InplaceCompiler:
             return operand.code, operand.boolean, None
         if isinstance(expr, LookupCall):
             arg, _, temp = self._emit(expr.arg, None)
-            return f"_rt.interp({arg}, {self.names.idents[expr.table]})", False, temp
+            return self.names.lookup_call(arg, expr.table), False, temp
         if isinstance(expr, Op):
             return self._op(expr, dest)
         assert isinstance(expr, Call)

@@ -33,7 +33,8 @@ class RunInputs:
     series : dict
         Node name → array ``(T,)`` (shared) or ``(T, N)`` (one series per member).
     lookups : dict
-        Lookup name → ``(x, y)``.
+        Lookup name → ``(x, y)``: x of shape ``(k,)``, y of shape ``(k,)`` (one table) or
+        ``(N, k)`` (one table per member).
     """
 
     params: dict[str, Any] = field(default_factory=dict)
@@ -44,6 +45,10 @@ class RunInputs:
     @property
     def member_series(self) -> set[str]:
         return {k for k, v in self.series.items() if v.ndim == 2}
+
+    @property
+    def member_lookups(self) -> set[str]:
+        return {k for k, (_, y) in self.lookups.items() if y.ndim == 2}
 
 
 def resolve_name(ir: ModelIR, name: str, kinds: Iterable[str] | None = None,
@@ -104,7 +109,8 @@ def series_on_grid(ir: ModelIR, name: str, value: Any, times: FloatArray, n: int
     )
 
 
-def _table(ir: ModelIR, name: str, value: Any) -> tuple[FloatArray, FloatArray]:
+def _table(ir: ModelIR, name: str, value: Any, n: int) -> tuple[FloatArray, FloatArray]:
+    """``(x, y)`` sorted by x; y is ``(k,)`` (shared) or ``(n, k)`` (one row per member)."""
     if isinstance(value, pd.Series):
         x, y = np.asarray(value.index, dtype=float), np.asarray(value.values, dtype=float)
     else:
@@ -114,9 +120,16 @@ def _table(ir: ModelIR, name: str, value: Any) -> tuple[FloatArray, FloatArray]:
             raise ModelError(
                 f"{ir.file_name}: lookup '{name}' must be given as (x, y) or a pandas Series"
             ) from exc
-    if x.ndim != 1 or x.shape != y.shape or len(x) == 0:
-        raise ModelError(f"{ir.file_name}: lookup '{name}': x and y must be 1-d, same length")
+    k = x.shape[0] if x.ndim == 1 else "k"
+    if x.ndim != 1 or len(x) == 0 or y.shape not in ((k,), (n, k)):
+        raise ModelError(
+            f"{ir.file_name}: lookup '{name}' has x of shape {x.shape} and y of shape "
+            f"{y.shape}; expected x of shape (k,) with k >= 1 and y of shape (k,) (one table) "
+            f"or ({n}, k) (one table per member), here k = {k}"
+        )
     order = np.argsort(x, kind="stable")
+    if y.ndim == 2:
+        return x[order], (y[0, order] if n == 1 else np.ascontiguousarray(y[:, order]))
     return x[order], y[order]
 
 
@@ -129,7 +142,7 @@ def normalise(ir: ModelIR, params: Mapping[str, Any] | None, series: Mapping[str
                             "parameter")
         kind = ir.nodes[name].kind
         if kind == "lookup":
-            inputs.lookups[name] = _table(ir, name, value)
+            inputs.lookups[name] = _table(ir, name, value, n)
         elif kind == "constant" and not isinstance(value, pd.Series):
             inputs.params[name], per_member = _constant(ir, name, value, n)
             if per_member:

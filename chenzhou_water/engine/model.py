@@ -106,8 +106,9 @@ class Model:
         params : mapping, optional
             Vensim or normalised name → value. Constants take a number, an array over their
             subscripts, or one value per member (shape ``(members, *dims)``); lookups take
-            ``(x, y)`` or a pandas Series indexed by x; a pandas Series indexed by model time
-            replaces a variable by a time series (as in PySD).
+            ``(x, y)`` or a pandas Series indexed by x, or one table per member as ``(x, y)``
+            with x of shape ``(k,)`` and y of shape ``(members, k)``; a pandas Series indexed
+            by model time replaces a variable by a time series (as in PySD).
         members : int
             Ensemble size N.
         series : mapping, optional
@@ -157,7 +158,8 @@ class Model:
         inputs = normalise(self.ir, params, series, np.asarray(times), n)
         outputs = self._outputs(return_columns)
         config = RunConfig(frozenset(inputs.series), frozenset(inputs.member_series),
-                           frozenset(inputs.member_params), outputs)
+                           frozenset(inputs.member_params), outputs,
+                           frozenset(inputs.member_lookups))
         kernel = self._kernel(config)
         self._check_data(config)
         nsave = int(saves.sum())
@@ -166,8 +168,7 @@ class Model:
         save_list = saves.tolist()
         for lo in range(0, n, chunk_members):
             hi = min(n, lo + chunk_members)
-            p, s = _chunk(inputs, self.ir, controls, lo, hi)
-            lookups = {**default_lookups(self.ir), **inputs.lookups}
+            p, s, lookups = _chunk(inputs, self.ir, controls, lo, hi)
             out = {name: arr[lo:hi] for name, arr in result.items()}
             with np.errstate(all="ignore"):
                 kernel.simulate(p, s, lookups, kernel.literals, hi - lo, times, save_list, out)
@@ -221,12 +222,16 @@ class Model:
 
 
 def _chunk(inputs: RunInputs, ir: ModelIR, controls: dict[str, float], lo: int,
-           hi: int) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+           hi: int) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, Any]]:
+    """Parameters, series and lookup tables of members ``[lo, hi)``."""
     params: dict[str, Any] = {**default_params(ir), **controls}
     for name, value in inputs.params.items():
         params[name] = value[lo:hi] if name in inputs.member_params else value
     series = {name: (v[:, lo:hi] if v.ndim == 2 else v) for name, v in inputs.series.items()}
-    return params, series
+    lookups: dict[str, Any] = default_lookups(ir)
+    for name, (x, y) in inputs.lookups.items():
+        lookups[name] = (x, y[lo:hi] if y.ndim == 2 else y)
+    return params, series, lookups
 
 
 __all__ = ["CHUNK_MEMBERS", "Model"]

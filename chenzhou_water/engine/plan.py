@@ -46,12 +46,15 @@ class RunConfig:
         Constants given one value per member.
     outputs : tuple of str
         Nodes whose values are stored at every save point.
+    member_lookups : frozenset of str
+        Lookups given one table per member.
     """
 
     series: frozenset[str]
     member_series: frozenset[str]
     member_params: frozenset[str]
     outputs: tuple[str, ...]
+    member_lookups: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -189,6 +192,6 @@ def _raw_refs(ir: ModelIR, name: str) -> set[str]:
 
 
 def _member_varying(ir: ModelIR, run_deps: dict[str, set[str]], config: RunConfig) -> set[str]:
-    seeds = set(config.member_params) | set(config.member_series)
+    seeds = set(config.member_params) | set(config.member_series) | set(config.member_lookups)
     seeds |= {n for n in run_deps if _is_state(ir, n, config)}
     return _fixpoint(run_deps, seeds) & set(run_deps)

@@ -26,6 +26,53 @@ def interp(x: Any, table: tuple[FloatArray, FloatArray]) -> Any:
     return np.interp(x, table[0], table[1])
 
 
+class MemberTable:
+    """A lookup with one table per member, sharing its x: ``y`` of shape ``(member, k)``.
+
+    The slopes are computed once, as ``np.interp`` computes them, so that each member's value
+    is the one ``np.interp`` gives with that member's table.
+    """
+
+    def __init__(self, table: tuple[FloatArray, FloatArray]):
+        x, y = table
+        self.x = np.asarray(x, dtype=float)
+        self.y = np.asarray(y, dtype=float)
+        self.members = self.y.shape[0]
+        if len(self.x) > 1:
+            self.slopes = np.diff(self.y, axis=1) / np.diff(self.x)
+        else:  # one point: a constant, like np.interp
+            self.slopes = np.zeros((self.members, 1))
+            self.x = np.repeat(self.x, 2)
+            self.y = np.repeat(self.y, 2, axis=1)
+
+
+def interp_members(x: Any, table: MemberTable) -> FloatArray:
+    """Vensim lookup of each member's own table at ``x`` (shape ``()`` or ``(1 | n, *dims)``).
+
+    Same arithmetic as ``np.interp`` per member: ``slope * (x - x[j]) + y[j]`` on the segment
+    ``x[j] <= x < x[j + 1]``, the end values at and beyond the ends. Returns ``(n, *dims)``.
+    """
+    n, xp = table.members, table.x
+    x = np.asarray(x, dtype=float)
+    if x.ndim:
+        x = np.broadcast_to(x, (n, *x.shape[1:]))
+    j = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, len(xp) - 2)
+    if x.ndim:
+        flat = j.reshape(n, -1)
+        y0 = np.take_along_axis(table.y, flat, axis=1).reshape(x.shape)
+        slope = np.take_along_axis(table.slopes, flat, axis=1).reshape(x.shape)
+    else:
+        y0, slope = table.y[:, j], table.slopes[:, j]
+    out = slope * (x - xp[j]) + y0
+    naxes = out.ndim - 1
+    below, above = x < xp[0], x >= xp[-1]
+    if np.any(below):
+        np.copyto(out, col(table.y[:, 0], naxes), where=below)
+    if np.any(above):
+        np.copyto(out, col(table.y[:, -1], naxes), where=above)
+    return out
+
+
 def full(n: int | str, shape: tuple[int, ...], value: Any) -> FloatArray:
     """A new array of shape ``(n, *shape)`` filled with ``value`` (broadcast)."""
     out = np.empty((int(n), *shape))
