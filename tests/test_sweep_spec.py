@@ -276,6 +276,41 @@ RULES = [
         "levers.renewal_programme.scales: unknown key 'scales'; did you mean 'scale'?",
     ),
     (
+        "renewal_programme: {scale: [0.5, 1.5]}",
+        "renewal_programme: {scale: {uniform: {low: 0.5, high: 6}}}",
+        "levers.renewal_programme.scale.uniform.high: 6 is above the factors the lookup's "
+        "declared range allows [0, 5.376344086021505]",
+    ),
+    (
+        "renewal_programme: {scale: [0.5, 1.5]}",
+        "renewal_programme: {scale: {triangular: {low: -0.5, mode: 1, high: 1.5}}}",
+        "levers.renewal_programme.scale.triangular.low: -0.5 is below the factors the lookup's "
+        "declared range allows [0, 5.376344086021505]",
+    ),
+    (
+        "renewal_programme: {scale: [0.5, 1.5]}",
+        "renewal_programme: {scale: {uniform: {low: 1.5, high: 0.5}}}",
+        "levers.renewal_programme.scale.uniform: low 1.5 must be below high 0.5",
+    ),
+    (
+        "renewal_programme: {scale: [0.5, 1.5]}",
+        "renewal_programme: {scale: {uniform: {low: 0.5, high: 1.5}}, weights: [1]}",
+        "levers.renewal_programme.weights: weights go with a list of factors or a choice; a "
+        "continuous scale takes none",
+    ),
+    (
+        "renewal_programme: {scale: [0.5, 1.5]}",
+        "renewal_programme: {scale: 1.5}",
+        "levers.renewal_programme.scale: expected a list of scale factors (e.g. [0.8, 1.0, 1.2]) "
+        "or a distribution of the factor (e.g. {uniform: {low: 0.5, high: 1.5}}), got 1.5",
+    ),
+    (
+        "renewal_programme: {scale: [0.5, 1.5]}",
+        "renewal_programme: {scale: {beta: {a: 1, b: 2}}}",
+        "levers.renewal_programme.scale.beta: unknown key 'beta' (allowed: uniform, triangular, "
+        "normal, lognormal, range)",
+    ),
+    (
         "slow: {2015: 0, 2050: 5}",
         "slow: {2015: 0, 2050: 500}",
         "levers.metering_programme.choice.slow[2050]: 500 is above the model's range [0, 200]",
@@ -421,6 +456,44 @@ def test_grid_size_and_weights_rules(tmp_path: Path) -> None:
     )
 
 
+def test_continuous_lever_loads_and_counts_on_a_grid(tmp_path: Path) -> None:
+    text = edit("renewal_programme: {scale: [0.5, 1.5]}",
+                "renewal_programme: {scale: {normal: {mean: 1, sd: 0.5}}}")
+    spec = load_sweep(write(tmp_path, text))
+    renewal = spec.levers[0]
+    assert renewal.continuous
+    assert (renewal.labels, renewal.weights, renewal.factors) == ((), (), None)
+    assert renewal.tables[0][1][3] == 9.3  # the base table: the model's own
+    assert renewal.distribution is not None
+    assert renewal.distribution.bounds == (0.0, pytest.approx(50 / 9.3))  # truncated
+    assert spec.dims == 8
+    assert spec.to_dict()["levers"]["renewal_programme"]["distribution"]["normal"]["sd"] == 0.5
+    grid = text.replace("sampler: latin_hypercube", "sampler: grid").replace(
+        "\n    weights: [0.7, 0.3]", "")
+    found = problems(write(tmp_path, grid, "grid.yaml"))
+    assert len(found) == 1
+    assert ("members: a grid has levels ** 7 (constants and continuous levers) x 2 (lever "
+            "combinations) members, e.g. 256; got 16") in found[0]
+    ok = load_sweep(write(tmp_path, grid.replace("members: 16", "members: 256"), "ok.yaml"))
+    assert ok.members == 256
+
+
+def test_continuous_range_needs_bounded_factors(tmp_path: Path) -> None:
+    text = edit("renewal_programme: {scale: [0.5, 1.5]}", "renewal_programme: {scale: range}")
+    path = write(tmp_path, text)
+    renewal = load_sweep(path).levers[0]
+    assert renewal.distribution is not None
+    assert (renewal.distribution.kind, renewal.distribution.params) == (
+        "uniform", (0.0, pytest.approx(50 / 9.3)))
+    # a table of zeros stays inside any range whatever the factor: 'range' has no upper end
+    (tmp_path / "base.yaml").write_text(
+        "name: base\nlevers: {renewal_programme: {2015: 0, 2050: 0}}\n", encoding="utf-8")
+    found = problems(path)
+    assert len(found) == 1, found
+    assert ("levers.renewal_programme.scale: 'range' needs the factors the lookup's declared "
+            "range allows, which is [0, +inf); give {range: [low, high]} instead") in found[0]
+
+
 def test_outputs_must_keep_something(tmp_path: Path) -> None:
     text = textwrap.dedent(BASE)
     text = text[: text.index("outputs:")] + "outputs: {series: [], metrics: []}\n"
@@ -459,3 +532,16 @@ def test_not_a_mapping_and_bad_yaml_are_located(tmp_path: Path) -> None:
     assert ":2: invalid YAML" in problems(write(tmp_path, "name: [a\nmembers: 3\n"))[0]
     duplicate = problems(write(tmp_path, edit("seed: 0", "seed: 0\nseed: 1")))
     assert "seed: duplicate key 'seed' (first given on line 5)" in duplicate[0]
+
+
+def test_stochastic_inflow_takes_the_scenarios_mean_runoff():
+    """The calibrated baseline sets mean_annual_runoff; the generated inflow must share it."""
+    from pathlib import Path
+
+    from chenzhou_water.scenario import load_scenario
+    from chenzhou_water.sweep import load_sweep
+
+    root = Path(__file__).resolve().parents[1]
+    spec = load_sweep(root / "scenarios" / "sweeps" / "drought_risk.yaml")
+    baseline = load_scenario(root / "scenarios" / "baseline.yaml")
+    assert spec.inflow.mean_annual_runoff == baseline.parameters["mean_annual_runoff"]

@@ -3,8 +3,9 @@
 :func:`compute_chunk` is what runs on a worker. It needs only a :class:`ChunkPlan` (shipped to
 every worker once) and a :class:`~chenzhou_water.sweep.execute.MemberSample`; it returns plain
 arrays (:class:`ChunkResult`) and touches no file, so it runs the same in the driving process, in
-a local cluster or on a remote one. Members that share their lever alternatives run together in
-one pass of the kernel; metrics are computed per pass, and only the kept series are gathered.
+a local cluster or on a remote one. Members that share their discrete lever alternatives run
+together in one pass of the kernel, with one table per member for the continuous levers; metrics
+are computed per pass, and only the kept series are gathered.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class ChunkPlan:
     params : mapping
         The scenario's constants and lever tables in engine form.
     levers : tuple of UncertainLever
-        Alternatives of the uncertain levers.
+        Alternatives of the uncertain levers (base tables of the continuous ones).
     inflow : InflowConfig or None
         Stochastic inflow settings; None keeps the model's inflow.
     seed : int
@@ -111,7 +112,8 @@ def compute_chunk(plan: ChunkPlan, sample: MemberSample) -> ChunkResult:
         inflow = generate_inflows(n, seed=plan.seed, member_offset=sample.start, config=plan.inflow)
     metrics = np.empty((n, len(plan.metrics)))
     series: dict[str, FloatArray] = {}
-    for tables, rows in _groups(plan.levers, sample.lever_choices, n):
+    discrete = tuple(lever for lever in plan.levers if not lever.continuous)
+    for tables, rows in _groups(discrete, sample.lever_choices, n):
         arrays = _run_group(plan, sample, tables, rows, inflow)
         constants = _constants(plan, sample, rows)
         for j, metric in enumerate(plan.metrics):
@@ -154,6 +156,10 @@ def _run_group(
 ) -> dict[str, FloatArray]:
     params: dict[str, Any] = {**plan.params, **tables}
     params.update({name: np.asarray(v)[rows] for name, v in sample.constants.items()})
+    for lever in plan.levers:
+        if lever.continuous:
+            factors = np.asarray(sample.lever_scales[lever.name])[rows]
+            params[lever.name] = lever.member_tables(factors)
     series = None if inflow is None else {INFLOW_VARIABLE: inflow[rows]}
     members = sample.stop - sample.start if isinstance(rows, slice) else len(rows)
     arrays = plan.model.run_arrays(

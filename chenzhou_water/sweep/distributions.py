@@ -28,7 +28,14 @@ from chenzhou_water._typing import FloatArray
 from chenzhou_water.modelinfo import Variable
 from chenzhou_water.yamlcheck import Checker, YamlPath, describe, format_number, format_range
 
-__all__ = ["DISTRIBUTIONS", "Distribution", "parse_distribution", "parse_range"]
+__all__ = [
+    "DISTRIBUTIONS",
+    "MODEL_RANGE",
+    "Distribution",
+    "parse_bounded_distribution",
+    "parse_distribution",
+    "parse_range",
+]
 
 #: Distribution name -> its parameters, in the order they are stored.
 DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
@@ -38,6 +45,9 @@ DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
     "lognormal": ("median", "sigma"),
     "range": ("low", "high"),
 }
+
+#: How messages name the limits of an uncertain constant.
+MODEL_RANGE = "the model's range"
 
 # Keeps the inverse CDF of an unbounded side finite when a sampler returns exactly 0.
 _U_EDGE = 2.0**-53
@@ -104,9 +114,26 @@ def parse_distribution(
 
     Records every problem on ``checker`` and returns None if there is any.
     """
+    if raw == "range" and var is None:  # without the model there is no range to check
+        return None
     limits = var.limits if var is not None else (None, None)
-    if raw == "range":  # without the model (or the constant) there is no range to check
-        return _declared_range(checker, path, limits) if var is not None else None
+    return parse_bounded_distribution(checker, path, raw, limits)
+
+
+def parse_bounded_distribution(
+    checker: Checker,
+    path: YamlPath,
+    raw: Any,
+    limits: tuple[float | None, float | None],
+    what: str = MODEL_RANGE,
+) -> Distribution | None:
+    """A distribution from its YAML form, inside ``limits`` (called ``what`` in messages).
+
+    ``'range'`` is uniform over ``limits``; normal and lognormal are truncated to them.
+    Records every problem on ``checker`` and returns None if there is any.
+    """
+    if raw == "range":
+        return _declared_range(checker, path, limits, what)
     given = checker.mapping(path, raw, _WHAT)
     if given is None:
         return None
@@ -118,8 +145,8 @@ def parse_distribution(
     ((kind, body),) = given.items()
     where = (*path, kind)
     if kind == "range":
-        return parse_range(checker, where, body, limits)
-    return _parametric(checker, where, kind, body, limits)
+        return parse_range(checker, where, body, limits, what)
+    return _parametric(checker, where, kind, body, limits, what)
 
 
 _WHAT = (
@@ -129,13 +156,14 @@ _WHAT = (
 
 
 def _declared_range(
-    checker: Checker, path: YamlPath, limits: tuple[float | None, float | None]
+    checker: Checker, path: YamlPath, limits: tuple[float | None, float | None], what: str
 ) -> Distribution | None:
     lo, hi = limits
     if lo is None or hi is None or not lo < hi:
+        declared = "the model's declared range" if what == MODEL_RANGE else what
         checker.error(
             path,
-            f"'range' needs the model's declared range, which is {format_range(lo, hi)}; give "
+            f"'range' needs {declared}, which is {format_range(lo, hi)}; give "
             "{range: [low, high]} instead",
         )
         return None
@@ -143,7 +171,11 @@ def _declared_range(
 
 
 def parse_range(
-    checker: Checker, path: YamlPath, body: Any, limits: tuple[float | None, float | None]
+    checker: Checker,
+    path: YamlPath,
+    body: Any,
+    limits: tuple[float | None, float | None],
+    what: str = MODEL_RANGE,
 ) -> Distribution | None:
     """``[low, high]`` (written at ``path``) as a uniform distribution inside ``limits``.
 
@@ -155,7 +187,7 @@ def parse_range(
     values = [checker.number((*path, i), v) for i, v in enumerate(body)]
     if any(v is None for v in values):
         return None
-    ok = all(checker.in_range((*path, i), v, *limits) for i, v in enumerate(values))
+    ok = all(checker.in_range((*path, i), v, *limits, what) for i, v in enumerate(values))
     if ok and not values[0] < values[1]:  # type: ignore[operator]
         checker.error(
             path, f"low {format_number(values[0])} must be below high {format_number(values[1])}"
@@ -170,6 +202,7 @@ def _parametric(
     kind: str,
     body: Any,
     limits: tuple[float | None, float | None],
+    what: str,
 ) -> Distribution | None:
     names = DISTRIBUTIONS[kind]
     given = checker.mapping(path, body, f"a mapping of {', '.join(names)}")
@@ -180,7 +213,7 @@ def _parametric(
         return None
     in_model_range = ("low", "high", "mode", "mean", "median")
     ok = all(
-        checker.in_range((*path, n), values[n], *limits)  # type: ignore[arg-type]
+        checker.in_range((*path, n), values[n], *limits, what)  # type: ignore[arg-type]
         for n in names
         if n in in_model_range
     )

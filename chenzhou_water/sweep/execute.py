@@ -70,12 +70,15 @@ class MemberSample:
         Model constant (normalised name) -> values, shape ``(stop - start,)``, in its units.
     lever_choices : mapping
         Uncertain lever name -> index of each member's alternative, shape ``(stop - start,)``.
+    lever_scales : mapping
+        Continuous lever name -> each member's scale factor, shape ``(stop - start,)``.
     """
 
     start: int
     stop: int
     constants: Mapping[str, FloatArray] = field(default_factory=dict)
     lever_choices: Mapping[str, IntArray] = field(default_factory=dict)
+    lever_scales: Mapping[str, FloatArray] = field(default_factory=dict)
 
 
 SampleSource = Callable[[int, int], MemberSample]
@@ -122,7 +125,8 @@ class Ensemble:
     fingerprint : str
         Identifies everything that decides the results (a resumed folder must match it).
     levers : tuple of UncertainLever
-        The alternatives behind ``MemberSample.lever_choices``.
+        The alternatives behind ``MemberSample.lever_choices`` (and the continuous levers
+        behind ``MemberSample.lever_scales``).
     inflow : InflowConfig or None
         Stochastic inflow settings (None: the scenario's deterministic inflow).
     seed : int
@@ -377,6 +381,13 @@ def chunk_dataset(
     for name, values in sample.constants.items():
         data[name] = ("member", np.asarray(values, dtype=np.float64), _input_attrs(info, name))
     for lever in ensemble.levers:
+        if lever.continuous:
+            data[f"{lever.name}_scale"] = (
+                "member",
+                np.asarray(sample.lever_scales[lever.name], dtype=np.float64),
+                _SCALE_ATTRS | {"description": f"scale factor applied to the lever {lever.name}"},
+            )
+            continue
         choice = np.asarray(sample.lever_choices[lever.name], dtype=np.int64)
         meanings = " ".join(label.replace(" ", "_") for label in lever.labels)
         data[f"{lever.name}_choice"] = (
@@ -392,7 +403,7 @@ def chunk_dataset(
             data[f"{lever.name}_scale"] = (
                 "member",
                 np.asarray(lever.factors)[choice],
-                {"units": "1", "description": f"scale factor applied to the lever {lever.name}"},
+                _SCALE_ATTRS | {"description": f"scale factor applied to the lever {lever.name}"},
             )
     if ensemble.metrics:
         coords["metric"] = ("metric", [m.name for m in ensemble.metrics])
@@ -408,6 +419,9 @@ def chunk_dataset(
         for name in ensemble.series:
             data[name] = (("member", "time"), result.series[name], _input_attrs(info, name))
     return xr.Dataset(data, coords=coords)
+
+
+_SCALE_ATTRS = {"units": "1"}
 
 
 def _input_attrs(info: ModelInfo, name: str) -> dict[str, str]:

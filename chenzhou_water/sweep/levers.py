@@ -1,20 +1,29 @@
-"""Uncertain levers: each member runs one of a few alternative tables of a model lookup.
+"""Uncertain levers: each member runs its own table of a model lookup.
 
-In a sweep file (``levers:``), a lever is either scaled or chosen::
+In a sweep file (``levers:``), a lever is scaled (by one of a few factors or by a factor drawn
+from a distribution) or chosen::
 
     levers:
       renewal_programme:
         scale: [0.5, 1.0, 1.5]           # multiples of the scenario's table, equally likely
+      rack_target:
+        scale: {triangular: {low: 0.6, mode: 1.0, high: 1.4}}   # a continuous factor
       metering_programme:
         choice:                           # named tables, as in a scenario's levers
           slow: {2015: 0, 2020: 5, 2050: 5}
           fast: {2015: 0, 2020: 20, 2050: 20}
         weights: [0.7, 0.3]               # optional, in the order written; default equal
 
-A lever is a discrete uncertain input: the sampler's coordinate ``u`` picks alternative ``k``
-where the cumulative weights first exceed ``u``. The engine takes one table per lookup for all
-the members of a run, so a chunk runs each combination of alternatives as its own group of
-members (a handful of kernel passes, not one per member).
+A list of factors or a choice is a discrete uncertain input: the sampler's coordinate ``u``
+picks alternative ``k`` where the cumulative weights first exceed ``u``; a chunk runs each
+combination of alternatives as its own group of members (a handful of kernel passes).
+
+A continuous scale is sampled like an uncertain constant: the factor of member ``i`` is the
+distribution's inverse CDF at its coordinate, and member ``i`` runs the base table times that
+factor, passed to the engine as one table per member (no extra pass). Every distribution of an
+uncertain constant may be used; its bounds must lie in the factors that keep the table inside
+the lookup's declared range (``range`` is uniform over those factors), and it takes no
+``weights``.
 """
 
 from __future__ import annotations
@@ -28,11 +37,14 @@ import numpy as np
 from chenzhou_water._typing import FloatArray, IntArray
 from chenzhou_water.modelcheck import LeverTable, check_lever_table, lookup_ranges, resolve_lookup
 from chenzhou_water.modelinfo import ModelInfo, Variable
-from chenzhou_water.yamlcheck import Checker, YamlPath, format_number, format_range
+from chenzhou_water.sweep.distributions import Distribution, parse_bounded_distribution
+from chenzhou_water.yamlcheck import Checker, YamlPath, describe, format_number, format_range
 
 __all__ = ["UncertainLever", "parse_lever"]
 
 LEVER_KEYS = ("scale", "choice", "weights")
+#: How messages name the scale factors that keep a lever's table inside its declared range.
+FACTORS = "the factors the lookup's declared range allows"
 
 
 @dataclass(frozen=True)
@@ -51,6 +63,9 @@ class UncertainLever:
         Probability of each alternative (they sum to 1).
     factors : tuple of float or None
         The scale factors, for a scaled lever.
+    distribution : Distribution or None
+        The scale factor's distribution, for a continuous lever; then ``tables`` holds the
+        base table alone and ``labels`` and ``weights`` are empty.
     """
 
     name: str
@@ -58,6 +73,24 @@ class UncertainLever:
     tables: tuple[LeverTable, ...]
     weights: tuple[float, ...]
     factors: tuple[float, ...] | None = None
+    distribution: Distribution | None = None
+
+    @property
+    def continuous(self) -> bool:
+        """Whether the lever's scale factor is drawn from a distribution."""
+        return self.distribution is not None
+
+    def scale(self, u: FloatArray) -> FloatArray:
+        """The scale factor of each unit coordinate ``u`` (a continuous lever)."""
+        if self.distribution is None:
+            raise ValueError(f"lever {self.name!r} has no continuous scale")
+        return self.distribution.ppf(u)
+
+    def member_tables(self, factors: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """The base table scaled per member: x ``(k,)`` and y ``(members, k)``."""
+        xs, ys = self.tables[0]
+        y = np.asarray(factors, dtype=np.float64)[:, None] * np.asarray(ys, dtype=np.float64)
+        return np.asarray(xs, dtype=np.float64), y
 
     def choose(self, u: FloatArray) -> IntArray:
         """The alternative of each unit coordinate ``u`` (array in [0, 1))."""
@@ -71,6 +104,7 @@ class UncertainLever:
             "tables": [[list(x), list(y)] for x, y in self.tables],
             "weights": list(self.weights),
             "factors": None if self.factors is None else list(self.factors),
+            "distribution": None if self.distribution is None else self.distribution.to_dict(),
         }
 
 
@@ -99,6 +133,8 @@ def parse_lever(
         return None
     if var is None:
         return None
+    if "scale" in given and not isinstance(given["scale"], list):
+        return _continuous(checker, path, given, var, base)
     if "scale" in given:
         table = base.get(var.py_name, (var.lookup_x, var.lookup_y))
         alternatives = _scaled(checker, (*path, "scale"), given["scale"], var, table)
@@ -145,6 +181,58 @@ def _scaled(
     labels = tuple(f"x{format_number(f)}" for f in out)
     tables = tuple((tuple(xs), tuple(f * y for y in ys)) for f in out)
     return labels, tables, tuple(out)
+
+
+def _continuous(
+    checker: Checker,
+    path: YamlPath,
+    given: dict[str, Any],
+    var: Variable,
+    base: Mapping[str, LeverTable],
+) -> UncertainLever | None:
+    """A lever scaled by a factor drawn from a distribution."""
+    raw = given["scale"]
+    ok = True
+    if "weights" in given:
+        checker.error(
+            (*path, "weights"),
+            "weights go with a list of factors or a choice; a continuous scale takes none "
+            "(its distribution says how likely each factor is)",
+        )
+        ok = False
+    if not isinstance(raw, dict) and raw != "range":
+        checker.error(
+            (*path, "scale"),
+            f"expected a list of scale factors (e.g. [0.8, 1.0, 1.2]) or a distribution of the "
+            f"factor (e.g. {{uniform: {{low: 0.5, high: 1.5}}}}), got {describe(raw)}",
+        )
+        return None
+    table = base.get(var.py_name, (var.lookup_x, var.lookup_y))
+    (_, _), y_range = lookup_ranges(var)
+    limits = factor_limits(table[1], y_range)
+    distribution = parse_bounded_distribution(checker, (*path, "scale"), raw, limits, FACTORS)
+    if distribution is None or not ok:
+        return None
+    table = (tuple(float(x) for x in table[0]), tuple(float(y) for y in table[1]))
+    return UncertainLever(var.py_name, (), (table,), (), None, distribution)
+
+
+def factor_limits(
+    values: tuple[float, ...], y_range: tuple[float | None, float | None]
+) -> tuple[float, float | None]:
+    """The scale factors ``f >= 0`` keeping ``f * values`` inside ``y_range`` (None: open)."""
+    y_lo, y_hi = y_range
+    low, high = 0.0, np.inf
+    for y in values:
+        for bound, upper in ((y_lo, False), (y_hi, True)):
+            if bound is None or y == 0:
+                continue
+            limit = bound / y
+            if upper == (y > 0):  # f * y <= bound with y > 0, or f * y >= bound with y < 0
+                high = min(high, limit)
+            else:
+                low = max(low, limit)
+    return float(low), None if np.isinf(high) else float(high)
 
 
 def _chosen(

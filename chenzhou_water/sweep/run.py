@@ -43,22 +43,27 @@ class SweepResult:
 
 
 class SweepSample:
-    """The sample source of a sweep: unit design -> constant values and lever choices.
+    """The sample source of a sweep: unit design -> constants, lever choices and scales.
 
     Parameters
     ----------
     spec : SweepSpec
-        The sweep; its constants take the first dimensions of the design, its levers the rest.
+        The sweep; its constants take the first dimensions of the design, its levers the rest
+        (a continuous lever's factor is one dimension, like a constant; on a grid it takes as
+        many levels as each constant).
     """
 
     def __init__(self, spec: SweepSpec):
         self.spec = spec
-        levels = ()
+        levels: tuple[int, ...] = ()
         if spec.sampler == "grid":
-            combos = int(np.prod([len(lv.labels) for lv in spec.levers], dtype=np.int64))
-            n = len(spec.parameters)
+            discrete = [len(lv.labels) for lv in spec.levers if not lv.continuous]
+            combos = int(np.prod(discrete, dtype=np.int64))
+            n = len(spec.parameters) + len(spec.levers) - len(discrete)
             k = round((spec.members / combos) ** (1 / n)) if n else 1
-            levels = (k,) * n + tuple(len(lv.labels) for lv in spec.levers)
+            levels = (k,) * len(spec.parameters) + tuple(
+                k if lv.continuous else len(lv.labels) for lv in spec.levers
+            )
         self.design: UnitDesign = unit_design(
             spec.sampler, spec.members, spec.dims, spec.seed, levels
         )
@@ -70,10 +75,10 @@ class SweepSample:
         constants = {
             name: dist.ppf(unit[:, j]) for j, (name, dist) in enumerate(self.spec.parameters)
         }
-        choices = {
-            lever.name: lever.choose(unit[:, k + j]) for j, lever in enumerate(self.spec.levers)
-        }
-        return MemberSample(start, stop, constants, choices)
+        levers = list(enumerate(self.spec.levers, start=k))
+        choices = {lv.name: lv.choose(unit[:, j]) for j, lv in levers if not lv.continuous}
+        scales = {lv.name: lv.scale(unit[:, j]) for j, lv in levers if lv.continuous}
+        return MemberSample(start, stop, constants, choices, scales)
 
 
 def ensemble_from_spec(spec: SweepSpec) -> Ensemble:

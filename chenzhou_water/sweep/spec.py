@@ -12,7 +12,8 @@ A sweep file is YAML (read with the safe loader)::
       background_leakage_rate: {uniform: {low: 0.025, high: 0.05}}
       public_use_per_capita: range     # uniform over the model's declared [min, max]
     levers:                            # uncertain lookups (see .levers)
-      renewal_programme: {scale: [0.5, 1.0, 1.5]}
+      renewal_programme: {scale: [0.5, 1.0, 1.5]}                # one of a few factors
+      rack_target: {scale: {uniform: {low: 0.6, high: 1.4}}}     # a continuous factor
     inflow:                            # the stochastic inflow generator's settings
       drought_2022: {annual_probability: 0.05}
     outputs:                           # see .outputs
@@ -24,11 +25,20 @@ Format rules
   ``sampler`` to ``monte_carlo``; ``parameters``, ``levers`` and ``inflow`` are optional.
 - ``members`` is a whole number from 1 to 100,000,000. With ``sobol`` it must be a power of 2;
   with ``grid`` it must be the number of grid points (the same number of levels for every
-  uncertain constant, every alternative of every lever) and levers take no ``weights``.
+  uncertain constant and continuous lever, every alternative of every other lever) and levers
+  take no ``weights``.
 - ``parameters``: each key a scalar model constant (Vensim or normalised spelling), each value a
   distribution whose bounds lie in the constant's declared ``[min, max]``.
 - ``levers``: each key a model lookup; ``scale`` factors must keep the scaled table inside the
   lookup's declared range; ``choice`` tables follow the scenario rules for lever tables.
+  ``scale`` is either a list of factors (discrete, optional ``weights``) or a distribution of
+  the factor, written as for ``parameters`` (``{uniform: {low: 0.5, high: 1.5}}``,
+  ``{triangular: ...}``, ``{normal: ...}`` truncated to the allowed factors, ``range`` for
+  uniform over every allowed factor, ...): a continuous lever, sampled like a constant (one
+  more dimension of the design), member ``i`` running the base table times its factor. Its
+  bounds must lie within the factors, at least 0, that keep the table inside the lookup's
+  declared range, and it takes no ``weights``. Each member's factor is kept as
+  ``<lever>_scale``, as for a list of factors.
 - ``inflow`` (absent: the scenario's deterministic inflow) is checked by
   :meth:`~chenzhou_water.hydrology.InflowConfig.from_mapping`, with the model's seasonal shares
   and mean annual runoff as defaults. The stochastic series replaces the model's ``reservoir
@@ -43,7 +53,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -340,6 +350,13 @@ def _inflow(
             checker.error(_yaml_path(problem.where), problem.message)
         return None
     _inflow_levers(checker, data, scenario, parameters, levers)
+    given = data["inflow"] if isinstance(data["inflow"], dict) else {}
+    if scenario is not None and "mean_annual_runoff" in scenario.parameters \
+            and "mean_annual_runoff" not in given:
+        # The scenario (for example the calibrated baseline) sets the mean the model's own
+        # inflow and release rule use; the stochastic inflow must have the same mean.
+        runoff = float(scenario.parameters["mean_annual_runoff"])
+        config = replace(config, mean_annual_runoff=runoff)
     return config
 
 
@@ -356,6 +373,12 @@ def _inflow_levers(
             ("parameters", _written(data.get("parameters"), "mean_annual_runoff")),
             "the stochastic inflow's mean is inflow.mean_annual_runoff; varying the "
             "model constant would leave the inflow unchanged",
+        )
+    if scenario is not None and "inflow_seasonal_share" in scenario.levers:
+        checker.error(
+            ("inflow",),
+            "the scenario's lever 'inflow_seasonal_share' shapes the model's inflow, which the "
+            "stochastic inflow replaces; set inflow.seasonal_shares instead",
         )
     varied = {lever.name for lever in levers}
     for name in INFLOW_LEVERS:
@@ -425,13 +448,16 @@ def _grid_rule(
                 ("levers", key, "weights"),
                 "the grid sampler runs every alternative equally often; remove weights",
             )
-    combinations = grid_members([len(lever.labels) for lever in levers])
-    levels = round((members / combinations) ** (1 / n_parameters)) if n_parameters else 1
-    if levels**n_parameters * combinations != members:
-        example = max(levels, 2) ** n_parameters * combinations
+    combinations = grid_members([len(lv.labels) for lv in levers if not lv.continuous])
+    continuous = sum(lever.continuous for lever in levers)
+    dims = n_parameters + continuous
+    levels = round((members / combinations) ** (1 / dims)) if dims else 1
+    if levels**dims * combinations != members:
+        example = max(levels, 2) ** dims * combinations
+        what = "constants and continuous levers" if continuous else "constants"
         checker.error(
             ("members",),
-            f"a grid has levels ** {n_parameters} (constants) x "
+            f"a grid has levels ** {dims} ({what}) x "
             f"{combinations} (lever combinations) members, e.g. {example}; got "
             f"{members}",
         )
