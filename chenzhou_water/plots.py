@@ -26,8 +26,12 @@ LEAKAGE_TARGET = 0.09  # the model's ``national leakage target``
 REUSE_TARGET = 0.25  # the model's ``national reuse target``
 
 
-def _constant(ds: xr.Dataset, name: str, fallback: float) -> float:
-    """A model constant as the result recorded it (its first value), else the fallback."""
+def model_constant(ds: xr.Dataset, name: str, fallback: float) -> float:
+    """A model constant as the result recorded it (its first value), else the fallback.
+
+    Reference lines (dead storage, national targets) come from here, so a scenario that
+    changes the constant is drawn against its own value.
+    """
     return float(ds[name].values.flat[0]) if name in ds else fallback
 
 
@@ -60,8 +64,8 @@ def plot_storage(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
     """Dongjiang reservoir storage against dead storage and the normal pool."""
     ax = _axes(ax)
     fan(ax, ds["reservoir_storage"], "Reservoir storage", 1e-9)
-    dead = _constant(ds, "dead_storage", DEAD_STORAGE)
-    normal = _constant(ds, "storage_at_normal_pool", NORMAL_POOL_STORAGE)
+    dead = model_constant(ds, "dead_storage", DEAD_STORAGE)
+    normal = model_constant(ds, "storage_at_normal_pool", NORMAL_POOL_STORAGE)
     ax.axhline(dead * 1e-9, color="firebrick", ls="--", lw=1, label="Dead storage")
     ax.axhline(normal * 1e-9, color="grey", ls=":", lw=1, label="Normal pool")
     ax.set_ylabel("Storage [10^9 m3]")
@@ -101,7 +105,7 @@ def plot_leakage(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
     """Leakage rate against the national 9 % target."""
     ax = _axes(ax)
     fan(ax, ds["leakage_rate"], "Leakage rate", 100.0)
-    target = 100 * _constant(ds, "national_leakage_target", LEAKAGE_TARGET)
+    target = 100 * model_constant(ds, "national_leakage_target", LEAKAGE_TARGET)
     ax.axhline(target, color="firebrick", ls="--", lw=1,
                label=f"National target {target:g} % (2025)")
     ax.set_ylabel("% of production")
@@ -123,7 +127,7 @@ def plot_reuse(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
     fan(ax, ds["reuse_rate"], "Reuse rate", 100.0)
     if "sewage_treatment_rate" in ds:
         fan(ax, ds["sewage_treatment_rate"], "Sewage treatment rate", 100.0, lw=0.8)
-    target = 100 * _constant(ds, "national_reuse_target", REUSE_TARGET)
+    target = 100 * model_constant(ds, "national_reuse_target", REUSE_TARGET)
     ax.axhline(target, color="firebrick", ls="--", lw=1,
                label=f"National reuse target {target:g} %")
     ax.set_ylabel("%")

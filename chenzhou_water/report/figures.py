@@ -24,15 +24,19 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from chenzhou_water.contract import HEADLINE_INDICATORS, Indicator
-from chenzhou_water.plots import DEAD_STORAGE, NORMAL_POOL_STORAGE
+from chenzhou_water.plots import (
+    DEAD_STORAGE,
+    LEAKAGE_TARGET,
+    NORMAL_POOL_STORAGE,
+    REUSE_TARGET,
+    model_constant,
+)
 from chenzhou_water.report.attribution import Attribution
 from chenzhou_water.report.i18n import indicator_label, text, units_label
 
 Runs = Mapping[str, xr.Dataset]
 COLOURS = plt.get_cmap("tab10").colors
 FIGSIZE = (9.0, 4.2)
-NATIONAL_LEAKAGE_TARGET_PCT = 9.0
-NATIONAL_REUSE_TARGET_PCT = 25.0
 
 
 DASHES = ("--", "-.", (0, (1, 1.5)), (0, (6, 1.5, 1, 1.5, 1, 1.5)))
@@ -107,14 +111,20 @@ def _finish(ax: Axes, title: str, ylabel: str, runs: Runs, lang: str, loc: str =
     return ax
 
 
+def _reference(runs: Runs) -> xr.Dataset:
+    """The first (reference) scenario's results: reference lines are drawn from its values."""
+    return next(iter(runs.values()))
+
+
 def plot_storage(runs: Runs, lang: str = "en", ax: Axes | None = None) -> Axes:
     """Dongjiang reservoir storage of each scenario, against dead storage and the normal pool."""
     ax = _axes(ax)
     _monthly(ax, runs, "reservoir_storage", 1e-9)
-    ax.axhline(DEAD_STORAGE * 1e-9, color="firebrick", ls="--", lw=1,
-               label=text("dead_storage", lang))
-    ax.axhline(NORMAL_POOL_STORAGE * 1e-9, color="grey", ls=":", lw=1,
-               label=text("normal_pool", lang))
+    reference = _reference(runs)
+    ax.axhline(model_constant(reference, "dead_storage", DEAD_STORAGE) * 1e-9,
+               color="firebrick", ls="--", lw=1, label=text("dead_storage", lang))
+    ax.axhline(model_constant(reference, "storage_at_normal_pool", NORMAL_POOL_STORAGE) * 1e-9,
+               color="grey", ls=":", lw=1, label=text("normal_pool", lang))
     return _finish(ax, text("fig_storage", lang), text("ax_storage", lang), runs, lang,
                    "lower left")
 
@@ -159,7 +169,8 @@ def plot_leakage(runs: Runs, lang: str = "en", ax: Axes | None = None) -> Axes:
     """Network leakage rate of each scenario against the national 9 % target."""
     ax = _axes(ax)
     _monthly(ax, runs, "leakage_rate", 100.0)
-    ax.axhline(NATIONAL_LEAKAGE_TARGET_PCT, color="firebrick", ls="--", lw=1,
+    target = model_constant(_reference(runs), "national_leakage_target", LEAKAGE_TARGET)
+    ax.axhline(100 * target, color="firebrick", ls="--", lw=1,
                label=text("leakage_target", lang))
     ax.set_ylim(bottom=0)
     return _finish(ax, text("fig_leakage", lang), text("ax_percent", lang), runs, lang,
@@ -170,7 +181,8 @@ def plot_reuse(runs: Runs, lang: str = "en", ax: Axes | None = None) -> Axes:
     """Reclaimed-water reuse rate of each scenario against the national 25 % target."""
     ax = _axes(ax)
     _monthly(ax, runs, "reuse_rate", 100.0)
-    ax.axhline(NATIONAL_REUSE_TARGET_PCT, color="firebrick", ls="--", lw=1,
+    target = model_constant(_reference(runs), "national_reuse_target", REUSE_TARGET)
+    ax.axhline(100 * target, color="firebrick", ls="--", lw=1,
                label=text("reuse_target", lang))
     ax.set_ylim(bottom=0)
     return _finish(ax, text("fig_reuse", lang), text("ax_percent", lang), runs, lang,
