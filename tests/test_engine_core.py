@@ -262,3 +262,9 @@ def _reservoir_model(factory: pytest.TempPathFactory) -> Model:
         _MODEL_CACHE["reservoir"] = compile_model(
             copy_model(MODELS / "linear_reservoir.mdl", directory), use_cache=False)
     return _MODEL_CACHE["reservoir"]
+
+
+def test_saved_times_without_running(reservoir: Model) -> None:
+    np.testing.assert_array_equal(reservoir.saved_times(), reservoir.run_arrays()["time"])
+    np.testing.assert_array_equal(reservoir.saved_times(saveper=2),
+                                  reservoir.run_arrays(saveper=2)["time"])

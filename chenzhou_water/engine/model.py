@@ -138,6 +138,15 @@ class Model:
         t0 = self.ir.initial_time if initial_time is None else initial_time
         return to_dataset(self.ir, self.info, arrays, model_time, t0)
 
+    def saved_times(self, saveper: float | None = None, initial_time: float | None = None,
+                    final_time: float | None = None,
+                    time_step: float | None = None) -> np.ndarray:
+        """The model times a run saves (the ``"time"`` of :meth:`run_arrays`), without running."""
+        controls = self._controls(saveper, initial_time, final_time, time_step)
+        times, saves = time_grid(controls["initial_time"], controls["final_time"],
+                                 controls["time_step"], controls["saveper"])
+        return saved_times(times, saves, controls["time_step"])
+
     def run_arrays(self, params: Mapping[str, Any] | None = None, members: int = 1,
                    series: Mapping[str, Any] | None = None,
                    return_columns: Iterable[str] | None = None, saveper: float | None = None,

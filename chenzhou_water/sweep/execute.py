@@ -301,13 +301,15 @@ def _plan(ensemble: Ensemble, info: ModelInfo) -> tuple[ChunkPlan, FloatArray]:
         for m in ensemble.metrics
         for c in m.definition.constants
     }
-    times = model.run_arrays(params, members=1, return_columns=columns[:1] or None)["time"]
+    times = model.saved_times()
     stamps = calendar_times(times, info)
-    years = (
-        np.asarray(stamps.year, dtype=np.int64)
-        if stamps is not None
-        else np.floor(times / 12).astype(np.int64) + 2015
-    )
+    if stamps is None:
+        raise ChenzhouWaterError(
+            f"{info.path.name}: sweep metrics are computed by calendar year, but the model has "
+            "no calendar (monthly time units and 'start date YYYY-MM-DD' in the documentation "
+            "of INITIAL TIME)"
+        )
+    years = np.asarray(stamps.year, dtype=np.int64)
     plan = ChunkPlan(
         model,
         params,
