@@ -38,6 +38,27 @@ def calendar_times(model_times: Sequence[float], info: ModelInfo) -> pd.Datetime
                             name="time")
 
 
+def time_coordinates(model_times: Sequence[float], info: ModelInfo) -> dict[str, Any]:
+    """``time`` (month starts where the model has a calendar, else model time) and, with a
+    calendar, ``model_time`` beside it: the coordinates of every result Dataset."""
+    model_times = np.asarray(model_times, dtype=float)
+    dates = calendar_times(model_times, info)
+    if dates is None:
+        return {"time": ("time", model_times, {"units": info.time_units})}
+    return {"time": ("time", dates.values.astype("datetime64[ns]")),
+            "model_time": ("time", model_times, {"units": info.time_units})}
+
+
+def variable_attrs(info: ModelInfo, name: str) -> dict[str, str]:
+    """``units``, ``description`` and ``long_name`` of a model variable, from the model file."""
+    var = info.get(name)
+    return {
+        "units": var.units if var else "",
+        "description": var.documentation if var else "",
+        "long_name": var.name if var else name,
+    }
+
+
 def dataset_from_arrays(
     arrays: Mapping[str, np.ndarray],
     model_times: Sequence[float],
@@ -57,26 +78,13 @@ def dataset_from_arrays(
     attrs : mapping, optional
         Extra global attributes (provenance).
     """
-    model_times = np.asarray(model_times, dtype=float)
-    dates = calendar_times(model_times, info)
-    coords: dict[str, Any] = {}
-    if dates is not None:
-        coords["time"] = ("time", dates.values)
-        coords["model_time"] = ("time", model_times, {"units": info.time_units})
-    else:
-        coords["time"] = ("time", model_times, {"units": info.time_units})
+    coords = time_coordinates(model_times, info)
     data_vars = {}
     for name, values in arrays.items():
         values = np.asarray(values, dtype=float)
         if values.ndim == 1:
             values = values[np.newaxis, :]
-        var = info.get(name)
-        var_attrs = {
-            "units": var.units if var else "",
-            "description": var.documentation if var else "",
-            "long_name": var.name if var else name,
-        }
-        data_vars[name] = (("member", "time"), values, var_attrs)
+        data_vars[name] = (("member", "time"), values, variable_attrs(info, name))
     n_members = next(iter(data_vars.values()))[1].shape[0] if data_vars else 1
     coords["member"] = ("member", np.arange(n_members))
     ds = xr.Dataset(data_vars, coords=coords)

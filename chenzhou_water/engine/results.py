@@ -11,7 +11,7 @@ import xarray as xr
 from chenzhou_water._typing import BoolArray, FloatArray
 from chenzhou_water.engine.ir import ModelIR
 from chenzhou_water.modelinfo import ModelInfo
-from chenzhou_water.results import calendar_times
+from chenzhou_water.results import time_coordinates, variable_attrs
 
 RPREC = 1e-5  # PySD's relative precision for the final time and save points
 
@@ -40,20 +40,10 @@ def saved_times(times: list[float], saves: BoolArray, dt: float) -> FloatArray:
     return np.round(np.asarray(times)[saves], digits)
 
 
-def time_coordinates(info: ModelInfo, model_time: FloatArray,
-                     initial: float) -> dict[str, tuple[str, object]]:
-    """``time`` (calendar months when the model declares a start date) and ``model_time``."""
-    dates = calendar_times(model_time, replace(info, initial_time=initial))
-    if dates is None:
-        return {"time": ("time", model_time)}
-    return {"time": ("time", dates.values.astype("datetime64[ns]")),
-            "model_time": ("time", model_time)}
-
-
 def to_dataset(ir: ModelIR, info: ModelInfo, arrays: Mapping[str, np.ndarray],
                model_time: FloatArray, initial: float) -> xr.Dataset:
     """Label the kernel's output arrays: dims ``(member, time, *subscripts)``."""
-    coords: dict[str, object] = dict(time_coordinates(info, model_time, initial))
+    coords: dict[str, object] = time_coordinates(model_time, replace(info, initial_time=initial))
     n = next(iter(arrays.values())).shape[0] if arrays else 0
     coords["member"] = ("member", np.arange(n))
     data_vars = {}
@@ -61,9 +51,8 @@ def to_dataset(ir: ModelIR, info: ModelInfo, arrays: Mapping[str, np.ndarray],
         node = ir.nodes[name]
         for dim in node.dims:
             coords[dim] = (dim, list(ir.ranges[dim]))
-        var = info.get(name)
-        attrs = {"units": var.units if var else "", "description": var.documentation if var else ""}
-        data_vars[name] = xr.Variable(("member", "time", *node.dims), values, attrs)
+        data_vars[name] = xr.Variable(("member", "time", *node.dims), values,
+                                      variable_attrs(info, name))
     return xr.Dataset(data_vars, coords=coords, attrs={
         "model_file": ir.file_name, "model_sha256": ir.sha256, "engine": "chenzhou_water.engine",
     })

@@ -30,7 +30,7 @@ from chenzhou_water.engine import compile_model
 from chenzhou_water.errors import ChenzhouWaterError
 from chenzhou_water.hydrology_config import InflowConfig
 from chenzhou_water.modelinfo import ModelInfo, model_info
-from chenzhou_water.results import calendar_times, provenance
+from chenzhou_water.results import calendar_times, provenance, time_coordinates, variable_attrs
 from chenzhou_water.runner import resolved_yaml, scenario_params
 from chenzhou_water.scenario import Scenario
 from chenzhou_water.sweep import chunk as _chunk
@@ -381,7 +381,7 @@ def chunk_dataset(
     coords: dict[str, Any] = member_coordinate(result.start, result.stop)
     data: dict[str, Any] = {}
     for name, values in sample.constants.items():
-        data[name] = ("member", np.asarray(values, dtype=np.float64), _input_attrs(info, name))
+        data[name] = ("member", np.asarray(values, dtype=np.float64), variable_attrs(info, name))
     for lever in ensemble.levers:
         if lever.continuous:
             data[f"{lever.name}_scale"] = (
@@ -417,31 +417,13 @@ def chunk_dataset(
             {"description": "per-member metrics (units: metric_units)"},
         )
     if ensemble.series:
-        _time_coords(coords, info, model_times)
+        coords.update(time_coordinates(model_times, info))
         for name in ensemble.series:
-            data[name] = (("member", "time"), result.series[name], _input_attrs(info, name))
+            data[name] = (("member", "time"), result.series[name], variable_attrs(info, name))
     return xr.Dataset(data, coords=coords)
 
 
 _SCALE_ATTRS = {"units": "1"}
-
-
-def _input_attrs(info: ModelInfo, name: str) -> dict[str, str]:
-    var = info.get(name)
-    return {
-        "units": var.units if var else "",
-        "description": var.documentation if var else "",
-        "long_name": var.name if var else name,
-    }
-
-
-def _time_coords(coords: dict[str, Any], info: ModelInfo, model_times: FloatArray) -> None:
-    dates = calendar_times(model_times, info)
-    if dates is None:
-        coords["time"] = ("time", model_times, {"units": info.time_units})
-    else:
-        coords["time"] = ("time", dates.values)
-        coords["model_time"] = ("time", model_times, {"units": info.time_units})
 
 
 def _attrs(ensemble: Ensemble, info: ModelInfo) -> dict[str, str]:
