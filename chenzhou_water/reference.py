@@ -62,22 +62,6 @@ def _translate_into(path: Path, folder: Path) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def pysd_params(
-    info: ModelInfo,
-    parameters: Mapping[str, float],
-    levers: Mapping[str, tuple[Sequence[float], Sequence[float]]],
-) -> dict[str, Any]:
-    """Scenario values in the form ``pysd.Model.run(params=...)`` takes."""
-    params: dict[str, Any] = {}
-    for name, value in parameters.items():
-        params[_vensim_name(info, name)] = float(value)
-    for name, (xs, ys) in levers.items():
-        params[_vensim_name(info, name)] = pd.Series(
-            np.asarray(ys, dtype=float), index=np.asarray(xs, dtype=float)
-        )
-    return params
-
-
 def _vensim_name(info: ModelInfo, name: str) -> str:
     var = info.get(name)
     if var is None:
@@ -87,10 +71,8 @@ def _vensim_name(info: ModelInfo, name: str) -> str:
 
 def run_pysd(
     path: str | Path,
-    parameters: Mapping[str, float] | None = None,
-    levers: Mapping[str, tuple[Sequence[float], Sequence[float]]] | None = None,
+    params: Mapping[str, float | pd.Series] | None = None,
     outputs: Sequence[str] = (),
-    series: Mapping[str, pd.Series] | None = None,
 ) -> xr.Dataset:
     """Run the model once with PySD and return a ``(member=1, time)`` Dataset.
 
@@ -98,20 +80,16 @@ def run_pysd(
     ----------
     path : path
         The Vensim model.
-    parameters : mapping, optional
-        Constant name -> value.
-    levers : mapping, optional
-        Lookup name -> ``(x, y)`` table replacing the lookup.
+    params : mapping, optional
+        PySD's own form, keyed by normalised or Vensim names: a number replaces a constant; a
+        ``pandas.Series`` indexed by x replaces a lookup's table, and one indexed by model time
+        replaces any other variable with that series.
     outputs : sequence of str
         Variables to return (normalised or Vensim names).
-    series : mapping, optional
-        Variable name -> ``pandas.Series`` indexed by model time, replacing the variable.
     """
     info = model_info(path)
     model = load_pysd_model(path)
-    params = pysd_params(info, parameters or {}, levers or {})
-    for name, values in (series or {}).items():
-        params[_vensim_name(info, name)] = values
+    params = {_vensim_name(info, name): value for name, value in (params or {}).items()}
     columns = [_vensim_name(info, n) for n in outputs]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -105,16 +105,13 @@ def resolved_yaml(scenario: Scenario) -> str:
 def _run_pysd(scenario: Scenario, params: Mapping[str, Any], series: Any) -> xr.Dataset:
     from chenzhou_water.reference import run_pysd
 
-    parameters = {k: v for k, v in params.items() if not isinstance(v, pd.Series)}
-    levers = {k: (v.index.to_numpy(), v.to_numpy()) for k, v in params.items()
-              if isinstance(v, pd.Series)}
-    pd_series = None
+    pysd_params = dict(params)
     if series:
         info = model_info(scenario.model_path)
         times = np.arange(info.initial_time, info.final_time + info.time_step / 2, info.time_step)
-        pd_series = {k: pd.Series(np.asarray(v, dtype=float).reshape(-1), index=times)
-                     for k, v in series.items()}
-    return run_pysd(scenario.model_path, parameters, levers, scenario.outputs, pd_series)
+        pysd_params.update({k: pd.Series(np.asarray(v, dtype=float).reshape(-1), index=times)
+                            for k, v in series.items()})
+    return run_pysd(scenario.model_path, pysd_params, scenario.outputs)
 
 
 @dataclass(frozen=True)
