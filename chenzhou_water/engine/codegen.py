@@ -106,6 +106,14 @@ class KernelWriter:
         return self.inplace.compile_into(desugar(expr), dest)
 
     # ---- stateful elements ---------------------------------------------------------------
+    def _where(self, node: Node, construct: str) -> str:
+        """Text naming a stateful in runtime error messages: file, variable, construct."""
+        owner = node.name
+        prefix = f"_{node.stateful.kind}_" if node.stateful is not None else ""
+        if not node.public and owner.startswith(prefix):  # internal: _<kind>_<variable>_<k>
+            owner = owner[len(prefix):].rsplit("_", 1)[0]
+        return repr(f"{self.ir.file_name}: variable '{owner}': {construct}")
+
     def value_expr(self, node: Node) -> Expr | None:
         """The expression of a stateful's value in terms of its state, or None for an alias."""
         sf = node.stateful
@@ -123,6 +131,8 @@ class KernelWriter:
             return Op("*", (args["input"], Op("+", (Num(1.0), Op("*", (zidz, args["horizon"]))))))
         if sf.kind == "sample_if_true":
             return Call("if_then_else", (args["condition"], args["input"], s))
+        if sf.kind == "active_initial":
+            return args["expression"]
         return None
 
     def stateful_init(self, node: Node) -> list[str]:
@@ -137,6 +147,9 @@ class KernelWriter:
         kind = sf.kind
         if kind == "initial":
             return [f"{v} = _rt.full({self.members(node.name)}, {shape}, {code('initial')})"]
+        if kind == "active_initial":
+            # during initialisation its value is the initial value; in the loop, the expression
+            return [f"{v} = _rt.full({self.members(node.name)}, {shape}, {code('initial')})"]
         if kind in ("integ", "sample_if_true"):
             lines = [f"{s} = _rt.full(n, {shape}, {code('initial')})"]
         elif kind == "smooth":
@@ -144,6 +157,12 @@ class KernelWriter:
         elif kind == "delay":
             lines = [f"{s}, {self._suffix(node.name, 'k')} = _rt.delay_init({sf.order}, dt, "
                      f"{code('delay_time')}, {code('initial')}, n, {shape})"]
+        elif kind == "delay_n":
+            lines = [f"{s} = _rt.DelayN({code('order')}, dt, {code('delay_time')}, "
+                     f"{code('initial')}, n, {shape}, {self._where(node, 'DELAY N')})"]
+        elif kind == "smooth_n":
+            lines = [f"{s} = _rt.SmoothN({code('order')}, {code('initial')}, n, {shape}, "
+                     f"{self._where(node, 'SMOOTH N')})"]
         elif kind == "delay_fixed":
             lines = [f"{s} = _rt.DelayFixed({code('initial')}, {code('delay_time')}, dt, n, "
                      f"{shape}, {node.name!r})"]
@@ -163,7 +182,7 @@ class KernelWriter:
             return [f"{v} = {s}"]
         if kind == "smooth":
             return [f"{v} = {s}[-1]"]
-        if kind == "delay_fixed":
+        if kind in ("delay_fixed", "delay_n", "smooth_n"):
             return [f"{v} = {s}.value()"]
         expr = self.value_expr(node)
         assert expr is not None
@@ -174,7 +193,7 @@ class KernelWriter:
         kind = node.stateful.kind if node.stateful else ""
         if kind in ("integ", "smooth"):
             return []
-        if kind == "delay_fixed":
+        if kind in ("delay_fixed", "delay_n", "smooth_n"):
             return [f"{v} = {self._suffix(node.name, 's')}.value()"]
         expr = self.value_expr(node)
         assert expr is not None
@@ -195,6 +214,10 @@ class KernelWriter:
         if sf.kind == "smooth":
             return [f"_rt.smooth_ddt({s}, {code('input')}, {code('smooth_time')}, {sf.order}, "
                     f"{d}, dt)"]
+        if sf.kind == "delay_n":
+            return [f"{s}.ddt({code('input')}, {code('delay_time')}, dt)"]
+        if sf.kind == "smooth_n":
+            return [f"{s}.ddt({code('input')}, {code('smooth_time')}, dt)"]
         if sf.kind == "delay":
             k = self._suffix(node.name, "k")
             return [f"_rt.delay_ddt({s}, {code('input')}, {code('delay_time')}, {k}, {d}, dt)"]
@@ -217,6 +240,8 @@ class KernelWriter:
             if sf.kind == "sample_if_true":
                 return [f"np.multiply({s}, 0.0, out={s})", f"np.add({s}, {v}, out={s})"]
             return []
+        if sf.kind in ("delay_n", "smooth_n"):
+            return [f"{s}.commit()"]
         if sf.kind in ("integ", "smooth", "delay", "trend", "forecast"):
             lines = [f"np.add({s}, {d}, out={s})"]
             if sf.non_negative:
@@ -264,7 +289,8 @@ class KernelWriter:
 
     def value_expr_needed(self, node: Node) -> bool:
         return node.kind == "stateful" and node.stateful is not None and (
-            node.stateful.kind in ("delay", "trend", "forecast", "sample_if_true"))
+            node.stateful.kind in ("delay", "trend", "forecast", "sample_if_true",
+                                   "active_initial"))
 
     def step_lines(self) -> list[str]:
         lines = []

@@ -29,6 +29,11 @@ BINARY_UFUNCS = {
 BOOL_OPS = {"==", "!=", "<", "<=", ">", ">=", "and", "or", "not"}
 _BOOL_UNSAFE = {"np.subtract", "np.negative"}  # numpy rejects these on booleans
 _INFIX = {"+", "-", "*", "/", "**", "%", "==", "!=", "<", "<=", ">", ">="}
+# Python's float operators raise where numpy's give inf/nan (1.0/0.0, 0.0**-1, 1.0%0.0) or
+# return a complex number ((-8.0)**0.5): these always go through numpy, whose results for
+# arrays are the same. np.where(cond, a, b) evaluates both branches, so XIDZ/ZIDZ with a zero
+# denominator must not raise.
+_PYTHON_RAISES = {"/", "**", "%"}
 
 
 @dataclass(frozen=True)
@@ -100,7 +105,7 @@ class PlainCompiler:
         if isinstance(expr, Num):
             if expr.dims:
                 return Operand(self.names.literal(np.asarray(expr.value)), expr.dims)
-            return Operand(repr(float(expr.value)))
+            return Operand(_float_text(float(expr.value)))
         if isinstance(expr, StateOf):
             return Operand(expr.name, self.state_axes)
         if isinstance(expr, Ref):
@@ -149,7 +154,7 @@ class PlainCompiler:
         if op.op == "-" and all(a.boolean for a in args):
             # numpy refuses boolean subtraction; Python's bools subtract as integers
             return Operand(f"np.subtract({left}, {right}, dtype=np.float64)", axes)
-        if op.op in _INFIX:
+        if op.op in _INFIX and op.op not in _PYTHON_RAISES:
             return Operand(f"({left} {op.op} {right})", axes, boolean)
         return Operand(f"np.{BINARY_UFUNCS[op.op]}({left}, {right})", axes, boolean)
 
@@ -169,6 +174,15 @@ class PlainCompiler:
         if call.fn == "where":
             return Operand(f"np.where({', '.join(codes)})", axes)
         return Operand(f"np.{UFUNCS[call.fn]}({', '.join(codes)})", axes)
+
+
+def _float_text(value: float) -> str:
+    """Source text of a float literal (``:NA:`` is NaN; infinities are possible too)."""
+    if np.isnan(value):
+        return "np.nan"
+    if np.isinf(value):
+        return "np.inf" if value > 0 else "(-np.inf)"
+    return repr(value)
 
 
 def _index_text(index: object) -> str:

@@ -22,6 +22,8 @@ STATEFUL_ARGS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]
     "integ": ((), ("flow",), ("initial",)),
     "smooth": ((), ("input", "smooth_time"), ("initial",)),
     "delay": (("delay_time",), ("input", "delay_time"), ("initial", "delay_time")),
+    "delay_n": ((), ("input", "delay_time"), ("initial", "delay_time", "order")),
+    "smooth_n": ((), ("input", "smooth_time"), ("initial", "order")),
     "delay_fixed": ((), ("input",), ("initial", "delay_time")),
     "trend": (("input", "average_time"), ("input", "average_time"),
               ("input", "average_time", "initial_trend")),
@@ -29,6 +31,7 @@ STATEFUL_ARGS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]
                  ("input", "initial_trend")),
     "sample_if_true": (("condition", "input"), ("condition", "input"), ("initial",)),
     "initial": ((), (), ("initial",)),
+    "active_initial": (("expression",), (), ("initial",)),
 }
 
 
@@ -130,7 +133,10 @@ def build_plan(ir: ModelIR, config: RunConfig) -> Plan:
         extra: set[str] = set()
         if node.kind == "stateful" and name not in config.series:
             extra = _known(ir, stateful_refs(node, 1) | stateful_refs(node, 2))
-            init_deps[name] = _known(ir, stateful_refs(node, 2)) | deps
+            init_deps[name] = _known(ir, stateful_refs(node, 2))
+            if node.stateful is not None and node.stateful.kind != "active_initial":
+                # ACTIVE INITIAL's value during initialisation is its initial value alone
+                init_deps[name] |= deps
         pending.extend(deps | extra)
     for name, deps in run_deps.items():
         init_deps.setdefault(name, deps)

@@ -116,24 +116,109 @@ def _per_member_min(value: Any, n: int) -> FloatArray:
 
 
 def delay_init(order: int, dt: float, delay_time: Any, initial: Any, n: int,
-               shape: tuple[int, ...]) -> tuple[FloatArray, Any]:
-    """Initial state of a DELAY chain and its order.
+               shape: tuple[int, ...]) -> tuple[FloatArray, int]:
+    """Initial state of a DELAY1/DELAY3 chain and its order.
 
-    Like PySD, the order is lowered while ``order * dt`` exceeds the (smallest) delay time;
-    members may end with different orders: the state then has the largest order's stages and
-    the order is returned per member (an int array), else as one int.
+    Unlike PySD, the order is kept even where ``order * dt`` exceeds the delay time: Vensim
+    lowers the order of ``DELAY N`` only (see :class:`DelayN`), never of DELAY1/DELAY3.
     """
-    minimum = _per_member_min(delay_time, n)
-    orders = np.full(n, order, dtype=np.int64)
-    for value in np.unique(minimum):
-        k = order
-        while k * dt > value:
-            k -= 1
-        orders[minimum == value] = k
-    state = chain(int(orders.max()), n, shape, np.multiply(initial, delay_time))
-    if np.all(orders == orders[0]):
-        return state, int(orders[0])
-    return state, orders
+    del dt  # kept in the signature: DELAY N's order depends on it, DELAY1/DELAY3's does not
+    return chain(order, n, shape, np.multiply(initial, delay_time)), order
+
+
+def member_orders(order: Any, n: int, name: str) -> FloatArray:
+    """The integer order of each member (``int()`` of the value, as PySD casts it)."""
+    value = np.asarray(order, dtype=float)
+    if value.ndim:
+        flat = value.reshape(value.shape[0], -1)
+        if not np.all(flat == flat[:, :1]):
+            raise ModelError(f"{name}: the order must be the same for every subscript element")
+        value = flat[:, 0]
+    orders = np.broadcast_to(np.trunc(value).astype(np.int64), (n,)).copy()
+    if np.any(orders < 1):
+        raise ModelError(f"{name}: the order must be at least 1, got {order!r}")
+    return orders
+
+
+def _orders_or_int(orders: FloatArray) -> Any:
+    return int(orders[0]) if np.all(orders == orders[0]) else orders
+
+
+def _stage_mask(out: FloatArray, order: Any) -> None:
+    """Multiply each member's stages by its order; zero the stages beyond it."""
+    if isinstance(order, int):
+        np.multiply(out, order, out=out)
+        return
+    per_member = order.reshape((1, -1) + (1,) * (out.ndim - 2))
+    np.multiply(out, per_member, out=out)
+    stage = np.arange(out.shape[0]).reshape((-1,) + (1,) * (out.ndim - 1))
+    np.multiply(out, stage < per_member, out=out)
+
+
+class DelayN:
+    """DELAY N: PySD's ``DelayN``, a chain whose stages carry the delay time they entered with.
+
+    The order is evaluated once, at initialisation, and lowered (per member) while
+    ``order * dt`` exceeds the smallest delay time, as Vensim and PySD do for DELAY N. The
+    output is ``state[order - 1] / times[0]``.
+    """
+
+    def __init__(self, order: Any, dt: float, delay_time: Any, initial: Any, n: int,
+                 shape: tuple[int, ...], name: str):
+        orders = member_orders(order, n, name)
+        minimum = _per_member_min(delay_time, n)
+        while np.any(too_high := orders * dt > minimum):
+            orders[too_high] -= 1
+        if np.any(orders < 1):
+            raise ModelError(f"{name}: the delay time is shorter than TIME STEP")
+        stages = int(orders.max())
+        self.order = _orders_or_int(orders)
+        self.state = chain(stages, n, shape, np.multiply(initial, delay_time))
+        self.times = chain(stages, n, shape, delay_time)
+        self.delta = np.zeros_like(self.state)
+
+    def value(self) -> FloatArray:
+        return last_stage(self.state, self.order) / self.times[0]
+
+    def ddt(self, value: Any, delay_time: Any, dt: float) -> None:
+        """This step's increment (kept until :meth:`commit`)."""
+        self.times = np.roll(self.times, 1, axis=0)
+        self.times[0] = delay_time
+        outflows = self.state / self.times
+        out = self.delta
+        out[0] = value
+        out[1:] = outflows[:-1]
+        np.subtract(out, outflows, out=out)
+        _stage_mask(out, self.order)
+        np.multiply(out, dt, out=out)
+
+    def commit(self) -> None:
+        np.add(self.state, self.delta, out=self.state)
+
+
+class SmoothN:
+    """SMOOTH N with an order given by an expression (evaluated once, at initialisation)."""
+
+    def __init__(self, order: Any, initial: Any, n: int, shape: tuple[int, ...], name: str):
+        orders = member_orders(order, n, name)
+        self.order = _orders_or_int(orders)
+        self.state = chain(int(orders.max()), n, shape, initial)
+        self.delta = np.zeros_like(self.state)
+
+    def value(self) -> FloatArray:
+        return last_stage(self.state, self.order)
+
+    def ddt(self, value: Any, smooth_time: Any, dt: float) -> None:
+        out = self.delta
+        out[0] = value
+        out[1:] = self.state[:-1]
+        np.subtract(out, self.state, out=out)
+        _stage_mask(out, self.order)
+        np.divide(out, smooth_time, out=out)
+        np.multiply(out, dt, out=out)
+
+    def commit(self) -> None:
+        np.add(self.state, self.delta, out=self.state)
 
 
 def last_stage(state: FloatArray, order: Any) -> FloatArray:
@@ -154,13 +239,7 @@ def delay_ddt(state: FloatArray, value: Any, delay_time: Any, order: Any,
     out[0] = value
     out[1:] = outflows[:-1]
     np.subtract(out, outflows, out=out)
-    if isinstance(order, int):
-        np.multiply(out, order, out=out)
-    else:
-        per_member = order.reshape((1, -1) + (1,) * (state.ndim - 2))
-        np.multiply(out, per_member, out=out)
-        stage = np.arange(state.shape[0]).reshape((-1,) + (1,) * (state.ndim - 1))
-        np.multiply(out, stage < per_member, out=out)
+    _stage_mask(out, order)
     np.multiply(out, dt, out=out)
 
 
@@ -173,7 +252,14 @@ class DelayFixed:
     def __init__(self, initial: Any, delay_time: Any, dt: float, n: int,
                  shape: tuple[int, ...], name: str):
         dtime = np.asarray(delay_time, dtype=float)
-        if dtime.ndim > 1 or (dtime.ndim == 1 and shape):
+        if dtime.ndim > 1:
+            # a scalar delay time aligned to the variable's subscripts: one value per member
+            flat = dtime.reshape(dtime.shape[0], -1)
+            if not np.all(flat == flat[:, :1]):
+                raise ModelError(f"{name}: DELAY FIXED needs one delay time per member (the "
+                                 "same for every subscript element), as in PySD")
+            dtime = flat[:, 0]
+        elif dtime.ndim == 1 and shape:
             raise ModelError(f"{name}: DELAY FIXED needs one delay time per member")
         slots = np.round(np.maximum(dtime / dt, 1.0) + SMALL_VENSIM).astype(np.int64)
         slots = np.broadcast_to(slots.reshape(-1), (n,)) if slots.ndim else np.full(n, slots)

@@ -65,6 +65,33 @@ class Subscripts:
         """True if the token names a range (or sub-range), not an element."""
         return py_name(token.rstrip("!")) in self.ranges
 
+    def main_range(self, name: str) -> str:
+        """The range whose positions number ``name``'s elements: the last range declared that
+        contains them all and is not a strict part of another range (as PySD numbers them)."""
+        key = py_name(name)
+        covered = set(self.elements(key) or ())
+        mains = [r for r, els in self.ranges.items()
+                 if not any(set(map(py_name, els)) < set(map(py_name, other))
+                            for other in self.ranges.values())]
+        found = [r for r in mains if covered <= {py_name(e) for e in self.ranges[r]}]
+        return found[-1] if found else key
+
+    def as_value(self, name: str) -> tuple[Any, tuple[str, ...]] | None:
+        """A subscript used as a value: its 1-based position(s) in its main range.
+
+        A range gives the positions of its elements over its own dimension; an element gives
+        one number. None when ``name`` is no subscript.
+        """
+        key = py_name(name)
+        elements = self.elements(key)
+        if elements is None:
+            return None
+        main = [py_name(e) for e in self.ranges[self.main_range(key)]]
+        positions = [float(main.index(e) + 1) for e in elements]
+        if self.is_range(key):
+            return np.array(positions), (key,)
+        return positions[0], ()
+
     def variable_dims(self, targets: list[tuple[str, ...]], fail: Fail) -> tuple[str, ...]:
         """The dimensions of a variable defined by components with these targets."""
         if not targets or not targets[0]:

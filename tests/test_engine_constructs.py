@@ -1,0 +1,131 @@
+"""Constructs beyond the core set: each test model against PySD (N = 1 and per-member
+parameters), Vensim's own arithmetic where PySD departs from it, and clean refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from engine_support import (
+    MODELS,
+    assert_matches_pysd,
+    check_ensemble,
+    copy_model,
+    pysd_model,
+    pysd_run,
+)
+
+from chenzhou_water.engine import compile_model
+from chenzhou_water.errors import UnsupportedConstructError
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHENZHOU_WATER_CACHE", str(tmp_path / "cache"))
+
+
+@pytest.mark.parametrize("model", ["edge_cases.mdl", "chains.mdl"])
+def test_model_matches_pysd_with_one_member(model: str, tmp_path: Path) -> None:
+    path = copy_model(MODELS / model, tmp_path)
+    engine = compile_model(path)
+    dataset = engine.run()
+    frame = pysd_run(pysd_model(path))
+    assert assert_matches_pysd(dataset, 0, frame, engine) >= len(dataset.data_vars)
+
+
+@pytest.mark.parametrize("model", ["edge_cases.mdl", "chains.mdl"])
+def test_model_matches_pysd_with_per_member_parameters(model: str, tmp_path: Path) -> None:
+    check_ensemble(copy_model(MODELS / model, tmp_path), members=4, seed=18)
+
+
+def test_edge_cases_take_the_values_vensim_defines(tmp_path: Path) -> None:
+    engine = compile_model(copy_model(MODELS / "edge_cases.mdl", tmp_path))
+    out = engine.run()
+    first = {name: out[name].values[0, 0] for name in out.data_vars}
+    assert np.isnan(first["missing"])
+    assert first["guarded"] == 7.0 + 0.0 - 1.0  # XIDZ/ZIDZ fall back where the divisor is 0
+    np.testing.assert_array_equal(first["rates"], [[1, 2, 3], [4, 5, 6]])
+    np.testing.assert_array_equal(first["position"], [1, 2, 3])
+    np.testing.assert_array_equal(first["south_position"], [2 + 2, 3 + 2])
+    np.testing.assert_array_equal(first["is_centre"], [0, 1, 0])
+    assert first["counted"] == 3 + 2
+    np.testing.assert_array_equal(first["delayed"], [0.5, 0.5, 0.5])
+    # DELAY FIXED of 2 months: the input of two months earlier, for every region
+    np.testing.assert_allclose(out["delayed"].values[0, 4], out["inflow"].values[0, 2],
+                               rtol=1e-15)
+
+
+def test_delay_n_order_is_set_once_at_initialisation(tmp_path: Path) -> None:
+    """DELAY N(…, 2 + STEP(1, 10)) keeps order 2 after time 10 (an order-2 step response)."""
+    engine = compile_model(copy_model(MODELS / "chains.mdl", tmp_path))
+    assert engine.ir.nodes["delay_n_fixed"].kind == "auxiliary"
+    delays = [n for n in engine.ir.nodes.values()
+              if n.stateful is not None and n.stateful.kind == "delay_n"]
+    assert len(delays) == 4
+    out = engine.run(params={"delay order": np.array([1.0, 2.5, 3.9])}, members=3,
+                     return_columns=["delay n varying", "delay n regional"])
+    assert not np.allclose(out["delay_n_varying"].values[0], out["delay_n_varying"].values[1])
+
+
+def _vensim_delay(inputs: np.ndarray, initial: float, delay_time: float, order: int,
+                  dt: float) -> np.ndarray:
+    """Vensim's DELAY1/DELAY3 written as its stocks: ``order`` stages of T/order each."""
+    stage_time = delay_time / order
+    stocks = np.full(order, initial * stage_time)
+    outputs = []
+    for value in inputs:
+        outflows = stocks / stage_time
+        outputs.append(outflows[-1])
+        inflows = np.concatenate([[value], outflows[:-1]])
+        stocks = stocks + dt * (inflows - outflows)
+    return np.array(outputs)
+
+
+def test_delay1_and_delay3_keep_their_order_like_vensim(tmp_path: Path) -> None:
+    path = copy_model(MODELS / "short_delay3.mdl", tmp_path)
+    engine = compile_model(path)
+    delay_times = np.array([2.0, 2.5])
+    out = engine.run(params={"delay time": delay_times}, members=2)
+    times = engine.saved_times()
+    inputs = 1.0 + (times + 0.5 > 2)
+    for member, delay_time in enumerate(delay_times):
+        expected3 = _vensim_delay(inputs, 1.0, delay_time, 3, 1.0)
+        expected1 = _vensim_delay(inputs, 3.0, delay_time / 2, 1, 1.0)
+        np.testing.assert_allclose(out["delayed3"].values[member], expected3, rtol=1e-12)
+        np.testing.assert_allclose(out["delayed1"].values[member], expected1, rtol=1e-12)
+    # PySD lowers DELAY3 to order 2 here (3 x TIME STEP > delay time): a documented difference
+    frame = pysd_run(pysd_model(path), {"delay_time": 2.0})
+    assert np.max(np.abs(frame["delayed3"].to_numpy() - out["delayed3"].values[0])) > 0.1
+
+
+_HEAD = "{UTF-8}\nregion: north, south ~~|\n"
+_TAIL = "INITIAL TIME = 0 ~~|\nFINAL TIME = 4 ~~|\nTIME STEP = 1 ~~|\nSAVEPER = 1 ~~|\n"
+_REFUSED = {
+    "RANDOM UNIFORM": "x = RANDOM UNIFORM(0, 1, 3) ~~|\n",
+    "RANDOM NORMAL": "x = RANDOM NORMAL(0, 1, 0, 1, 3) ~~|\n",
+    "EXCEPT": "x[region] :EXCEPT: [north] = 1 ~~|\nx[north] = 2 ~~|\n",
+    "mappings, copies": "other: b1, b2 -> region ~~|\nx[other] = 1 ~~|\n",
+    "subscripted lookup": ("t[region]( [(0,0)-(1,1)],(0,0),(1,1)) ~~|\n"
+                           "x[region] = t[region](0.5) ~~|\n"),
+    "GET DATA": "x := GET DIRECT DATA('data.csv', ',', 'A', 'B2') ~~|\n",
+    "GET CONSTANTS": "x = GET DIRECT CONSTANTS('data.csv', ',', 'B2') ~~|\n",
+    "INVERT MATRIX": ("m[region, region] = 1 ~~|\n"
+                      "x[region, region] = INVERT MATRIX(m[region, region], 2) ~~|\n"),
+    "VECTOR SELECT": "v[region] = 1 ~~|\nx = VECTOR SELECT(v[region!], v[region!], 0, 0, 0) ~~|\n",
+    "GET TIME VALUE": "x = GET TIME VALUE(0, 0, 1) ~~|\n",
+    "ALLOCATE AVAILABLE": "x = ALLOCATE AVAILABLE(1, 1, 1) ~~|\n",
+}
+
+
+@pytest.mark.parametrize("construct", sorted(_REFUSED))
+def test_unsupported_constructs_are_refused_naming_file_variable_construct(
+        construct: str, tmp_path: Path) -> None:
+    path = tmp_path / "refused.mdl"
+    path.write_text(_HEAD + _REFUSED[construct] + _TAIL, encoding="utf-8")
+    with pytest.raises(UnsupportedConstructError) as info:
+        compile_model(path, use_cache=False)
+    message = str(info.value)
+    assert message.startswith("refused.mdl: ")
+    assert construct in message
+    assert "'x'" in message or "'other'" in message or "'t'" in message
