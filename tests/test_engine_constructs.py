@@ -20,12 +20,7 @@ from chenzhou_water.engine import compile_model
 from chenzhou_water.errors import UnsupportedConstructError
 
 
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CHENZHOU_WATER_CACHE", str(tmp_path / "cache"))
-
-
-@pytest.mark.parametrize("model", ["edge_cases.mdl", "chains.mdl"])
+@pytest.mark.parametrize("model", ["edge_cases.mdl", "chains.mdl", "macros.mdl"])
 def test_model_matches_pysd_with_one_member(model: str, tmp_path: Path) -> None:
     path = copy_model(MODELS / model, tmp_path)
     engine = compile_model(path)
@@ -34,7 +29,7 @@ def test_model_matches_pysd_with_one_member(model: str, tmp_path: Path) -> None:
     assert assert_matches_pysd(dataset, 0, frame, engine) >= len(dataset.data_vars)
 
 
-@pytest.mark.parametrize("model", ["edge_cases.mdl", "chains.mdl"])
+@pytest.mark.parametrize("model", ["edge_cases.mdl", "chains.mdl", "macros.mdl"])
 def test_model_matches_pysd_with_per_member_parameters(model: str, tmp_path: Path) -> None:
     check_ensemble(copy_model(MODELS / model, tmp_path), members=4, seed=18)
 
@@ -66,6 +61,16 @@ def test_delay_n_order_is_set_once_at_initialisation(tmp_path: Path) -> None:
     out = engine.run(params={"delay order": np.array([1.0, 2.5, 3.9])}, members=3,
                      return_columns=["delay n varying", "delay n regional"])
     assert not np.allclose(out["delay_n_varying"].values[0], out["delay_n_varying"].values[1])
+
+
+def test_each_macro_call_has_its_own_stocks(tmp_path: Path) -> None:
+    engine = compile_model(copy_model(MODELS / "macros.mdl", tmp_path))
+    stocks = [n for n, node in engine.ir.nodes.items()
+              if node.stateful is not None and node.stateful.kind == "integ"]
+    assert len(stocks) == 5  # a, b (two calls), c, and the call inside DOUBLED
+    out = engine.run(params={"avg time": 2.0})
+    # EXPAV(Time, T): dS/dt = (t - S)/T, S(0) = 0, Euler with dt = 0.5: S1 = 0, S2 = 0.125
+    np.testing.assert_allclose(out["a"].values[0, :2], [0.0, 0.125], rtol=1e-15)
 
 
 def _vensim_delay(inputs: np.ndarray, initial: float, delay_time: float, order: int,

@@ -67,11 +67,16 @@ class _Context:
     subs: Subscripts | None = None
     variables: frozenset[str] = frozenset()
     counter: dict[str, int] = field(default_factory=dict)
+    macros: dict[str, Any] = field(default_factory=dict)
+    #: Inside a macro expansion: the macro's parameters and variables → what they stand for.
+    rename: dict[str, Expr] = field(default_factory=dict)
+    #: How messages name the place (default: the variable).
+    shown: str = ""
 
     def fail(self, construct: str) -> UnsupportedConstructError:
         return UnsupportedConstructError(
-            f"{self.file_name}: variable '{self.element}': {construct} is not supported by "
-            "the ensemble engine"
+            f"{self.file_name}: variable '{self.shown or self.element}': {construct} is not "
+            "supported by the ensemble engine"
         )
 
     def new_name(self, kind: str) -> str:
@@ -100,12 +105,7 @@ def translate(abstract: Any, path: str | Path, sha256: str) -> ModelIR:
     """
     file_name = Path(path).name
     section = abstract.sections[0]
-    if len(abstract.sections) > 1:
-        macros = ", ".join(repr(s.name) for s in abstract.sections[1:])
-        raise UnsupportedConstructError(
-            f"{file_name}: macro(s) {macros}: macros (:MACRO: ... :END OF MACRO:) are not "
-            "supported by the ensemble engine"
-        )
+    macros = {py_name(s.name): s for s in abstract.sections[1:]}
     subs = Subscripts.from_ranges(section.subscripts, file_name)
     controls: dict[str, Any] = {}
     lookups = {py_name(e.name) for e in section.elements if _is_lookup(e)}
@@ -115,7 +115,7 @@ def translate(abstract: Any, path: str | Path, sha256: str) -> ModelIR:
         if type(element).__name__ == "AbstractControlElement":
             controls[py_name(element.name)] = element.components[0].ast
             continue
-        _translate_element(element, subs, lookups, nodes, file_name, variables)
+        _translate_element(element, subs, lookups, nodes, file_name, variables, macros)
     times = _control_values(controls, subs, lookups, nodes, file_name, variables)
     return ModelIR(
         file_name=file_name, sha256=sha256, nodes=nodes, ranges=subs.ranges, **times
@@ -149,11 +149,12 @@ def _is_lookup(element: Any) -> bool:
 
 def _translate_element(
     element: Any, subs: Subscripts, lookups: set[str], nodes: dict[str, Node], file_name: str,
-    variables: frozenset[str] = frozenset(),
+    variables: frozenset[str] = frozenset(), macros: dict[str, Any] | None = None,
 ) -> None:
     name = py_name(element.name)
     comps = element.components
-    ctx = _Context(file_name, element.name, (), lookups, nodes, subs, variables)
+    ctx = _Context(file_name, element.name, (), lookups, nodes, subs, variables,
+                   macros=macros or {})
     for comp in comps:
         if comp.subscripts[1]:
             raise ctx.fail("a subscript EXCEPT clause")
@@ -311,6 +312,10 @@ def _precedence(ops: list[str], args: list[Expr]) -> Expr:
 def _reference(ast: Any, ctx: _Context) -> Expr:
     name = py_name(ast.reference)
     subs = tuple(ast.subscripts.subscripts) if ast.subscripts is not None else None
+    if name in ctx.rename:
+        if subs is not None:
+            raise ctx.fail(f"the subscripted macro variable '{ast.reference}'")
+        return ctx.rename[name]
     if ctx.variables and name not in ctx.variables and name not in CONTROL_VARS:
         value = ctx.subs.as_value(name) if ctx.subs is not None else None
         if value is None:
@@ -318,6 +323,45 @@ def _reference(ast: Any, ctx: _Context) -> Expr:
                            "nor a subscript,")
         return Num(*value)
     return Ref(name, subs)
+
+
+def _expand_macro(section: Any, args: tuple[Any, ...], ctx: _Context) -> Expr:
+    """Expand one call of a macro: its variables become internal nodes of this call site.
+
+    Each call gets its own copy of the macro's variables (and so its own stocks), over the
+    dimensions of the calling expression; the parameters stand for the call's arguments.
+    """
+    macro = py_name(section.name)
+    if section.returns:
+        raise ctx.fail(f"the macro {section.name} with additional outputs")
+    if len(args) != len(section.params):
+        raise ctx.fail(f"the macro {section.name} called with {len(args)} arguments "
+                       f"(it takes {len(section.params)})")
+    prefix = ctx.new_name(f"macro_{macro}")
+    rename: dict[str, Expr] = {py_name(p): _argument(_expr(a, ctx), ctx)
+                               for p, a in zip(section.params, args, strict=True)}
+    local = {py_name(e.name): f"{prefix}__{py_name(e.name)}" for e in section.elements}
+    rename.update({k: Ref(v) for k, v in local.items()})
+    if macro not in local:
+        raise ctx.fail(f"the macro {section.name}, which defines no variable of its own name")
+    for element in section.elements:
+        comps = element.components
+        mctx = _Context(ctx.file_name, local[py_name(element.name)], ctx.expr_dims,
+                        ctx.lookups, ctx.nodes, ctx.subs, ctx.variables, macros=ctx.macros,
+                        rename=rename, shown=f"{ctx.shown or ctx.element}' (macro "
+                        f"{section.name}, variable '{element.name}")
+        if len(comps) != 1 or comps[0].subscripts[0] or type(comps[0]).__name__ != (
+                "AbstractComponent"):
+            raise mctx.fail("a subscripted, lookup or data variable inside a macro")
+        name, dims, ast = mctx.element, ctx.expr_dims, comps[0].ast
+        if type(ast).__name__ == "IntegStructure":
+            ctx.nodes[name] = Node(name, "stateful", dims, stateful=_integ(ast, mctx),
+                                   public=False)
+        else:
+            expr = _number(ast, ()) if _is_number(ast) else _expr(ast, mctx)
+            ctx.nodes[name] = Node(name, "auxiliary", dims, public=False,
+                                   components=(Component(dims, expr, dims),))
+    return Ref(local[macro])
 
 
 def _elmcount(ast: Any, ctx: _Context) -> Expr:
@@ -372,6 +416,8 @@ _CONSTANT_OPS = {
 def _call(ast: Any, ctx: _Context) -> Expr:
     fn = py_name(ast.function.reference)
     args = tuple(ast.arguments)
+    if fn in ctx.macros and fn not in ctx.rename:
+        return _expand_macro(ctx.macros[fn], args, ctx)
     if fn == "elmcount":
         return _elmcount(ast, ctx)
     if fn == "active_initial":
