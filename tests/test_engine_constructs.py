@@ -20,7 +20,7 @@ from chenzhou_water.engine import compile_model
 from chenzhou_water.errors import UnsupportedConstructError
 
 
-@pytest.mark.parametrize("model", ["edge_cases.mdl", "chains.mdl", "macros.mdl"])
+@pytest.mark.parametrize("model", ["edge_cases.mdl", "chains.mdl", "macros.mdl", "excepts.mdl"])
 def test_model_matches_pysd_with_one_member(model: str, tmp_path: Path) -> None:
     path = copy_model(MODELS / model, tmp_path)
     engine = compile_model(path)
@@ -29,7 +29,7 @@ def test_model_matches_pysd_with_one_member(model: str, tmp_path: Path) -> None:
     assert assert_matches_pysd(dataset, 0, frame, engine) >= len(dataset.data_vars)
 
 
-@pytest.mark.parametrize("model", ["edge_cases.mdl", "chains.mdl", "macros.mdl"])
+@pytest.mark.parametrize("model", ["edge_cases.mdl", "chains.mdl", "macros.mdl", "excepts.mdl"])
 def test_model_matches_pysd_with_per_member_parameters(model: str, tmp_path: Path) -> None:
     check_ensemble(copy_model(MODELS / model, tmp_path), members=4, seed=18)
 
@@ -73,6 +73,15 @@ def test_each_macro_call_has_its_own_stocks(tmp_path: Path) -> None:
     np.testing.assert_allclose(out["a"].values[0, :2], [0.0, 0.125], rtol=1e-15)
 
 
+def test_except_leaves_out_the_listed_elements(tmp_path: Path) -> None:
+    engine = compile_model(copy_model(MODELS / "excepts.mdl", tmp_path))
+    out = engine.run(params={"scale": 2.0})
+    np.testing.assert_array_equal(out["capacity"].values[0, 0], [4, 4, 7])
+    np.testing.assert_array_equal(out["demand"].values[0, 1], [5, 4, 4])
+    # wet: [demand+1, 3*scale, demand+1]; dry: [demand+1, Time, Time]
+    np.testing.assert_array_equal(out["supply"].values[0, 1], [[6, 6, 5], [6, 1, 1]])
+
+
 def _vensim_delay(inputs: np.ndarray, initial: float, delay_time: float, order: int,
                   dt: float) -> np.ndarray:
     """Vensim's DELAY1/DELAY3 written as its stocks: ``order`` stages of T/order each."""
@@ -109,7 +118,8 @@ _TAIL = "INITIAL TIME = 0 ~~|\nFINAL TIME = 4 ~~|\nTIME STEP = 1 ~~|\nSAVEPER = 
 _REFUSED = {
     "RANDOM UNIFORM": "x = RANDOM UNIFORM(0, 1, 3) ~~|\n",
     "RANDOM NORMAL": "x = RANDOM NORMAL(0, 1, 0, 1, 3) ~~|\n",
-    "EXCEPT": "x[region] :EXCEPT: [north] = 1 ~~|\nx[north] = 2 ~~|\n",
+    "EXCEPT clause on a target": ("half: south ~~|\nx[half] :EXCEPT: [south] = 1 ~~|\n"
+                                  "x[north] = 2 ~~|\n"),
     "mappings, copies": "other: b1, b2 -> region ~~|\nx[other] = 1 ~~|\n",
     "subscripted lookup": ("t[region]( [(0,0)-(1,1)],(0,0),(1,1)) ~~|\n"
                            "x[region] = t[region](0.5) ~~|\n"),

@@ -39,6 +39,7 @@ from chenzhou_water.engine.ir import Call, Expr, ModelIR, Node, Num, Op, StateOf
 from chenzhou_water.engine.plan import Plan, RunConfig
 from chenzhou_water.engine.subscripts import Subscripts
 from chenzhou_water.engine.translate import CONTROL_VARS
+from chenzhou_water.errors import UnsupportedConstructError
 
 INDENT = "    "
 
@@ -98,6 +99,13 @@ class KernelWriter:
         lines = [f"{v} = np.empty(({members},) + {self.shape(node)})"] if allocate else []
         for comp in node.components:
             index, expr_dims = self.subs.target_index(node.dims, comp.target)
+            if comp.exclude:  # a target of whole dimensions, minus the :EXCEPT: lists
+                mask = self.subs.except_mask(node.dims, comp.exclude, UnsupportedConstructError)
+                where = self.names.literal(mask)
+                value = self.plain_code(comp.expr, expr_dims)
+                lines.append(f"np.copyto({v}, np.broadcast_to({value}, {v}.shape), "
+                             f"where={where} != 0.0)")
+                continue
             text = ", ".join(_index_text(i) for i in index)
             lines.append(f"{v}[:, {text}] = {self.plain_code(comp.expr, expr_dims)}")
         return lines

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 #: Bump when the IR or the generated code changes shape: it is part of the cache key.
-IR_VERSION = 5
+IR_VERSION = 6
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,9 @@ class Component:
     target: tuple[str, ...]
     expr: Expr
     expr_dims: tuple[str, ...] = ()
+    #: ``:EXCEPT:`` lists (one token per dimension each): the parts the component leaves out.
+    #: Only with a target of whole dimensions.
+    exclude: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)

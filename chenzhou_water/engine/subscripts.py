@@ -92,6 +92,20 @@ class Subscripts:
             return np.array(positions), (key,)
         return positions[0], ()
 
+    def except_mask(self, dims: tuple[str, ...], exclude: tuple[tuple[str, ...], ...],
+                    fail: Fail) -> np.ndarray:
+        """Where a component over whole ``dims`` applies, given its ``:EXCEPT:`` lists."""
+        mask = np.ones(self.shape(dims), dtype=bool)
+        for tokens in exclude:
+            if len(tokens) != len(dims):
+                raise fail(f"an EXCEPT list {list(tokens)} of the wrong length")
+            index = []
+            for dim, token in zip(dims, tokens, strict=True):
+                pos = self.positions(dim, token, fail)
+                index.append([pos] if isinstance(pos, int) else list(pos))
+            mask[np.ix_(*index)] = False
+        return mask
+
     def variable_dims(self, targets: list[tuple[str, ...]], fail: Fail) -> tuple[str, ...]:
         """The dimensions of a variable defined by components with these targets."""
         if not targets or not targets[0]:

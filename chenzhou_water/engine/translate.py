@@ -155,11 +155,12 @@ def _translate_element(
     comps = element.components
     ctx = _Context(file_name, element.name, (), lookups, nodes, subs, variables,
                    macros=macros or {})
-    for comp in comps:
-        if comp.subscripts[1]:
-            raise ctx.fail("a subscript EXCEPT clause")
     targets = [tuple(c.subscripts[0]) for c in comps]
     dims = subs.variable_dims(targets, ctx.fail)
+    for comp in comps:
+        if comp.subscripts[1] and tuple(py_name(t) for t in comp.subscripts[0]) != dims:
+            raise ctx.fail("an EXCEPT clause on a target that is not the variable's whole "
+                           "dimensions")
     kind = type(comps[0]).__name__
     if kind == "AbstractLookup":
         nodes[name] = _lookup_node(name, comps, dims, ctx)
@@ -187,7 +188,9 @@ def _constant_value(comps: list[Any], dims: tuple[str, ...], subs: Subscripts) -
         shape = value[index].shape
         if part.shape != shape and part.size == int(np.prod(shape)):
             part = part.reshape(shape)  # TABBED ARRAY values arrive flat, row by row
-        value[index] = np.broadcast_to(part, shape)
+        exclude = tuple(tuple(e) for e in comp.subscripts[1])
+        where = subs.except_mask(dims, exclude, UnsupportedConstructError) if exclude else True
+        value[index] = np.where(where, np.broadcast_to(part, shape), value[index])
     return value
 
 
@@ -224,7 +227,8 @@ def _auxiliary_node(
             return
         expr = (_expr(comp.ast, ctx) if not _is_number(comp.ast)
                 else _number(comp.ast, expr_dims, subs))
-        components.append(Component(target, expr, expr_dims))
+        exclude = tuple(tuple(e) for e in comp.subscripts[1])
+        components.append(Component(target, expr, expr_dims, exclude))
     ctx.nodes[name] = Node(name, "auxiliary", dims, components=tuple(components))
 
 
