@@ -17,10 +17,13 @@ from engine_support import (
 )
 
 from chenzhou_water.engine import compile_model
-from chenzhou_water.errors import UnsupportedConstructError
+from chenzhou_water.errors import ModelError, UnsupportedConstructError
+
+MODELS_VS_PYSD = ["edge_cases.mdl", "chains.mdl", "macros.mdl", "excepts.mdl",
+                  "subscripted_lookups.mdl"]
 
 
-@pytest.mark.parametrize("model", ["edge_cases.mdl", "chains.mdl", "macros.mdl", "excepts.mdl"])
+@pytest.mark.parametrize("model", MODELS_VS_PYSD)
 def test_model_matches_pysd_with_one_member(model: str, tmp_path: Path) -> None:
     path = copy_model(MODELS / model, tmp_path)
     engine = compile_model(path)
@@ -29,7 +32,7 @@ def test_model_matches_pysd_with_one_member(model: str, tmp_path: Path) -> None:
     assert assert_matches_pysd(dataset, 0, frame, engine) >= len(dataset.data_vars)
 
 
-@pytest.mark.parametrize("model", ["edge_cases.mdl", "chains.mdl", "macros.mdl", "excepts.mdl"])
+@pytest.mark.parametrize("model", MODELS_VS_PYSD)
 def test_model_matches_pysd_with_per_member_parameters(model: str, tmp_path: Path) -> None:
     check_ensemble(copy_model(MODELS / model, tmp_path), members=4, seed=18)
 
@@ -82,6 +85,16 @@ def test_except_leaves_out_the_listed_elements(tmp_path: Path) -> None:
     np.testing.assert_array_equal(out["supply"].values[0, 1], [[6, 6, 5], [6, 1, 1]])
 
 
+def test_subscripted_lookups_interpolate_each_elements_table(tmp_path: Path) -> None:
+    engine = compile_model(copy_model(MODELS / "subscripted_lookups.mdl", tmp_path))
+    out = engine.run(params={"scale": 0.5})
+    # Time = 5, argument 2.5: north (0,0)-(5,2) -> 1; centre (0,1)-(10,3) -> 1.5;
+    # south (0,5)-(4,1) -> 2.5
+    np.testing.assert_allclose(out["x"].values[0, 5], [1.0, 1.5, 2.5], rtol=1e-15)
+    with pytest.raises(ModelError, match="subscripted"):
+        engine.run(params={"curve": ([0.0, 1.0], [0.0, 1.0])})
+
+
 def _vensim_delay(inputs: np.ndarray, initial: float, delay_time: float, order: int,
                   dt: float) -> np.ndarray:
     """Vensim's DELAY1/DELAY3 written as its stocks: ``order`` stages of T/order each."""
@@ -121,8 +134,6 @@ _REFUSED = {
     "EXCEPT clause on a target": ("half: south ~~|\nx[half] :EXCEPT: [south] = 1 ~~|\n"
                                   "x[north] = 2 ~~|\n"),
     "mappings, copies": "other: b1, b2 -> region ~~|\nx[other] = 1 ~~|\n",
-    "subscripted lookup": ("t[region]( [(0,0)-(1,1)],(0,0),(1,1)) ~~|\n"
-                           "x[region] = t[region](0.5) ~~|\n"),
     "GET DATA": "x := GET DIRECT DATA('data.csv', ',', 'A', 'B2') ~~|\n",
     "GET CONSTANTS": "x = GET DIRECT CONSTANTS('data.csv', ',', 'B2') ~~|\n",
     "INVERT MATRIX": ("m[region, region] = 1 ~~|\n"

@@ -268,6 +268,8 @@ class KernelWriter:
                 lines.append(f"{v} = S[{name!r}][0]")
             elif node.kind == "constant":
                 lines.append(f"{v} = P[{name!r}]")
+            elif node.kind == "lookup" and node.dims:
+                lines.append(f"{v} = _rt.tables(L[{name!r}], {self.shape(node)})")
             elif node.kind == "lookup" and name in self.config.member_lookups:
                 lines.append(f"{v} = _rt.MemberTable(L[{name!r}])")
             elif node.kind == "lookup":

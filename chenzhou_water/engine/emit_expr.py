@@ -112,6 +112,8 @@ class PlainCompiler:
             return self._ref(expr)
         if isinstance(expr, Op):
             return self._op(expr)
+        if isinstance(expr, LookupCall) and self.ir.nodes[expr.table].dims:
+            return self._subscripted_lookup(expr)
         if isinstance(expr, LookupCall):
             arg = self.compile(expr.arg)
             return Operand(self.names.lookup_call(arg.code, expr.table), arg.axes)
@@ -138,6 +140,22 @@ class PlainCompiler:
             return Operand(ident, axes)
         text = ", ".join(_index_text(i) for i in index)
         return Operand(f"{ident}[:, {text}]", axes)
+
+    def _subscripted_lookup(self, call: LookupCall) -> Operand:
+        """``table[subs](arg)``: each selected element interpolates its own table."""
+        dims = self.ir.nodes[call.table].dims
+
+        def fail(what: str) -> UnsupportedConstructError:
+            return UnsupportedConstructError(f"{self.ir.file_name}: {what} in '{call.table}'")
+
+        index, axes = self.subs.selection(dims, call.subs, fail)
+        arg = self.compile(call.arg)
+        if any(a not in axes for a in arg.axes):
+            raise fail(f"a lookup argument over {list(arg.axes)} (the lookup gives {list(axes)})")
+        ident = self.names.idents[call.table]
+        tables = ident if all(i == slice(None) for i in index) else (
+            f"{ident}[{', '.join(_index_text(i) for i in index)}]")
+        return Operand(f"_rt.interp_each({align(arg, axes)}, {tables})", axes)
 
     def _op(self, op: Op) -> Operand:
         args = [self.compile(a) for a in op.args]
@@ -247,6 +265,8 @@ class InplaceCompiler:
         if not self.varies(expr) or isinstance(expr, (Ref, StateOf)):
             operand = self.plain.compile(expr)
             return operand.code, operand.boolean, None
+        if isinstance(expr, LookupCall) and self.plain.ir.nodes[expr.table].dims:
+            return self.plain.compile(expr).code, False, None
         if isinstance(expr, LookupCall):
             arg, _, temp = self._emit(expr.arg, None)
             return self.names.lookup_call(arg, expr.table), False, temp

@@ -95,7 +95,7 @@ def desugar(expr: Expr) -> Expr:
     if isinstance(expr, Op):
         return Op(expr.op, tuple(desugar(a) for a in expr.args))
     if isinstance(expr, LookupCall):
-        return LookupCall(expr.table, desugar(expr.arg))
+        return LookupCall(expr.table, desugar(expr.arg), expr.subs)
     if isinstance(expr, Call):
         return _rewrite_call(expr.fn, tuple(desugar(a) for a in expr.args))
     return expr

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 #: Bump when the IR or the generated code changes shape: it is part of the cache key.
-IR_VERSION = 6
+IR_VERSION = 7
 
 
 @dataclass(frozen=True)
@@ -55,10 +55,14 @@ class Call:
 
 @dataclass(frozen=True)
 class LookupCall:
-    """Interpolation of the named lookup table at ``arg``."""
+    """Interpolation of the named lookup table at ``arg``.
+
+    ``subs`` selects from a subscripted lookup (one token per dimension), as in :class:`Ref`.
+    """
 
     table: str
     arg: Expr
+    subs: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,8 @@ class Node:
 
     kind is one of ``constant``, ``lookup``, ``data``, ``auxiliary``, ``stateful``.
     For ``constant`` nodes ``value`` is the default value (float or array over dims).
-    For ``lookup`` nodes ``value`` is the table ``(x, y)``.
+    For ``lookup`` nodes ``value`` is the table ``(x, y)``; for a subscripted lookup, a tuple
+    of such tables, one per element of ``dims`` in C order.
     For ``stateful`` nodes ``stateful`` describes the internal stocks.
     """
 

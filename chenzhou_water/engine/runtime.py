@@ -26,6 +26,28 @@ def interp(x: Any, table: tuple[FloatArray, FloatArray]) -> Any:
     return np.interp(x, table[0], table[1])
 
 
+def tables(flat: tuple[Any, ...], shape: tuple[int, ...]) -> np.ndarray:
+    """The tables of a subscripted lookup as an object array over its dimensions."""
+    out = np.empty(len(flat), dtype=object)
+    out[:] = [tuple(t) for t in flat]
+    return out.reshape(shape)
+
+
+def interp_each(x: Any, table_array: Any) -> FloatArray:
+    """Each element's own lookup at ``x`` (shape ``(1 | n, *dims)`` with dims those of the
+    selected tables, or a scalar)."""
+    if not isinstance(table_array, np.ndarray):  # one element selected: a single table
+        return interp(x, table_array)
+    x = np.asarray(x, dtype=float)
+    shape = table_array.shape
+    x = np.broadcast_to(x.reshape(x.shape + (1,) * (1 + len(shape) - x.ndim)) if x.ndim
+                        else x, (x.shape[0] if x.ndim else 1, *shape))
+    out = np.empty(x.shape)
+    for index in np.ndindex(*shape):
+        out[(slice(None), *index)] = interp(x[(slice(None), *index)], table_array[index])
+    return out
+
+
 class MemberTable:
     """A lookup with one table per member, sharing its x: ``y`` of shape ``(member, k)``.
 

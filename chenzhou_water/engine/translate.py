@@ -195,12 +195,26 @@ def _constant_value(comps: list[Any], dims: tuple[str, ...], subs: Subscripts) -
 
 
 def _lookup_node(name: str, comps: list[Any], dims: tuple[str, ...], ctx: _Context) -> Node:
-    if dims or len(comps) != 1:
-        raise ctx.fail("a subscripted lookup")
-    ast = comps[0].ast
-    if type(ast).__name__ != "LookupsStructure":
-        raise ctx.fail(f"a lookup defined by {type(ast).__name__}")
-    return Node(name, "lookup", value=_table(ast, ctx))
+    for comp in comps:
+        if type(comp.ast).__name__ != "LookupsStructure":
+            raise ctx.fail(f"a lookup defined by {_construct_name(type(comp.ast).__name__)}")
+        if comp.subscripts[1]:
+            raise ctx.fail("an EXCEPT clause on a lookup")
+    if not dims:
+        return Node(name, "lookup", value=_table(comps[0].ast, ctx))
+    assert ctx.subs is not None
+    tables = np.empty(ctx.subs.shape(dims), dtype=object)
+    for comp in comps:
+        index, _ = ctx.subs.target_index(dims, tuple(comp.subscripts[0]), ctx.fail)
+        region = tables[tuple(slice(i, i + 1) if isinstance(i, int) else i for i in index)]
+        table = _table(comp.ast, ctx)
+        for position in np.ndindex(*region.shape):
+            region[position] = table
+        if any(isinstance(i, np.ndarray) for i in index):  # a fancy index copied the region
+            tables[index] = region
+    if any(t is None for t in tables.flat):
+        raise ctx.fail("a subscripted lookup not defined for every element")
+    return Node(name, "lookup", dims, value=tuple(tables.flat))
 
 
 def _table(ast: Any, ctx: _Context) -> tuple[tuple[float, ...], tuple[float, ...]]:
@@ -429,7 +443,9 @@ def _call(ast: Any, ctx: _Context) -> Expr:
     if fn in ctx.lookups:
         if len(args) != 1:
             raise ctx.fail(f"lookup '{fn}' called with {len(args)} arguments")
-        return LookupCall(fn, _expr(args[0], ctx))
+        ref = ast.function.subscripts
+        return LookupCall(fn, _expr(args[0], ctx),
+                          tuple(ref.subscripts) if ref is not None else None)
     if fn not in FUNCTIONS:
         raise ctx.fail(f"the function {fn.upper().replace('_', ' ')}")
     if len(args) not in FUNCTIONS[fn]:
