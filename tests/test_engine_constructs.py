@@ -3,6 +3,7 @@ parameters), Vensim's own arithmetic where PySD departs from it, and clean refus
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -95,6 +96,62 @@ def test_subscripted_lookups_interpolate_each_elements_table(tmp_path: Path) -> 
         engine.run(params={"curve": ([0.0, 1.0], [0.0, 1.0])})
 
 
+def _with_data(tmp_path: Path) -> Path:
+    shutil.copytree(MODELS / "external", tmp_path / "external")
+    return copy_model(MODELS / "external_data.mdl", tmp_path)
+
+
+def test_external_csv_data_matches_pysd(tmp_path: Path) -> None:
+    path = _with_data(tmp_path)
+    engine = compile_model(path)
+    scales = np.array([0.5, 1.0, 2.0])
+    out = engine.run(params={"scale": scales}, members=3)
+    reference = pysd_model(path)
+    for member, scale in enumerate(scales):
+        frame = pysd_run(reference, {"scale": float(scale)})
+        assert_matches_pysd(out, member, frame, engine)
+    # Time 2.0: inflow 1 + (3 - 1) * 2/5 = 1.8; demand 10.8 * 0.25; table (1,5),(2,7) at 0.4 -> 5
+    assert out["used"].values[1, 2] == pytest.approx(1.8 + 10.8 * 0.25 + 5.0, rel=1e-12)
+
+
+def test_a_changed_data_file_is_not_served_from_the_cache(tmp_path: Path) -> None:
+    path = _with_data(tmp_path)
+    assert compile_model(path).run()["rate"].values[0, 0] == 0.25
+    (tmp_path / "external" / "consts.csv").write_text("name,value\nrate,0.5\n", encoding="utf-8")
+    assert compile_model(path).run()["rate"].values[0, 0] == 0.5
+
+
+def test_a_missing_data_file_is_a_located_error(tmp_path: Path) -> None:
+    path = tmp_path / "nofile.mdl"
+    path.write_text("{UTF-8}\nx := GET XLS DATA('f.xlsx', 'tab', 'A', 'B2') ~~|\n" + _TAIL,
+                    encoding="utf-8")
+    with pytest.raises(ModelError, match=r"nofile\.mdl: variable 'x': cannot read the external"):
+        compile_model(path)
+
+
+def test_external_excel_data_is_read_with_pysds_loader(tmp_path: Path) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "series"
+    for row in (["time", "flow"], [0, 2.0], [10, 4.0]):
+        sheet.append(row)
+    book.create_sheet("constants").append(["k", 3.5])
+    book.save(tmp_path / "book.xlsx")
+    path = tmp_path / "excel.mdl"
+    path.write_text(
+        "{UTF-8}\nflow := GET XLS DATA('book.xlsx', 'series', 'A', 'B2') ~~|\n"
+        "k = GET XLS CONSTANTS('book.xlsx', 'constants', 'B1') ~~|\n"
+        "y = flow * k ~~|\n" + _TAIL.replace("FINAL TIME = 4", "FINAL TIME = 10"),
+        encoding="utf-8")
+    engine = compile_model(path)
+    out = engine.run()
+    np.testing.assert_allclose(out["y"].values[0], 3.5 * (2.0 + 0.2 * np.arange(11.0)),
+                               rtol=1e-12)
+    frame = pysd_run(pysd_model(path))
+    assert_matches_pysd(out, 0, frame, engine)
+
+
 def _vensim_delay(inputs: np.ndarray, initial: float, delay_time: float, order: int,
                   dt: float) -> np.ndarray:
     """Vensim's DELAY1/DELAY3 written as its stocks: ``order`` stages of T/order each."""
@@ -134,8 +191,7 @@ _REFUSED = {
     "EXCEPT clause on a target": ("half: south ~~|\nx[half] :EXCEPT: [south] = 1 ~~|\n"
                                   "x[north] = 2 ~~|\n"),
     "mappings, copies": "other: b1, b2 -> region ~~|\nx[other] = 1 ~~|\n",
-    "GET DATA": "x := GET DIRECT DATA('data.csv', ',', 'A', 'B2') ~~|\n",
-    "GET CONSTANTS": "x = GET DIRECT CONSTANTS('data.csv', ',', 'B2') ~~|\n",
+    "subscripted GET CONSTANTS": "x[region] = GET DIRECT CONSTANTS('c.csv', ',', 'B2') ~~|\n",
     "INVERT MATRIX": ("m[region, region] = 1 ~~|\n"
                       "x[region, region] = INVERT MATRIX(m[region, region], 2) ~~|\n"),
     "VECTOR SELECT": "v[region] = 1 ~~|\nx = VECTOR SELECT(v[region!], v[region!], 0, 0, 0) ~~|\n",

@@ -175,7 +175,6 @@ def test_series_replace_a_variable_per_member(reservoir: Model) -> None:
     ("equation", "construct"),
     [
         ("x = GET TIME VALUE(0, 0, 1)", "GET TIME VALUE"),
-        ("x = GET XLS DATA('f.xlsx', 'tab', 'A', 'B2')", "GET"),
         ("x = RANDOM UNIFORM(0, 1, 0)", "RANDOM UNIFORM"),
         ("x = ALLOCATE AVAILABLE(a, 1, 1)", "ALLOCATE AVAILABLE"),
     ],

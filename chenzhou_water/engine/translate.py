@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from chenzhou_water.engine import external
 from chenzhou_water.engine.ir import (
     Call,
     Component,
@@ -115,10 +116,13 @@ def translate(abstract: Any, path: str | Path, sha256: str) -> ModelIR:
         if type(element).__name__ == "AbstractControlElement":
             controls[py_name(element.name)] = element.components[0].ast
             continue
+        if _external(element, Path(path).parent, nodes, subs, file_name):
+            continue
         _translate_element(element, subs, lookups, nodes, file_name, variables, macros)
     times = _control_values(controls, subs, lookups, nodes, file_name, variables)
     return ModelIR(
-        file_name=file_name, sha256=sha256, nodes=nodes, ranges=subs.ranges, **times
+        file_name=file_name, sha256=sha256, nodes=nodes, ranges=subs.ranges, **times,
+        external_files=external.files(section, Path(path).parent),
     )
 
 
@@ -141,6 +145,37 @@ def _control_values(controls: dict[str, Any], subs: Subscripts, lookups: set[str
                              f"of numbers, constants and earlier time controls, found {ast!r}")
         values[name] = value
     return values
+
+
+def _external(element: Any, root: Path, nodes: dict[str, Node], subs: Subscripts,
+              file_name: str) -> bool:
+    """Translate a variable defined by GET XLS / GET DIRECT; False if it is not one."""
+    comps = element.components
+    kinds = {type(c.ast).__name__ for c in comps}
+    if not kinds & set(external.EXTERNAL):
+        return False
+    name = py_name(element.name)
+    where = f"{file_name}: variable '{element.name}'"
+    kind = type(comps[0].ast).__name__
+    if len(comps) != 1 or comps[0].subscripts[0] or kind not in external.EXTERNAL:
+        raise UnsupportedConstructError(
+            f"{where}: a subscripted {external.EXTERNAL.get(kind, 'GET')} is not supported by "
+            "the ensemble engine"
+        )
+    ast = comps[0].ast
+    if kind == "GetConstantsStructure":
+        nodes[name] = Node(name, "constant", value=external.constant(ast, root, where))
+    elif kind == "GetLookupsStructure":
+        nodes[name] = Node(name, "lookup", value=external.lookup(ast, root, where))
+    else:  # data: linear interpolation on model time, held beyond the ends (as PySD)
+        table = f"_data_{name}"
+        nodes[table] = Node(table, "lookup", public=False,
+                            value=external.data(ast, getattr(comps[0], "keyword", None),
+                                                root, where))
+        nodes[name] = Node(name, "auxiliary",
+                           components=(Component((), LookupCall(table, Ref("time"))),))
+    del subs
+    return True
 
 
 def _is_lookup(element: Any) -> bool:
