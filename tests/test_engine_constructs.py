@@ -21,7 +21,7 @@ from chenzhou_water.engine import compile_model
 from chenzhou_water.errors import ModelError, UnsupportedConstructError
 
 MODELS_VS_PYSD = ["edge_cases.mdl", "chains.mdl", "macros.mdl", "excepts.mdl",
-                  "subscripted_lookups.mdl"]
+                  "subscripted_lookups.mdl", "subscript_copy.mdl"]
 
 
 @pytest.mark.parametrize("model", MODELS_VS_PYSD)
@@ -190,7 +190,7 @@ _REFUSED = {
     "RANDOM NORMAL": "x = RANDOM NORMAL(0, 1, 0, 1, 3) ~~|\n",
     "EXCEPT clause on a target": ("half: south ~~|\nx[half] :EXCEPT: [south] = 1 ~~|\n"
                                   "x[north] = 2 ~~|\n"),
-    "mappings, copies": "other: b1, b2 -> region ~~|\nx[other] = 1 ~~|\n",
+    "subscript mappings": "other: b1, b2 -> region ~~|\nx[other] = 1 ~~|\n",
     "subscripted GET CONSTANTS": "x[region] = GET DIRECT CONSTANTS('c.csv', ',', 'B2') ~~|\n",
     "INVERT MATRIX": ("m[region, region] = 1 ~~|\n"
                       "x[region, region] = INVERT MATRIX(m[region, region], 2) ~~|\n"),

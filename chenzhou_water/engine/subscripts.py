@@ -39,12 +39,15 @@ class Subscripts:
         """Read PySD's ``AbstractSubscriptRange`` list."""
         ranges: dict[str, tuple[str, ...]] = {}
         for rng in abstract_ranges:
-            if rng.mapping or not isinstance(rng.subscripts, list):
+            copy = isinstance(rng.subscripts, str) and py_name(rng.subscripts) in ranges
+            if (rng.mapping and not copy) or not (copy or isinstance(rng.subscripts, list)):
                 raise UnsupportedConstructError(
-                    f"{file_name}: subscript range '{rng.name}': mappings, copies and GET "
+                    f"{file_name}: subscript range '{rng.name}': subscript mappings and GET "
                     "definitions are not supported by the ensemble engine"
                 )
-            ranges[py_name(rng.name)] = tuple(str(s) for s in rng.subscripts)
+            # a copy (new <-> old) is a range of its own with the same elements
+            ranges[py_name(rng.name)] = (ranges[py_name(rng.subscripts)] if copy
+                                         else tuple(str(s) for s in rng.subscripts))
         return cls(ranges)
 
     def shape(self, dims: tuple[str, ...]) -> tuple[int, ...]:
