@@ -175,7 +175,7 @@ def test_series_replace_a_variable_per_member(reservoir: Model) -> None:
     ("equation", "construct"),
     [
         ("x = GET TIME VALUE(0, 0, 1)", "GET TIME VALUE"),
-        ("x = RANDOM UNIFORM(0, 1, 0)", "RANDOM UNIFORM"),
+        ("x = RANDOM POISSON(0, 1, 1, 0, 1, 0)", "RANDOM POISSON"),
         ("x = ALLOCATE AVAILABLE(a, 1, 1)", "ALLOCATE AVAILABLE"),
     ],
 )

@@ -260,7 +260,7 @@ class KernelWriter:
     # ---- assembly ------------------------------------------------------------------------
     def init_lines(self) -> list[str]:
         lines = [f"{self.ident(c)} = P[{c!r}]" for c in CONTROL_VARS]
-        lines += ["dt = c_time_step", "t = times[0]"]
+        lines += ["dt = c_time_step", "t = times[0]", "_random = P['__random__']"]
         for name in self.plan.init_order:
             node = self.ir.nodes[name]
             v = self.ident(name)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from chenzhou_water.engine.functions import REDUCTIONS, UFUNCS
+from chenzhou_water.engine.functions import RANDOM, REDUCTIONS, UFUNCS
 from chenzhou_water.engine.ir import Call, Expr, LookupCall, ModelIR, Num, Op, Ref, StateOf
 from chenzhou_water.engine.subscripts import Subscripts
 from chenzhou_water.errors import ModelError, UnsupportedConstructError
@@ -178,6 +178,12 @@ class PlainCompiler:
 
     def _call(self, call: Call) -> Operand:
         args = [self.compile(a) for a in call.args]
+        if call.fn in RANDOM:  # one draw per member: (n,) whatever the arguments
+            if any(a.axes for a in args):
+                raise UnsupportedConstructError(
+                    f"{self.ir.file_name}: {call.fn.upper()} with subscripted arguments")
+            codes = ", ".join(a.code for a in args)
+            return Operand(f"_rt.{call.fn}(_random, n, {codes})")
         if call.fn in REDUCTIONS:
             (arg,) = args
             over = tuple(i + 1 for i, a in enumerate(arg.axes) if a.endswith("!"))
@@ -244,6 +250,8 @@ class InplaceCompiler:
             return expr.name in self.names.member_varying
         if isinstance(expr, LookupCall):
             return expr.table in self.names.member_varying or self.varies(expr.arg)
+        if isinstance(expr, Call) and expr.fn in RANDOM:
+            return True
         if isinstance(expr, (Op, Call)):
             return any(self.varies(a) for a in expr.args)
         return False
@@ -275,7 +283,7 @@ class InplaceCompiler:
         assert isinstance(expr, Call)
         if expr.fn == "where":
             return self._where(expr, dest)
-        if expr.fn in REDUCTIONS:
+        if expr.fn in REDUCTIONS or expr.fn in RANDOM:
             # a reduction over subscripts reads whole arrays: plain style, one allocation
             return self.plain.compile(expr).code, False, None
         return self._ufunc(f"np.{UFUNCS[expr.fn]}", expr.args, dest, False)

@@ -22,6 +22,9 @@ UFUNCS = {
     "cosh": "cosh", "tanh": "tanh", "trunc": "trunc", "min": "minimum", "max": "maximum",
 }
 REDUCTIONS = {"sum": "sum", "prod": "prod", "vmin": "min", "vmax": "max"}
+#: Random functions: IR name → number of Vensim arguments. The IR call carries two more in
+#: front: the call site's number and ``Time`` (see :func:`chenzhou_water.engine.runtime.uniform01`).
+RANDOM = {"random_uniform": 3, "random_normal": 5}
 
 TIME = Ref("time")
 TIME_STEP = Ref("time_step")

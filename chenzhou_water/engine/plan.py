@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
 
-from chenzhou_water.engine.functions import desugar
+from chenzhou_water.engine.functions import RANDOM, desugar
 from chenzhou_water.engine.ir import Call, Expr, LookupCall, ModelIR, Node, Op, Ref
 from chenzhou_water.errors import ModelError
 
@@ -197,7 +197,20 @@ def _raw_refs(ir: ModelIR, name: str) -> set[str]:
     return set()
 
 
+def _draws(expr: Expr) -> bool:
+    """True if the expression calls a random function (a different value for each member)."""
+    if isinstance(expr, Call):
+        return expr.fn in RANDOM or any(_draws(a) for a in expr.args)
+    if isinstance(expr, Op):
+        return any(_draws(a) for a in expr.args)
+    if isinstance(expr, LookupCall):
+        return _draws(expr.arg)
+    return False
+
+
 def _member_varying(ir: ModelIR, run_deps: dict[str, set[str]], config: RunConfig) -> set[str]:
     seeds = set(config.member_params) | set(config.member_series) | set(config.member_lookups)
     seeds |= {n for n in run_deps if _is_state(ir, n, config)}
+    seeds |= {n for n in run_deps if ir.nodes[n].kind == "auxiliary" and n not in config.series
+              and any(_draws(e) for e in node_exprs(ir.nodes[n]))}
     return _fixpoint(run_deps, seeds) & set(run_deps)

@@ -305,3 +305,50 @@ class DelayFixed:
             target = np.broadcast_to(value, self.pipe.shape[1:])
             self.pipe[self.pointer, self.members] = target
         self.pointer = (self.pointer + 1) % self.slots
+
+
+# ---- random functions ---------------------------------------------------------------------
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mix(z: FloatArray) -> FloatArray:
+    """SplitMix64's finaliser on uint64 arrays (wrapping arithmetic)."""
+    z = z + _GOLDEN
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def uniform01(stream: tuple[int, int], n: int, site: float, t: float, seed: Any) -> FloatArray:
+    """One draw in [0, 1) per member: a hash of (run seed, member index, call site, time,
+    the call's own seed argument). Reproducible, independent of how members are chunked."""
+    run_seed, first = stream
+    with np.errstate(over="ignore"):
+        member = np.arange(first, first + n, dtype=np.uint64)
+        key = _mix(np.full(n, run_seed, dtype=np.uint64) ^ _mix(member))
+        key = _mix(key ^ np.uint64(int(site)))
+        key = _mix(key ^ np.asarray([t], dtype=np.float64).view(np.uint64))
+        call_seed = np.broadcast_to(np.asarray(seed, dtype=np.float64).reshape(-1), (n,))
+        key = _mix(key ^ call_seed.view(np.uint64))
+    return (key >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
+def random_uniform(stream: tuple[int, int], n: int, site: float, t: float, low: Any,
+                   high: Any, seed: Any) -> FloatArray:
+    """RANDOM UNIFORM(min, max, seed), one value per member."""
+    u = uniform01(stream, n, site, t, seed)
+    low, high = (np.reshape(v, -1) if np.ndim(v) else v for v in (low, high))
+    return low + (high - low) * u
+
+
+def random_normal(stream: tuple[int, int], n: int, site: float, t: float, low: Any, high: Any,
+                  mean: Any, sd: Any, seed: Any) -> FloatArray:
+    """RANDOM NORMAL(min, max, mean, sd, seed): a normal draw truncated to [min, max]
+    (inverse of the normal CDF over the truncated range), one value per member."""
+    from scipy.special import ndtr, ndtri
+
+    u = uniform01(stream, n, site, t, seed)
+    low, high, mean, sd = (np.reshape(v, -1) if np.ndim(v) else v
+                           for v in (low, high, mean, sd))
+    a, b = ndtr((low - mean) / sd), ndtr((high - mean) / sd)
+    return np.clip(mean + sd * ndtri(a + (b - a) * u), low, high)

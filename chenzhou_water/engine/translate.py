@@ -10,6 +10,7 @@ the variable and the construct.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from chenzhou_water.engine import external
+from chenzhou_water.engine.functions import RANDOM
 from chenzhou_water.engine.ir import (
     Call,
     Component,
@@ -481,11 +483,25 @@ def _call(ast: Any, ctx: _Context) -> Expr:
         ref = ast.function.subscripts
         return LookupCall(fn, _expr(args[0], ctx),
                           tuple(ref.subscripts) if ref is not None else None)
+    if fn in RANDOM:
+        return _random(fn, args, ctx)
     if fn not in FUNCTIONS:
         raise ctx.fail(f"the function {fn.upper().replace('_', ' ')}")
     if len(args) not in FUNCTIONS[fn]:
         raise ctx.fail(f"{fn.upper()} with {len(args)} arguments")
     return Call(fn, tuple(_expr(a, ctx) for a in args))
+
+
+def _random(fn: str, args: tuple[Any, ...], ctx: _Context) -> Expr:
+    """A random draw per member and time step; the call site is numbered for its own stream."""
+    construct = fn.upper().replace("_", " ")
+    if len(args) != RANDOM[fn]:
+        raise ctx.fail(f"{construct} with {len(args)} arguments")
+    if ctx.expr_dims:
+        raise ctx.fail(f"{construct} in a subscripted equation")
+    site = ctx.new_name(fn)
+    number = float(zlib.crc32(site.encode("utf-8")))
+    return Call(fn, (Num(number), Ref("time"), *(_expr(a, ctx) for a in args)))
 
 
 def _inline_lookup(ast: Any, ctx: _Context) -> Expr:
