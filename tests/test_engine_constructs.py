@@ -21,7 +21,7 @@ from chenzhou_water.engine import compile_model
 from chenzhou_water.errors import ModelError, UnsupportedConstructError
 
 MODELS_VS_PYSD = ["edge_cases.mdl", "chains.mdl", "macros.mdl", "excepts.mdl",
-                  "subscripted_lookups.mdl", "subscript_copy.mdl"]
+                  "subscripted_lookups.mdl", "subscript_copy.mdl", "time_value.mdl"]
 
 
 @pytest.mark.parametrize("model", MODELS_VS_PYSD)
@@ -150,6 +150,15 @@ def test_external_excel_data_is_read_with_pysds_loader(tmp_path: Path) -> None:
                                rtol=1e-12)
     frame = pysd_run(pysd_model(path))
     assert_matches_pysd(out, 0, frame, engine)
+
+
+def test_get_time_value_relative_to_the_initial_time(tmp_path: Path) -> None:
+    """PySD does not implement relativeto = 1; Vensim defines it as INITIAL TIME + offset."""
+    path = tmp_path / "start.mdl"
+    path.write_text("{UTF-8}\nx = GET TIME VALUE(1, 0.5, 0) + Time ~~|\n"
+                    + _TAIL.replace("INITIAL TIME = 0", "INITIAL TIME = 2"), encoding="utf-8")
+    out = compile_model(path).run_arrays()
+    np.testing.assert_array_equal(out["x"][0], 2.5 + np.arange(2.0, 5.0))
 
 
 def _vensim_delay(inputs: np.ndarray, initial: float, delay_time: float, order: int,

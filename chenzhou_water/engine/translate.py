@@ -485,11 +485,27 @@ def _call(ast: Any, ctx: _Context) -> Expr:
                           tuple(ref.subscripts) if ref is not None else None)
     if fn in RANDOM:
         return _random(fn, args, ctx)
+    if fn == "get_time_value":
+        return _get_time_value(args, ctx)
     if fn not in FUNCTIONS:
         raise ctx.fail(f"the function {fn.upper().replace('_', ' ')}")
     if len(args) not in FUNCTIONS[fn]:
         raise ctx.fail(f"{fn.upper()} with {len(args)} arguments")
     return Call(fn, tuple(_expr(a, ctx) for a in args))
+
+
+def _get_time_value(args: tuple[Any, ...], ctx: _Context) -> Expr:
+    """GET TIME VALUE(relativeto, offset, measure) where it is a model time: measure 0 with
+    relativeto 0 (Time + offset) or 1 (INITIAL TIME + offset). Calendar measures and the
+    computer clock are refused: they are not model arithmetic."""
+    if len(args) != 3:
+        raise ctx.fail(f"GET TIME VALUE with {len(args)} arguments")
+    relative, offset, measure = args
+    if measure != 0 or relative not in (0, 1) or isinstance(relative, bool):
+        raise ctx.fail(f"GET TIME VALUE({relative!r}, ..., {measure!r}) (only measure 0 with "
+                       "relativeto 0 or 1, as numbers, is a model time)")
+    base = Ref("time") if relative == 0 else Ref("initial_time")
+    return Op("+", (base, _expr(offset, ctx)))
 
 
 def _random(fn: str, args: tuple[Any, ...], ctx: _Context) -> Expr:
