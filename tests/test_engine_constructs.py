@@ -21,7 +21,8 @@ from chenzhou_water.engine import compile_model
 from chenzhou_water.errors import ModelError, UnsupportedConstructError
 
 MODELS_VS_PYSD = ["edge_cases.mdl", "chains.mdl", "macros.mdl", "excepts.mdl",
-                  "subscripted_lookups.mdl", "subscript_copy.mdl", "time_value.mdl"]
+                  "subscripted_lookups.mdl", "subscript_copy.mdl", "time_value.mdl",
+                  "invert_matrix.mdl"]
 
 
 @pytest.mark.parametrize("model", MODELS_VS_PYSD)
@@ -161,6 +162,15 @@ def test_get_time_value_relative_to_the_initial_time(tmp_path: Path) -> None:
     np.testing.assert_array_equal(out["x"][0], 2.5 + np.arange(2.0, 5.0))
 
 
+def test_invert_matrix_gives_each_members_inverse() -> None:
+    engine = compile_model(MODELS / "invert_matrix.mdl")
+    out = engine.run_arrays(params={"scale": np.array([0.5, 2.0])}, members=2)
+    for member in range(2):
+        for step in (0, 4):
+            product = out["matrix"][member, step] @ out["inverse"][member, step]
+            np.testing.assert_allclose(product, np.eye(3), atol=1e-12)
+
+
 def _vensim_delay(inputs: np.ndarray, initial: float, delay_time: float, order: int,
                   dt: float) -> np.ndarray:
     """Vensim's DELAY1/DELAY3 written as its stocks: ``order`` stages of T/order each."""
@@ -201,8 +211,8 @@ _REFUSED = {
                                   "x[north] = 2 ~~|\n"),
     "subscript mappings": "other: b1, b2 -> region ~~|\nx[other] = 1 ~~|\n",
     "subscripted GET CONSTANTS": "x[region] = GET DIRECT CONSTANTS('c.csv', ',', 'B2') ~~|\n",
-    "INVERT MATRIX": ("m[region, region] = 1 ~~|\n"
-                      "x[region, region] = INVERT MATRIX(m[region, region], 2) ~~|\n"),
+    "INVERT MATRIX of an expression over": ("v[region] = 1 ~~|\n"
+                                            "x[region] = INVERT MATRIX(v[region], 2) ~~|\n"),
     "VECTOR SELECT": "v[region] = 1 ~~|\nx = VECTOR SELECT(v[region!], v[region!], 0, 0, 0) ~~|\n",
     "GET TIME VALUE": "x = GET TIME VALUE(0, 0, 1) ~~|\n",
     "ALLOCATE AVAILABLE": "x = ALLOCATE AVAILABLE(1, 1, 1) ~~|\n",

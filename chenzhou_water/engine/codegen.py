@@ -39,7 +39,7 @@ from chenzhou_water.engine.ir import Call, Expr, ModelIR, Node, Num, Op, StateOf
 from chenzhou_water.engine.plan import Plan, RunConfig
 from chenzhou_water.engine.subscripts import Subscripts
 from chenzhou_water.engine.translate import CONTROL_VARS
-from chenzhou_water.errors import UnsupportedConstructError
+from chenzhou_water.errors import ModelError, UnsupportedConstructError
 
 INDENT = "    "
 
@@ -262,23 +262,39 @@ class KernelWriter:
         lines = [f"{self.ident(c)} = P[{c!r}]" for c in CONTROL_VARS]
         lines += ["dt = c_time_step", "t = times[0]", "_random = P['__random__']"]
         for name in self.plan.init_order:
-            node = self.ir.nodes[name]
-            v = self.ident(name)
-            if name in self.config.series or node.kind == "data":
-                lines.append(f"{v} = S[{name!r}][0]")
-            elif node.kind == "constant":
-                lines.append(f"{v} = P[{name!r}]")
-            elif node.kind == "lookup" and node.dims:
-                lines.append(f"{v} = _rt.tables(L[{name!r}], {self.shape(node)})")
-            elif node.kind == "lookup" and name in self.config.member_lookups:
-                lines.append(f"{v} = _rt.MemberTable(L[{name!r}])")
-            elif node.kind == "lookup":
-                lines.append(f"{v} = L[{name!r}]")
-            elif node.kind == "auxiliary":
-                lines += self.aux_lines(node, allocate=True)
-            elif node.kind == "stateful":
-                lines += self.stateful_init(node)
+            try:
+                lines += self._init_node(name)
+            except ModelError as exc:
+                if str(exc).startswith(f"{self.ir.file_name}: variable "):
+                    raise
+                owner = self.owner(name)
+                text = str(exc).removeprefix(f"{self.ir.file_name}: ")
+                raise type(exc)(f"{self.ir.file_name}: variable '{owner}': {text}") from exc
         return lines
+
+    def owner(self, name: str) -> str:
+        """The model variable a node belongs to (internal nodes carry their variable's name)."""
+        if self.ir.nodes[name].public:
+            return name
+        owners = [p for p, n in self.ir.nodes.items() if n.public and f"_{p}_" in name]
+        return max(owners, key=len) if owners else name
+
+    def _init_node(self, name: str) -> list[str]:
+        node = self.ir.nodes[name]
+        v = self.ident(name)
+        if name in self.config.series or node.kind == "data":
+            return [f"{v} = S[{name!r}][0]"]
+        if node.kind == "constant":
+            return [f"{v} = P[{name!r}]"]
+        if node.kind == "lookup" and node.dims:
+            return [f"{v} = _rt.tables(L[{name!r}], {self.shape(node)})"]
+        if node.kind == "lookup" and name in self.config.member_lookups:
+            return [f"{v} = _rt.MemberTable(L[{name!r}])"]
+        if node.kind == "lookup":
+            return [f"{v} = L[{name!r}]"]
+        if node.kind == "auxiliary":
+            return self.aux_lines(node, allocate=True)
+        return self.stateful_init(node)
 
     def buffer_lines(self) -> list[str]:
         lines = []

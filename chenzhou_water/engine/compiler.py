@@ -54,8 +54,9 @@ def compile_model(path: str | Path, *, use_cache: bool = True) -> Model:
         warnings.simplefilter("ignore")
         ir = translate(read_abstract_model(path), path, sha)
     model = Model(ir, info)
+    source = model.source()  # generating the default kernel refuses what only code generation sees
     if use_cache:
-        cache.store(sha, (ir, info), model.source())
+        cache.store(sha, (ir, info), source)
     return model
 
 

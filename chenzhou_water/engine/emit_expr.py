@@ -184,6 +184,13 @@ class PlainCompiler:
                     f"{self.ir.file_name}: {call.fn.upper()} with subscripted arguments")
             codes = ", ".join(a.code for a in args)
             return Operand(f"_rt.{call.fn}(_random, n, {codes})")
+        if call.fn == "invert_matrix":
+            (arg,) = args
+            if len(arg.axes) != 2:
+                raise UnsupportedConstructError(
+                    f"{self.ir.file_name}: INVERT MATRIX of an expression over {list(arg.axes)}"
+                    " (it needs two subscripts)")
+            return Operand(f"np.linalg.inv({arg.code})", arg.axes)
         if call.fn in REDUCTIONS:
             (arg,) = args
             over = tuple(i + 1 for i, a in enumerate(arg.axes) if a.endswith("!"))

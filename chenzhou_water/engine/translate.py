@@ -487,6 +487,10 @@ def _call(ast: Any, ctx: _Context) -> Expr:
         return _random(fn, args, ctx)
     if fn == "get_time_value":
         return _get_time_value(args, ctx)
+    if fn == "invert_matrix":  # the size argument repeats the matrix's own
+        if len(args) != 2:
+            raise ctx.fail(f"INVERT MATRIX with {len(args)} arguments")
+        return Call("invert_matrix", (_expr(args[0], ctx),))
     if fn not in FUNCTIONS:
         raise ctx.fail(f"the function {fn.upper().replace('_', ' ')}")
     if len(args) not in FUNCTIONS[fn]:
