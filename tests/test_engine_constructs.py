@@ -22,7 +22,7 @@ from chenzhou_water.errors import ModelError, UnsupportedConstructError
 
 MODELS_VS_PYSD = ["edge_cases.mdl", "chains.mdl", "macros.mdl", "excepts.mdl",
                   "subscripted_lookups.mdl", "subscript_copy.mdl", "time_value.mdl",
-                  "invert_matrix.mdl"]
+                  "invert_matrix.mdl", "subscript_mapping.mdl"]
 
 
 @pytest.mark.parametrize("model", MODELS_VS_PYSD)
@@ -171,6 +171,18 @@ def test_invert_matrix_gives_each_members_inverse() -> None:
             np.testing.assert_allclose(product, np.eye(3), atol=1e-12)
 
 
+def test_a_mapped_range_selects_the_range_it_maps_onto(tmp_path: Path) -> None:
+    """``supply[city] = output[city]`` with output over plant and city -> plant: supply[c_i]
+    reads output[p_i] (PySD gives the same values but labels them with plant's elements)."""
+    text = (MODELS / "subscript_mapping.mdl").read_text(encoding="utf-8")
+    path = tmp_path / "mapping.mdl"
+    path.write_text(text.replace("INITIAL TIME", "supply[city] = output[city] + Time ~~|\n"
+                                 "INITIAL TIME", 1), encoding="utf-8")
+    out = compile_model(path).run_arrays()
+    np.testing.assert_array_equal(out["supply"][0, 2], [12.0, 22.0, 32.0])
+    np.testing.assert_array_equal(out["mixed"][0, 0], [10.0, 40.0, 90.0])
+
+
 def _vensim_delay(inputs: np.ndarray, initial: float, delay_time: float, order: int,
                   dt: float) -> np.ndarray:
     """Vensim's DELAY1/DELAY3 written as its stocks: ``order`` stages of T/order each."""
@@ -209,7 +221,7 @@ _REFUSED = {
     "RANDOM EXPONENTIAL": "x = RANDOM EXPONENTIAL(0, 1, 0, 1, 3) ~~|\n",
     "EXCEPT clause on a target": ("half: south ~~|\nx[half] :EXCEPT: [south] = 1 ~~|\n"
                                   "x[north] = 2 ~~|\n"),
-    "subscript mappings": "other: b1, b2 -> region ~~|\nx[other] = 1 ~~|\n",
+    "a mapping onto": "other: b1, b2, b3 -> region ~~|\nx[other] = 1 ~~|\n",
     "subscripted GET CONSTANTS": "x[region] = GET DIRECT CONSTANTS('c.csv', ',', 'B2') ~~|\n",
     "INVERT MATRIX of an expression over": ("v[region] = 1 ~~|\n"
                                             "x[region] = INVERT MATRIX(v[region], 2) ~~|\n"),

@@ -62,7 +62,7 @@ class KernelWriter:
 
     def __init__(self, ir: ModelIR, config: RunConfig, plan: Plan):
         self.ir, self.config, self.plan = ir, config, plan
-        self.subs = Subscripts(ir.ranges)
+        self.subs = Subscripts(ir.ranges, ir.mappings)
         self.names = Names(_identifiers(ir), plan.member_varying)
         self.plain = PlainCompiler(ir, self.names)
         self.inplace = InplaceCompiler(self.plain, self.names)
@@ -87,6 +87,7 @@ class KernelWriter:
     def plain_code(self, expr: Expr, axes: tuple[str, ...],
                    state_axes: tuple[str, ...] = ()) -> str:
         self.plain.state_axes = state_axes
+        self.plain.target_dims = axes
         operand: Operand = self.plain.compile(desugar(expr))
         return align(operand, axes)
 

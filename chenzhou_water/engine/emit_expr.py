@@ -29,11 +29,11 @@ BINARY_UFUNCS = {
 BOOL_OPS = {"==", "!=", "<", "<=", ">", ">=", "and", "or", "not"}
 _BOOL_UNSAFE = {"np.subtract", "np.negative"}  # numpy rejects these on booleans
 _INFIX = {"+", "-", "*", "/", "**", "%", "==", "!=", "<", "<=", ">", ">="}
-# Python's float operators raise where numpy's give inf/nan (1.0/0.0, 0.0**-1, 1.0%0.0) or
-# return a complex number ((-8.0)**0.5): these always go through numpy, whose results for
-# arrays are the same. np.where(cond, a, b) evaluates both branches, so XIDZ/ZIDZ with a zero
-# denominator must not raise.
-_PYTHON_RAISES = {"/", "**", "%"}
+# Python's float division raises on a zero divisor where numpy's gives inf/nan; np.where(cond,
+# a, b) evaluates both branches, so XIDZ/ZIDZ with a zero constant divisor must not raise:
+# division always goes through numpy (correctly rounded, so the same bits as Python's).
+# ``**`` stays Python's operator: numpy's vectorised power may differ in the last bit.
+_PYTHON_RAISES = {"/"}
 
 
 @dataclass(frozen=True)
@@ -97,9 +97,11 @@ class PlainCompiler:
 
     def __init__(self, ir: ModelIR, names: Names, state_axes: tuple[str, ...] = ()):
         self.ir = ir
-        self.subs = Subscripts(ir.ranges)
+        self.subs = Subscripts(ir.ranges, ir.mappings)
         self.names = names
         self.state_axes = state_axes
+        #: Dimensions of the equation being compiled (for subscript mappings).
+        self.target_dims: tuple[str, ...] = ()
 
     def compile(self, expr: Expr) -> Operand:
         if isinstance(expr, Num):
@@ -136,6 +138,7 @@ class PlainCompiler:
             return UnsupportedConstructError(f"{self.ir.file_name}: {what} in '{ref.name}'")
 
         index, axes = self.subs.selection(dims, ref.subs, fail)
+        axes = self._mapped(axes)
         if all(isinstance(i, slice) and i == slice(None) for i in index) and axes == dims:
             return Operand(ident, axes)
         text = ", ".join(_index_text(i) for i in index)
@@ -156,6 +159,15 @@ class PlainCompiler:
         tables = ident if all(i == slice(None) for i in index) else (
             f"{ident}[{', '.join(_index_text(i) for i in index)}]")
         return Operand(f"_rt.interp_each({align(arg, axes)}, {tables})", axes)
+
+    def _mapped(self, axes: tuple[str, ...]) -> tuple[str, ...]:
+        """Axes of a mapped range renamed to the equation's range they map onto."""
+        out = []
+        for axis in axes:
+            targets = [d for d in self.target_dims if axis not in self.target_dims
+                       and self.subs.maps(axis, d)]
+            out.append(targets[0] if targets else axis)
+        return tuple(out)
 
     def _op(self, op: Op) -> Operand:
         args = [self.compile(a) for a in op.args]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 #: Bump when the IR or the generated code changes shape: it is part of the cache key.
-IR_VERSION = 9
+IR_VERSION = 10
 
 
 @dataclass(frozen=True)
@@ -139,8 +139,10 @@ class ModelIR:
     time_step: float
     saveper: float
     version: int = IR_VERSION
-    #: External data files read at translation (GET XLS / GET DIRECT): (path, SHA-256).
+    #: External data files read at translation (GET XLS / GET DIRECT): (name, SHA-256).
     external_files: tuple[tuple[str, str], ...] = ()
+    #: Subscript mappings: range → the ranges it maps onto (see :class:`.subscripts.Subscripts`).
+    mappings: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def dim_size(self, dim: str) -> int:
         """Number of elements of a subscript range (``!`` suffix ignored)."""

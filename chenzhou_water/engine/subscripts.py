@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -33,22 +33,42 @@ class Subscripts:
     """
 
     ranges: dict[str, tuple[str, ...]]
+    #: Subscript mappings (``city: c1, c2 -> plant``): range → the ranges it maps onto,
+    #: element by element in order.
+    mappings: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def from_ranges(cls, abstract_ranges: Any, file_name: str) -> Subscripts:
         """Read PySD's ``AbstractSubscriptRange`` list."""
         ranges: dict[str, tuple[str, ...]] = {}
+        mappings: dict[str, tuple[str, ...]] = {}
         for rng in abstract_ranges:
             copy = isinstance(rng.subscripts, str) and py_name(rng.subscripts) in ranges
-            if (rng.mapping and not copy) or not (copy or isinstance(rng.subscripts, list)):
+            if not (copy or isinstance(rng.subscripts, list)):
                 raise UnsupportedConstructError(
-                    f"{file_name}: subscript range '{rng.name}': subscript mappings and GET "
-                    "definitions are not supported by the ensemble engine"
+                    f"{file_name}: subscript range '{rng.name}': GET definitions of subscript "
+                    "ranges are not supported by the ensemble engine"
                 )
             # a copy (new <-> old) is a range of its own with the same elements
-            ranges[py_name(rng.name)] = (ranges[py_name(rng.subscripts)] if copy
-                                         else tuple(str(s) for s in rng.subscripts))
-        return cls(ranges)
+            name = py_name(rng.name)
+            ranges[name] = (ranges[py_name(rng.subscripts)] if copy
+                            else tuple(str(s) for s in rng.subscripts))
+            targets = [] if copy else list(rng.mapping or [])
+            for target in targets:
+                key = py_name(target) if isinstance(target, str) else None
+                if key not in ranges or len(ranges[key]) != len(ranges[name]):
+                    raise UnsupportedConstructError(
+                        f"{file_name}: subscript range '{rng.name}': a mapping onto "
+                        f"{target!r} (only onto a whole range of as many elements) is not "
+                        "supported by the ensemble engine"
+                    )
+            if targets:
+                mappings[name] = tuple(py_name(t) for t in targets)
+        return cls(ranges, mappings)
+
+    def maps(self, source: str, target: str) -> bool:
+        """True if range ``source`` is mapped onto range ``target``."""
+        return py_name(target) in self.mappings.get(py_name(source.rstrip("!")), ())
 
     def shape(self, dims: tuple[str, ...]) -> tuple[int, ...]:
         """Shape of an array over ``dims`` (member axis excluded)."""
@@ -141,6 +161,8 @@ class Subscripts:
     def positions(self, dim: str, token: str, fail: Fail) -> tuple[int, ...] | int:
         """Positions of a token's elements in ``dim``: an int for an element, else a tuple."""
         members = [py_name(e) for e in self.ranges[dim]]
+        if self.maps(token, dim):  # a mapped range selects the whole of dim, in order
+            return tuple(range(len(members)))
         elements = self.elements(token)
         if elements is None or any(e not in members for e in elements):
             raise fail(f"the subscript '{token}' used on dimension '{dim}' (subscript mapping)")

@@ -124,7 +124,7 @@ def translate(abstract: Any, path: str | Path, sha256: str) -> ModelIR:
     times = _control_values(controls, subs, lookups, nodes, file_name, variables)
     return ModelIR(
         file_name=file_name, sha256=sha256, nodes=nodes, ranges=subs.ranges, **times,
-        external_files=external.files(section, Path(path).parent),
+        external_files=external.files(section, Path(path).parent), mappings=subs.mappings,
     )
 
 
