@@ -102,8 +102,8 @@ def run(
 
         chenzhou-water run scenarios/leakage_target.yaml --out out --engine pysd
     """
-    from chenzhou_water.runner import run_scenario, write_run_outputs
-    from chenzhou_water.scenario import load_scenario
+    from chenzhou_water.scenario.run import run_scenario, write_run_outputs
+    from chenzhou_water.scenario.spec import load_scenario
 
     with project_errors():
         scen = load_scenario(scenario)
@@ -126,7 +126,7 @@ def validate(scenario: ScenarioArg) -> None:
 
         chenzhou-water validate scenarios/drought_2022.yaml
     """
-    from chenzhou_water.scenario import load_scenario
+    from chenzhou_water.scenario.spec import load_scenario
 
     with project_errors():
         scen = load_scenario(scenario)
@@ -151,7 +151,7 @@ def check(
 
         chenzhou-water check models/chenzhou_water.mdl
     """
-    from chenzhou_water.units import check_units, format_report
+    from chenzhou_water.model.units import check_units, format_report
 
     with project_errors():
         report = check_units(model)
@@ -360,10 +360,10 @@ def hydrology(
 
         chenzhou-water hydrology --plot out/hydrology.png --members 500 --seed 0
     """
-    from chenzhou_water.hydrology import InflowConfig, generate_inflows, mean_inflow
-    from chenzhou_water.plots_hydrology import annual_totals, hydrology_figure
+    from chenzhou_water.hydrology.generator import InflowConfig, generate_inflows, mean_inflow
+    from chenzhou_water.hydrology.plots import annual_totals, hydrology_figure
     from chenzhou_water.results import atomic_path
-    from chenzhou_water.scenario import default_model_path
+    from chenzhou_water.scenario.spec import default_model_path
 
     with project_errors():
         config = InflowConfig.from_model(default_model_path())
@@ -464,7 +464,7 @@ def describe(
 
         chenzhou-water describe models/chenzhou_water.mdl --out model_variables.csv
     """
-    from chenzhou_water.describe import describe_model, write_table
+    from chenzhou_water.model.catalogue import describe_model, write_table
 
     with project_errors():
         table = describe_model(model)

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from chenzhou_water.contract import HEADLINE_INDICATORS, Indicator
-from chenzhou_water.modelinfo import ModelInfo
+from chenzhou_water.model.contract import HEADLINE_INDICATORS, Indicator
+from chenzhou_water.model.metadata import ModelInfo
 
 
 def calendar_times(model_times: Sequence[float], info: ModelInfo) -> pd.DatetimeIndex | None:

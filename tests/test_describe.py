@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from typer.testing import CliRunner
 
-from chenzhou_water.describe import describe_model, source_kinds
+from chenzhou_water.model.catalogue import describe_model, source_kinds
 from cli import app
 from tests.conftest import MODEL
 

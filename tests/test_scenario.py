@@ -9,9 +9,9 @@ import pytest
 import yaml
 from scenario_support import GOOD, MODEL, only_problem, problems_of, write
 
-from chenzhou_water import scenario as scenario_module
 from chenzhou_water.errors import ValidationError
-from chenzhou_water.scenario import default_model_path, load_scenario, validate_scenario
+from chenzhou_water.scenario import spec as scenario_module
+from chenzhou_water.scenario.spec import default_model_path, load_scenario, validate_scenario
 
 # --- a clean file ----------------------------------------------------------------------------
 

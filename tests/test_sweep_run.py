@@ -11,8 +11,8 @@ import xarray as xr
 from typer.testing import CliRunner
 
 from chenzhou_water.engine import compile_model
-from chenzhou_water.runner import scenario_params
-from chenzhou_water.scenario import load_scenario
+from chenzhou_water.scenario.run import scenario_params
+from chenzhou_water.scenario.spec import load_scenario
 from chenzhou_water.sweep import (
     Ensemble,
     SweepFolderError,

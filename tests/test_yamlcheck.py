@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from chenzhou_water.errors import ValidationError
-from chenzhou_water.yamlcheck import (
+from chenzhou_water.schema.checker import (
     Checker,
     describe,
     format_path,

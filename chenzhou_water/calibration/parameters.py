@@ -31,10 +31,10 @@ from scipy import stats
 
 from chenzhou_water._typing import FloatArray
 from chenzhou_water.errors import ModelError
-from chenzhou_water.modelcheck import resolve_constant
-from chenzhou_water.modelinfo import ModelInfo, model_info
-from chenzhou_water.scenario import default_model_path
-from chenzhou_water.yamlcheck import Checker, YamlPath, describe, load_yaml
+from chenzhou_water.model.metadata import ModelInfo, model_info
+from chenzhou_water.scenario.spec import default_model_path
+from chenzhou_water.schema.checker import Checker, YamlPath, describe, load_yaml
+from chenzhou_water.schema.model_rules import resolve_constant
 
 __all__ = ["FreeParameter", "ParameterSet", "Prior", "load_parameters"]
 

@@ -18,7 +18,7 @@ A targets file (YAML, safe loader)::
         note: ...                            # optional
         conflict: cold-water                 # optional: a group of targets known to disagree
 
-Units follow Vensim's rules (:mod:`chenzhou_water.units`): the unit must have the same symbols
+Units follow Vensim's rules (:mod:`chenzhou_water.model.units`): the unit must have the same symbols
 as the reduced expression and may differ only by a numeric scale (``1e9*m3/year`` for
 billions of m³ a year; ``%`` stands for ``0.01``). ``annual_sum`` turns a flow per month into a
 flow per year (it multiplies the units by ``Month/year``).
@@ -42,10 +42,10 @@ from chenzhou_water.calibration.expressions import (
 )
 from chenzhou_water.calibration.periods import Period, PeriodError, parse_period
 from chenzhou_water.errors import ModelError, UnitsSyntaxError
-from chenzhou_water.modelinfo import ModelInfo, model_info, py_name
-from chenzhou_water.scenario import default_model_path
-from chenzhou_water.units import Unit, format_units, parse_units
-from chenzhou_water.yamlcheck import Checker, YamlPath, describe, load_yaml, suggest
+from chenzhou_water.model.metadata import ModelInfo, model_info, py_name
+from chenzhou_water.model.units import Unit, format_units, parse_units
+from chenzhou_water.scenario.spec import default_model_path
+from chenzhou_water.schema.checker import Checker, YamlPath, describe, load_yaml, suggest
 
 __all__ = ["REDUCTIONS", "Target", "TargetSet", "load_targets"]
 

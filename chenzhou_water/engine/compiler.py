@@ -11,7 +11,7 @@ from chenzhou_water.engine.ir import IR_VERSION, ModelIR
 from chenzhou_water.engine.model import Model
 from chenzhou_water.engine.translate import translate
 from chenzhou_water.errors import ModelError
-from chenzhou_water.modelinfo import file_sha256, model_info, read_abstract_model
+from chenzhou_water.model.metadata import file_sha256, model_info, read_abstract_model
 
 
 def compile_model(path: str | Path, *, use_cache: bool = True) -> Model:

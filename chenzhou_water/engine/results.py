@@ -10,7 +10,7 @@ import xarray as xr
 
 from chenzhou_water._typing import BoolArray, FloatArray
 from chenzhou_water.engine.ir import ModelIR
-from chenzhou_water.modelinfo import ModelInfo
+from chenzhou_water.model.metadata import ModelInfo
 from chenzhou_water.results import time_coordinates, variable_attrs
 
 RPREC = 1e-5  # PySD's relative precision for the final time and save points

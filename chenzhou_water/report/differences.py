@@ -14,10 +14,10 @@ from typing import Literal
 import numpy as np
 
 from chenzhou_water.errors import ReportError
-from chenzhou_water.modelcheck import LeverTable
-from chenzhou_water.modelinfo import ModelInfo, model_info
+from chenzhou_water.model.metadata import ModelInfo, model_info
 from chenzhou_water.report.i18n import text
-from chenzhou_water.scenario import Scenario
+from chenzhou_water.scenario.spec import Scenario
+from chenzhou_water.schema.model_rules import LeverTable
 
 InputValue = float | LeverTable
 

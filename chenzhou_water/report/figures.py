@@ -23,16 +23,16 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from chenzhou_water.contract import HEADLINE_INDICATORS, Indicator
-from chenzhou_water.plots import (
+from chenzhou_water.model.contract import HEADLINE_INDICATORS, Indicator
+from chenzhou_water.report.attribution import Attribution
+from chenzhou_water.report.i18n import indicator_label, text, units_label
+from chenzhou_water.scenario.plots import (
     DEAD_STORAGE,
     LEAKAGE_TARGET,
     NORMAL_POOL_STORAGE,
     REUSE_TARGET,
     model_constant,
 )
-from chenzhou_water.report.attribution import Attribution
-from chenzhou_water.report.i18n import indicator_label, text, units_label
 
 Runs = Mapping[str, xr.Dataset]
 COLOURS = plt.get_cmap("tab10").colors

@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import to_hex
 
-from chenzhou_water.contract import HEADLINE_INDICATORS
 from chenzhou_water.errors import ResultFileError
 from chenzhou_water.fonts import require_cjk_font, use_cjk_font
+from chenzhou_water.model.contract import HEADLINE_INDICATORS
 from chenzhou_water.report import figures
 from chenzhou_water.report.attribution import (
     DEFAULT_INDICATOR,
@@ -33,7 +33,7 @@ from chenzhou_water.report.attribution import (
 )
 from chenzhou_water.report.differences import describe, differing_inputs
 from chenzhou_water.report.i18n import TEXTS, indicator_label, translator, units_label
-from chenzhou_water.report.inputs import (
+from chenzhou_water.report.sources import (
     WITHIN_COLUMNS,
     CalibrationFit,
     ScenarioResult,
@@ -43,7 +43,7 @@ from chenzhou_water.report.inputs import (
     scenario_of,
 )
 from chenzhou_water.results import annual_indicators, atomic_path
-from chenzhou_water.scenario import Scenario
+from chenzhou_water.scenario.spec import Scenario
 
 MISSING = "–"
 

@@ -21,7 +21,7 @@ import pandas as pd
 import xarray as xr
 
 from chenzhou_water._typing import FloatArray
-from chenzhou_water.modelinfo import model_info
+from chenzhou_water.model.metadata import model_info
 from chenzhou_water.sensitivity.methods.base import Problem
 from chenzhou_water.sensitivity.spec import SensitivitySpec
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
+from chenzhou_water.schema.checker import Checker, describe, suggest
 from chenzhou_water.sensitivity.methods import Method, Option
-from chenzhou_water.yamlcheck import Checker, describe, suggest
 
 __all__ = ["check_options"]
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from chenzhou_water.modelcheck import resolve_constant
-from chenzhou_water.modelinfo import ModelInfo, Variable
+from chenzhou_water.model.metadata import ModelInfo, Variable
+from chenzhou_water.schema.checker import Checker, YamlPath, describe
+from chenzhou_water.schema.model_rules import resolve_constant
 from chenzhou_water.sweep.distributions import Distribution, parse_distribution, parse_range
-from chenzhou_water.yamlcheck import Checker, YamlPath, describe
 
 __all__ = ["declared_ranges", "parse_parameters"]
 

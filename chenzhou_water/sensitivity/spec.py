@@ -33,7 +33,7 @@ Format rules
   RBD-FAST ``N``, ``M``; delta ``N``; PAWN ``N``, ``slides``; every method ``num_resamples`` and
   ``conf_level``.
 - ``outputs.metrics`` follows the sweep file's syntax and rules
-  (:mod:`chenzhou_water.sweep.outputs`); ``outputs.yearly`` entries take ``variable`` (a model
+  (:mod:`chenzhou_water.sweep.output_spec`); ``outputs.yearly`` entries take ``variable`` (a model
   variable), ``years`` (calendar years inside the run) and ``reduce`` (``mean``, ``sum``,
   ``min`` or ``max`` over the months of each year; default ``mean``) and an optional ``name``
   (default ``<variable>_<reduce>``). Every output name is distinct.
@@ -55,12 +55,13 @@ from pathlib import Path
 from typing import Any
 
 from chenzhou_water.errors import Problem, ValidationError
-from chenzhou_water.modelcheck import model_years
-from chenzhou_water.modelinfo import model_info
-from chenzhou_water.scenario import Scenario
+from chenzhou_water.model.metadata import model_info
+from chenzhou_water.scenario.spec import Scenario
+from chenzhou_water.schema.checker import Checker, describe, raise_problems, suggest
+from chenzhou_water.schema.model_rules import model_years
 from chenzhou_water.sensitivity.methods import METHODS, Method
 from chenzhou_water.sensitivity.options import check_options
-from chenzhou_water.sensitivity.outputs import YearlyOutput, parse_sa_outputs
+from chenzhou_water.sensitivity.output_spec import YearlyOutput, parse_sa_outputs
 from chenzhou_water.sensitivity.parameters import parse_parameters
 from chenzhou_water.sweep.distributions import Distribution
 from chenzhou_water.sweep.metrics import Metric
@@ -71,7 +72,6 @@ from chenzhou_water.sweep.spec import (
     scenario_model,
     scenario_to_dict,
 )
-from chenzhou_water.yamlcheck import Checker, describe, raise_problems, suggest
 
 __all__ = ["SA_KEYS", "ConvergenceRule", "SensitivitySpec", "load_sensitivity"]
 

@@ -25,8 +25,8 @@ import numpy as np
 from scipy import stats
 
 from chenzhou_water._typing import FloatArray
-from chenzhou_water.modelinfo import Variable
-from chenzhou_water.yamlcheck import Checker, YamlPath, describe, format_number, format_range
+from chenzhou_water.model.metadata import Variable
+from chenzhou_water.schema.checker import Checker, YamlPath, describe, format_number, format_range
 
 __all__ = [
     "DISTRIBUTIONS",

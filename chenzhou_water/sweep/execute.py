@@ -28,11 +28,11 @@ import xarray as xr
 from chenzhou_water._typing import FloatArray, IntArray
 from chenzhou_water.engine import compile_model
 from chenzhou_water.errors import ChenzhouWaterError
-from chenzhou_water.hydrology_config import InflowConfig
-from chenzhou_water.modelinfo import ModelInfo, model_info
+from chenzhou_water.hydrology.config import InflowConfig
+from chenzhou_water.model.metadata import ModelInfo, model_info
 from chenzhou_water.results import calendar_times, provenance, time_coordinates, variable_attrs
-from chenzhou_water.runner import resolved_yaml, scenario_params
-from chenzhou_water.scenario import Scenario
+from chenzhou_water.scenario.run import resolved_yaml, scenario_params
+from chenzhou_water.scenario.spec import Scenario
 from chenzhou_water.sweep import chunk as _chunk
 from chenzhou_water.sweep.chunk import INFLOW_VARIABLE, ChunkPlan, ChunkResult
 from chenzhou_water.sweep.cluster import run_on_dask

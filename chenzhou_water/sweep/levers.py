@@ -35,10 +35,15 @@ from typing import Any
 import numpy as np
 
 from chenzhou_water._typing import FloatArray, IntArray
-from chenzhou_water.modelcheck import LeverTable, check_lever_table, lookup_ranges, resolve_lookup
-from chenzhou_water.modelinfo import ModelInfo, Variable
+from chenzhou_water.model.metadata import ModelInfo, Variable
+from chenzhou_water.schema.checker import Checker, YamlPath, describe, format_number, format_range
+from chenzhou_water.schema.model_rules import (
+    LeverTable,
+    check_lever_table,
+    lookup_ranges,
+    resolve_lookup,
+)
 from chenzhou_water.sweep.distributions import Distribution, parse_bounded_distribution
-from chenzhou_water.yamlcheck import Checker, YamlPath, describe, format_number, format_range
 
 __all__ = ["UncertainLever", "parse_lever"]
 

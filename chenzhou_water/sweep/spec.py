@@ -40,8 +40,8 @@ Format rules
   declared range, and it takes no ``weights``. Each member's factor is kept as
   ``<lever>_scale``, as for a list of factors.
 - ``inflow`` (absent: the scenario's deterministic inflow) is checked by
-  :meth:`~chenzhou_water.hydrology.InflowConfig.from_mapping`, with the model's seasonal shares
-  and mean annual runoff as defaults. The stochastic series replaces the model's ``reservoir
+  :meth:`~chenzhou_water.hydrology.config.InflowConfig.from_mapping`, with the model's seasonal
+  shares and mean annual runoff as defaults. The stochastic series replaces the model's ``reservoir
   inflow`` whole, so the scenario must leave the inflow levers (``inflow multiplier schedule``,
   ``climate runoff multiplier``) at 1 and not vary them or ``mean annual runoff``: put
   droughts, trends and the mean under ``inflow``.
@@ -59,16 +59,23 @@ from typing import Any
 
 import chenzhou_water
 from chenzhou_water.errors import ModelError, Problem, ValidationError
-from chenzhou_water.hydrology_config import InflowConfig
-from chenzhou_water.modelcheck import model_years, resolve_constant
-from chenzhou_water.modelinfo import ModelInfo, model_info, py_name
-from chenzhou_water.scenario import NAME_PATTERN, Scenario, load_scenario
+from chenzhou_water.hydrology.config import InflowConfig
+from chenzhou_water.model.metadata import ModelInfo, model_info, py_name
+from chenzhou_water.scenario.spec import NAME_PATTERN, Scenario, load_scenario
+from chenzhou_water.schema.checker import (
+    Checker,
+    YamlPath,
+    describe,
+    load_yaml,
+    raise_problems,
+    suggest,
+)
+from chenzhou_water.schema.model_rules import model_years, resolve_constant
 from chenzhou_water.sweep.distributions import Distribution, parse_distribution
 from chenzhou_water.sweep.levers import UncertainLever, parse_lever
 from chenzhou_water.sweep.metrics import Metric
-from chenzhou_water.sweep.outputs import parse_outputs
+from chenzhou_water.sweep.output_spec import parse_outputs
 from chenzhou_water.sweep.samplers import SAMPLERS, grid_members
-from chenzhou_water.yamlcheck import Checker, YamlPath, describe, load_yaml, raise_problems, suggest
 
 __all__ = [
     "INFLOW_LEVERS",

@@ -3,7 +3,7 @@
 ``InflowConfig`` and its two drought settings are frozen dataclasses that check their own values
 on construction; ``InflowConfig.from_mapping`` builds one from a YAML mapping and reports every
 problem in it at once, each with its YAML path. Where the default figures come from is explained
-in :mod:`chenzhou_water.hydrology`.
+in :mod:`chenzhou_water.hydrology.generator`.
 """
 
 from __future__ import annotations
@@ -177,7 +177,7 @@ class InflowConfig:
         **overrides
             Attribute values that take precedence over the model's.
         """
-        from chenzhou_water.hydrology import (
+        from chenzhou_water.hydrology.generator import (
             mean_annual_runoff_from_model,
             seasonal_shares_from_model,
         )

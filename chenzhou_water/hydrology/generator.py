@@ -75,7 +75,7 @@ import numpy as np
 
 from chenzhou_water._typing import BoolArray, FloatArray, UInt64Array
 from chenzhou_water.errors import ModelError
-from chenzhou_water.hydrology_config import (
+from chenzhou_water.hydrology.config import (
     DEFAULT_LAG1_CORRELATION,
     DEFAULT_MEAN_ANNUAL_RUNOFF,
     DEFAULT_MONTHLY_CV,
@@ -144,7 +144,7 @@ def seasonal_shares_from_model(model: str | Path) -> tuple[float, ...]:
         If the model cannot be read, lacks the lookup, or the lookup is not 12 positive
         fractions summing to 1.
     """
-    from chenzhou_water.modelinfo import model_info
+    from chenzhou_water.model.metadata import model_info
 
     variable = model_info(model).get(SEASONAL_SHARE_LOOKUP)
     if variable is None or variable.kind != "lookup":
@@ -164,7 +164,7 @@ def seasonal_shares_from_model(model: str | Path) -> tuple[float, ...]:
 
 def mean_annual_runoff_from_model(model: str | Path) -> float | None:
     """The model's constant ``mean annual runoff`` in m³/yr, or None if it has none."""
-    from chenzhou_water.modelinfo import model_info
+    from chenzhou_water.model.metadata import model_info
 
     variable = model_info(model).get(MEAN_ANNUAL_RUNOFF_CONSTANT)
     if variable is None or variable.kind != "constant" or variable.value is None:

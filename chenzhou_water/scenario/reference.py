@@ -20,7 +20,7 @@ import xarray as xr
 
 from chenzhou_water.cachedir import cache_root
 from chenzhou_water.errors import ModelError
-from chenzhou_water.modelinfo import ModelInfo, model_info
+from chenzhou_water.model.metadata import ModelInfo, model_info
 from chenzhou_water.results import dataset_from_arrays
 
 

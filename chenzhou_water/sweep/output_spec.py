@@ -20,10 +20,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from chenzhou_water.modelcheck import OUTPUT_KINDS, check_outputs
-from chenzhou_water.modelinfo import ModelInfo, Variable
+from chenzhou_water.model.metadata import ModelInfo, Variable
+from chenzhou_water.schema.checker import Checker, YamlPath, describe, format_path, suggest
+from chenzhou_water.schema.model_rules import OUTPUT_KINDS, check_outputs
 from chenzhou_water.sweep.metrics import ANNUAL, ANNUAL_REDUCTIONS, METRICS, Metric, default_name
-from chenzhou_water.yamlcheck import Checker, YamlPath, describe, format_path, suggest
 
 __all__ = ["OUTPUT_KEYS", "annual_reduce", "annual_variable", "check_name", "parse_outputs"]
 

@@ -15,9 +15,9 @@ import pandas as pd
 import xarray as xr
 import yaml
 
-from chenzhou_water.contract import HEADLINE_INDICATORS, HEADLINE_YEARS
 from chenzhou_water.errors import ChenzhouWaterError
-from chenzhou_water.modelinfo import model_info
+from chenzhou_water.model.contract import HEADLINE_INDICATORS, HEADLINE_YEARS
+from chenzhou_water.model.metadata import model_info
 from chenzhou_water.results import (
     annual_indicators,
     indicator_columns,
@@ -25,7 +25,7 @@ from chenzhou_water.results import (
     write_csv,
     write_netcdf,
 )
-from chenzhou_water.scenario import Scenario
+from chenzhou_water.scenario.spec import Scenario
 
 Engine = Literal["numpy", "pysd"]
 ENGINES: tuple[str, ...] = ("numpy", "pysd")
@@ -52,7 +52,7 @@ def run_scenario(
     Parameters
     ----------
     scenario : Scenario
-        A loaded, validated scenario (:func:`chenzhou_water.scenario.load_scenario`).
+        A loaded, validated scenario (:func:`chenzhou_water.scenario.spec.load_scenario`).
     engine : {"numpy", "pysd"}
         The vectorised ensemble engine (default) or PySD, the reference.
     members : int
@@ -103,7 +103,7 @@ def resolved_yaml(scenario: Scenario) -> str:
 
 
 def _run_pysd(scenario: Scenario, params: Mapping[str, Any], series: Any) -> xr.Dataset:
-    from chenzhou_water.reference import run_pysd
+    from chenzhou_water.scenario.reference import run_pysd
 
     pysd_params = dict(params)
     if series:
@@ -157,7 +157,7 @@ def write_run_outputs(
             write_csv(monthly_table(ds), staging / f"{name}_monthly.csv"),
         ]
         if plots:
-            from chenzhou_water.plots import save_run_plots
+            from chenzhou_water.scenario.plots import save_run_plots
 
             staged += save_run_plots(ds, staging, name)
         final = [out_dir / path.name for path in staged]

@@ -48,11 +48,16 @@ from pathlib import Path
 from typing import Any
 
 import chenzhou_water
-from chenzhou_water.contract import DEFAULT_OUTPUTS as _CONTRACT_DEFAULT_OUTPUTS
 from chenzhou_water.errors import ChenzhouWaterError, ModelError, Problem, ValidationError
-from chenzhou_water.modelcheck import LeverTable, check_levers, check_outputs, check_parameters
-from chenzhou_water.modelinfo import ModelInfo, model_info, py_name
-from chenzhou_water.yamlcheck import Checker, YamlDocument, describe, load_yaml, raise_problems
+from chenzhou_water.model.contract import DEFAULT_OUTPUTS as _CONTRACT_DEFAULT_OUTPUTS
+from chenzhou_water.model.metadata import ModelInfo, model_info, py_name
+from chenzhou_water.schema.checker import Checker, YamlDocument, describe, load_yaml, raise_problems
+from chenzhou_water.schema.model_rules import (
+    LeverTable,
+    check_levers,
+    check_outputs,
+    check_parameters,
+)
 
 __all__ = [
     "DEFAULT_OUTPUTS",

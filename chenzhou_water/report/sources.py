@@ -16,8 +16,8 @@ import xarray as xr
 import yaml
 
 from chenzhou_water.errors import Problem, ResultFileError, ValidationError
-from chenzhou_water.modelinfo import file_sha256
-from chenzhou_water.scenario import Scenario, default_model_path, load_scenario
+from chenzhou_water.model.metadata import file_sha256
+from chenzhou_water.scenario.spec import Scenario, default_model_path, load_scenario
 
 #: Global attributes every result of ``chenzhou-water run`` carries and a report needs.
 REQUIRED_ATTRS: tuple[str, ...] = ("scenario_name", "scenario_resolved", "model_sha256")

@@ -35,7 +35,7 @@ from typing import Any
 import yaml
 
 from chenzhou_water.errors import Problem, ValidationError
-from chenzhou_water.modelinfo import Kind, ModelInfo, Variable, py_name
+from chenzhou_water.model.metadata import Kind, ModelInfo, Variable, py_name
 
 YamlKey = str | int | float
 YamlPath = tuple[YamlKey, ...]
