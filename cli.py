@@ -360,9 +360,9 @@ def hydrology(
 
         chenzhou-water hydrology --plot out/hydrology.png --members 500 --seed 0
     """
+    from chenzhou_water.files import atomic_path
     from chenzhou_water.hydrology.generator import InflowConfig, generate_inflows, mean_inflow
     from chenzhou_water.hydrology.plots import annual_totals, hydrology_figure
-    from chenzhou_water.results import atomic_path
     from chenzhou_water.scenario.spec import default_model_path
 
     with project_errors():

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from chenzhou_water.errors import Problem, ValidationError
+from chenzhou_water.errors import ModelError, Problem, ValidationError
+from chenzhou_water.model.metadata import model_info
 
 START_YEAR = 2015
 END_YEAR = 2050
@@ -39,6 +40,57 @@ DEFAULT_LAG1_CORRELATION: tuple[float, ...] = (
 
 SHARE_SUM_TOLERANCE = 1e-6
 MAX_MONTHLY_CV = 3.0
+
+
+SEASONAL_SHARE_LOOKUP = "inflow seasonal share"
+"""Name of the Vensim lookup holding the 12 monthly shares of the annual runoff."""
+
+MEAN_ANNUAL_RUNOFF_CONSTANT = "mean annual runoff"
+"""Name of the Vensim constant holding the mean annual runoff, m³/yr."""
+
+def seasonal_shares_from_model(model: str | Path) -> tuple[float, ...]:
+    """The monthly inflow shares the Vensim model uses for its deterministic inflow.
+
+    Parameters
+    ----------
+    model : str or Path
+        The Vensim ``.mdl`` file. Its lookup ``inflow seasonal share`` must hold 12 fractions of
+        the annual runoff, January first, summing to 1.
+
+    Returns
+    -------
+    tuple of float
+        The 12 shares, dimensionless.
+
+    Raises
+    ------
+    ModelError
+        If the model cannot be read, lacks the lookup, or the lookup is not 12 positive
+        fractions summing to 1.
+    """
+    variable = model_info(model).get(SEASONAL_SHARE_LOOKUP)
+    if variable is None or variable.kind != "lookup":
+        raise ModelError(f"{model}: the model has no lookup named '{SEASONAL_SHARE_LOOKUP}'")
+    shares = tuple(float(v) for v in variable.lookup_y)
+    if len(shares) != 12 or min(shares) <= 0:
+        raise ModelError(
+            f"{model}: '{SEASONAL_SHARE_LOOKUP}' must hold 12 positive monthly shares, "
+            f"found {len(shares)} values"
+        )
+    if abs(sum(shares) - 1.0) > SHARE_SUM_TOLERANCE:
+        raise ModelError(
+            f"{model}: '{SEASONAL_SHARE_LOOKUP}' must sum to 1, it sums to {sum(shares):.6f}"
+        )
+    return shares
+
+
+def mean_annual_runoff_from_model(model: str | Path) -> float | None:
+    """The model's constant ``mean annual runoff`` in m³/yr, or None if it has none."""
+    variable = model_info(model).get(MEAN_ANNUAL_RUNOFF_CONSTANT)
+    if variable is None or variable.kind != "constant" or variable.value is None:
+        return None
+    return variable.value
+
 
 
 Found = list[tuple[str, str]]  # (where, message) pairs, relative to one dataclass
@@ -172,16 +224,11 @@ class InflowConfig:
         Parameters
         ----------
         model : str or Path
-            The Vensim ``.mdl`` file (see ``hydrology.seasonal_shares_from_model``). Its constant
+            The Vensim ``.mdl`` file (see :func:`seasonal_shares_from_model`). Its constant
             ``mean annual runoff`` (m³/yr) is used when present.
         **overrides
             Attribute values that take precedence over the model's.
         """
-        from chenzhou_water.hydrology.generator import (
-            mean_annual_runoff_from_model,
-            seasonal_shares_from_model,
-        )
-
         overrides.setdefault("seasonal_shares", seasonal_shares_from_model(model))
         runoff = mean_annual_runoff_from_model(model)
         if runoff is not None:

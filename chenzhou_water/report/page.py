@@ -20,6 +20,7 @@ import pandas as pd
 from matplotlib.colors import to_hex
 
 from chenzhou_water.errors import ResultFileError
+from chenzhou_water.files import atomic_path
 from chenzhou_water.fonts import require_cjk_font, use_cjk_font
 from chenzhou_water.model.contract import HEADLINE_INDICATORS
 from chenzhou_water.report import figures
@@ -42,7 +43,7 @@ from chenzhou_water.report.sources import (
     read_calibration,
     scenario_of,
 )
-from chenzhou_water.results import annual_indicators, atomic_path
+from chenzhou_water.results import annual_indicators
 from chenzhou_water.scenario.spec import Scenario
 
 MISSING = "–"

@@ -18,10 +18,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from chenzhou_water.cachedir import cache_root
+from chenzhou_water.engine.dataset import dataset_from_arrays
 from chenzhou_water.errors import ModelError
-from chenzhou_water.model.metadata import ModelInfo, model_info
-from chenzhou_water.results import dataset_from_arrays
+from chenzhou_water.model.metadata import ModelInfo, cache_entry, model_info
 
 
 def load_pysd_model(path: str | Path) -> Any:
@@ -29,7 +28,7 @@ def load_pysd_model(path: str | Path) -> Any:
     import pysd
 
     info = model_info(path)
-    folder = cache_root() / "pysd" / info.sha256[:16]
+    folder = cache_entry(info.sha256, "pysd")
     py_file = folder / Path(path).with_suffix(".py").name
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,18 +11,12 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import xarray as xr
-import yaml
 
 from chenzhou_water.errors import ChenzhouWaterError
+from chenzhou_water.files import staged_folder, write_csv, write_netcdf
 from chenzhou_water.model.contract import HEADLINE_INDICATORS, HEADLINE_YEARS
 from chenzhou_water.model.metadata import model_info
-from chenzhou_water.results import (
-    annual_indicators,
-    indicator_columns,
-    provenance,
-    write_csv,
-    write_netcdf,
-)
+from chenzhou_water.results import annual_indicators, indicator_columns, provenance, resolved_text
 from chenzhou_water.scenario.spec import Scenario
 
 Engine = Literal["numpy", "pysd"]
@@ -87,19 +79,11 @@ def run_scenario(
             scenario_name=scenario.name,
             scenario_file=scenario.path.name,
             scenario_files=", ".join(p.name for p in scenario.files),
-            scenario_resolved=resolved_yaml(scenario),
+            scenario_resolved=resolved_text(scenario.portable_dict()),
             engine=ds.attrs.get("engine", engine),
         )
     )
     return ds
-
-
-def resolved_yaml(scenario: Scenario) -> str:
-    """The resolved scenario as YAML text for provenance, without this machine's paths."""
-    resolved = dict(scenario.to_dict())
-    if "model" in resolved:
-        resolved["model"] = Path(resolved["model"]).name
-    return yaml.safe_dump(resolved, sort_keys=False, allow_unicode=True)
 
 
 def _run_pysd(scenario: Scenario, params: Mapping[str, Any], series: Any) -> xr.Dataset:
@@ -147,9 +131,7 @@ def write_run_outputs(
     ``on_file`` is called with each final path.
     """
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".partial", dir=out_dir))
-    try:
+    with staged_folder(out_dir, name) as staging:
         staged = [
             write_netcdf(ds, staging / f"{name}.nc"),
             write_csv(annual_indicators(ds).rename(columns=indicator_columns(HEADLINE_INDICATORS)),
@@ -165,8 +147,6 @@ def write_run_outputs(
             os.replace(source, target)
             if on_file:
                 on_file(target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return RunOutputs(final[0], final[1], final[2], tuple(final[3:]), headline_table(ds))
 
 

@@ -142,6 +142,13 @@ class Scenario:
         object.__setattr__(self, "parameters", FrozenMapping(self.parameters))
         object.__setattr__(self, "levers", FrozenMapping(self.levers))
 
+    def portable_dict(self) -> dict[str, Any]:
+        """:meth:`to_dict` with the model named by file name only: what a result records as
+        the scenario it ran, free of this machine's paths."""
+        out = self.to_dict()
+        out["model"] = Path(out["model"]).name
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         """The resolved scenario as plain YAML-able data (for provenance).
 

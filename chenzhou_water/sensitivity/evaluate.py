@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 import xarray as xr
-import yaml
 
 from chenzhou_water._typing import FloatArray
+from chenzhou_water.results import resolved_text
 from chenzhou_water.sensitivity.spec import SensitivitySpec
 from chenzhou_water.sweep.execute import (
     Ensemble,
@@ -59,7 +59,7 @@ def ensemble(spec: SensitivitySpec, design: FloatArray) -> Ensemble:
     """The ensemble whose member ``i`` runs row ``i`` of ``design`` (model units)."""
     digest = hashlib.sha256(np.ascontiguousarray(design, dtype=np.float64).tobytes())
     digest.update(spec.fingerprint().encode())
-    resolved = yaml.safe_dump(spec.to_dict(), sort_keys=False, allow_unicode=True)
+    resolved = resolved_text(spec.to_dict())
     return Ensemble(
         name=spec.name, scenario=spec.scenario, members=int(design.shape[0]),
         sample=matrix_sample(spec.names, design), fingerprint=digest.hexdigest(),

@@ -24,7 +24,8 @@ import xarray as xr
 import yaml
 from matplotlib.axes import Axes
 
-from chenzhou_water.results import atomic_path, provenance, write_csv, write_netcdf
+from chenzhou_water.files import atomic_path, write_csv, write_netcdf
+from chenzhou_water.results import provenance
 from chenzhou_water.sensitivity.analysis import design, indices_dataset, tidy_table
 from chenzhou_water.sensitivity.convergence import ConvergenceReport, check_convergence
 from chenzhou_water.sensitivity.evaluate import evaluate_design

@@ -70,7 +70,6 @@ from chenzhou_water.sweep.spec import (
     name_and_description,
     read_spec_file,
     scenario_model,
-    scenario_to_dict,
 )
 
 __all__ = ["SA_KEYS", "ConvergenceRule", "SensitivitySpec", "load_sensitivity"]
@@ -161,7 +160,7 @@ class SensitivitySpec:
         return {
             "name": self.name,
             "description": self.description,
-            "scenario": scenario_to_dict(self.scenario),
+            "scenario": self.scenario.portable_dict(),
             "parameters": {name: d.to_dict() for name, d in self.parameters},
             "method": self.method,
             "options": dict(self.options),

@@ -27,11 +27,12 @@ import xarray as xr
 
 from chenzhou_water._typing import FloatArray, IntArray
 from chenzhou_water.engine import compile_model
+from chenzhou_water.engine.dataset import calendar_times, time_coordinates, variable_attrs
 from chenzhou_water.errors import ChenzhouWaterError
 from chenzhou_water.hydrology.config import InflowConfig
 from chenzhou_water.model.metadata import ModelInfo, model_info
-from chenzhou_water.results import calendar_times, provenance, time_coordinates, variable_attrs
-from chenzhou_water.scenario.run import resolved_yaml, scenario_params
+from chenzhou_water.results import provenance, resolved_text
+from chenzhou_water.scenario.run import scenario_params
 from chenzhou_water.scenario.spec import Scenario
 from chenzhou_water.sweep import chunk as _chunk
 from chenzhou_water.sweep.chunk import INFLOW_VARIABLE, ChunkPlan, ChunkResult
@@ -431,7 +432,7 @@ def _attrs(ensemble: Ensemble, info: ModelInfo) -> dict[str, str]:
         ensemble_name=ensemble.name,
         ensemble_fingerprint=ensemble.fingerprint,
         scenario_name=ensemble.scenario.name,
-        scenario_resolved=resolved_yaml(ensemble.scenario),
+        scenario_resolved=resolved_text(ensemble.scenario.portable_dict()),
         model_file=info.path.name,
         model_sha256=info.sha256,
         members=ensemble.members,

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import yaml
 
+from chenzhou_water.results import resolved_text
 from chenzhou_water.sweep.execute import (
     Ensemble,
     EnsembleResult,
@@ -83,7 +83,7 @@ class SweepSample:
 
 def ensemble_from_spec(spec: SweepSpec) -> Ensemble:
     """The ensemble a sweep file describes."""
-    resolved = yaml.safe_dump(spec.to_dict(), sort_keys=False, allow_unicode=True)
+    resolved = resolved_text(spec.to_dict())
     return Ensemble(
         name=spec.name, scenario=spec.scenario, members=spec.members, sample=SweepSample(spec),
         fingerprint=spec.fingerprint(), levers=spec.levers, inflow=spec.inflow, seed=spec.seed,

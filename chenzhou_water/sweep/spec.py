@@ -87,7 +87,6 @@ __all__ = [
     "name_and_description",
     "read_spec_file",
     "scenario_model",
-    "scenario_to_dict",
 ]
 
 SWEEP_KEYS = ("name", "description", "extends", "members", "seed", "sampler", "parameters",
@@ -148,7 +147,7 @@ class SweepSpec:
         return {
             "name": self.name,
             "description": self.description,
-            "scenario": scenario_to_dict(self.scenario),
+            "scenario": self.scenario.portable_dict(),
             "members": self.members,
             "seed": self.seed,
             "sampler": self.sampler,
@@ -269,13 +268,6 @@ def name_and_description(checker: Checker, data: dict[str, Any]) -> dict[str, An
         out["description"] = data["description"]
     elif "description" in data:
         checker.error(("description",), f"expected a string, got {describe(data['description'])}")
-    return out
-
-
-def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
-    """The resolved scenario as plain data, its model named by file name only."""
-    out = scenario.to_dict()
-    out["model"] = Path(out["model"]).name
     return out
 
 
