@@ -292,6 +292,19 @@ class _SweepProgress:
         self.bar.update(self.task, completed=report.members_done)
 
 
+def _execution_options(workers: int | None, scheduler: str | None, chunk_size: int | None,
+                       resume: bool) -> Any:
+    """The one :class:`~chenzhou_water.execution.ExecutionOptions` of a command (its checks are
+    the library's); a bad combination is a usage error (exit status 2)."""
+    from chenzhou_water.execution import ExecutionOptions
+
+    try:
+        return ExecutionOptions(workers=workers, scheduler=scheduler, chunk_size=chunk_size,
+                                resume=resume)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--workers/--scheduler") from None
+
+
 @app.command()
 def sweep(
     sweep_file: Annotated[Path, typer.Argument(help="Sweep YAML file.", show_default=False,
@@ -326,13 +339,11 @@ def sweep(
     """
     from chenzhou_water.sweep import run_sweep
 
-    if workers is not None and scheduler is not None:
-        raise typer.BadParameter("give --workers or --scheduler, not both", param_hint="--workers")
+    options = _execution_options(workers, scheduler, chunk_size, resume)
     with project_errors():
         progress = _SweepProgress(sweep_file.stem)
         with progress.bar:
-            result = run_sweep(sweep_file, out, workers=workers, scheduler=scheduler,
-                               chunk_size=chunk_size, resume=resume, progress=progress)
+            result = run_sweep(sweep_file, out, options, progress=progress)
         run = result.run
         console.print(
             f"{run.name}: {run.members:,} members in {run.chunks} chunks ({run.chunks_computed} "
@@ -425,14 +436,11 @@ def sensitivity(
     """
     from chenzhou_water.sensitivity import run_sensitivity, summary_tables
 
-    if workers is not None and scheduler is not None:
-        raise typer.BadParameter("give --workers or --scheduler, not both", param_hint="--workers")
+    options = _execution_options(workers, scheduler, chunk_size, resume)
     with project_errors():
         progress = _SweepProgress(sa_file.stem)
         with progress.bar:
-            result = run_sensitivity(sa_file, out, workers=workers, scheduler=scheduler,
-                                     chunk_size=chunk_size, resume=resume, progress=progress,
-                                     plots=plots)
+            result = run_sensitivity(sa_file, out, options, progress=progress, plots=plots)
         run = result.run
         console.print(
             f"{result.spec.name}: {result.spec.method_def.title}, {len(result.spec.parameters)} "
