@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -20,6 +19,7 @@ import xarray as xr
 
 from chenzhou_water.engine.dataset import dataset_from_arrays
 from chenzhou_water.errors import ModelError
+from chenzhou_water.files import staged_folder
 from chenzhou_water.model.metadata import ModelInfo, cache_entry, model_info
 
 
@@ -45,9 +45,7 @@ def _translate_into(path: Path, folder: Path) -> None:
     """
     import pysd
 
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
+    with staged_folder(folder.parent, folder.name) as work:
         shutil.copyfile(path, work / path.name)
         try:
             pysd.read_vensim(str(work / path.name))
@@ -57,8 +55,6 @@ def _translate_into(path: Path, folder: Path) -> None:
             os.replace(work, folder)
         except OSError:  # another process finished first; its translation is the same
             pass
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def _vensim_name(info: ModelInfo, name: str) -> str:

@@ -65,6 +65,7 @@ __all__ = [
     "Scenario",
     "default_model_path",
     "load_scenario",
+    "scenario_from_mapping",
     "validate_scenario",
 ]
 
@@ -262,7 +263,35 @@ def load_scenario(path: str | Path) -> Scenario:
     ValidationError
         With every problem of every file in the chain, each with file, line and YAML path.
     """
-    layers, problems = _read_chain(Path(path))
+    return _resolve(*_read_chain(Path(path)), str(path))
+
+
+def scenario_from_mapping(
+    data: Mapping[str, Any], *, source: str, relative_to: str | Path
+) -> Scenario:
+    """Validate a scenario given as a mapping (scenario file keys) instead of a file.
+
+    Parameters
+    ----------
+    data : mapping
+        What a scenario file would hold; ``extends`` and ``model`` are relative to
+        ``relative_to``.
+    source : str
+        Where the mapping comes from, shown in place of a file name in messages.
+    relative_to : str or Path
+        The folder that relative ``extends`` and ``model`` paths start from.
+
+    Raises
+    ------
+    ValidationError
+        As :func:`load_scenario` (without line numbers for the mapping itself).
+    """
+    document = YamlDocument(file=source, data=dict(data))
+    return _resolve(*_read_chain(Path(relative_to) / f"{source}.yaml", document), source)
+
+
+def _resolve(layers: list[_Layer], problems: list[Problem], shown: str) -> Scenario:
+    """Check a read chain against its model, merge it, and raise every problem found."""
     info = _chain_model(layers, problems)
     for layer in layers:
         _check_sections(layer, info)
@@ -271,7 +300,7 @@ def load_scenario(path: str | Path) -> Scenario:
     scenario = _merge(layers, info, problems)
     raise_problems(problems)
     if scenario is None:  # every path that yields no scenario records a problem first
-        raise ChenzhouWaterError(f"{path}: scenario could not be resolved")
+        raise ChenzhouWaterError(f"{shown}: scenario could not be resolved")
     return scenario
 
 
@@ -280,17 +309,21 @@ def validate_scenario(path: str | Path) -> Scenario:
     return load_scenario(path)
 
 
-def _read_chain(path: Path) -> tuple[list[_Layer], list[Problem]]:
-    """Read the file and its ``extends`` ancestors, child first; report missing files and cycles."""
+def _read_chain(
+    path: Path, first: YamlDocument | None = None
+) -> tuple[list[_Layer], list[Problem]]:
+    """Read the file (or take ``first``, standing for it) and its ``extends`` ancestors, child
+    first; report missing files and cycles."""
     layers: list[_Layer] = []
     problems: list[Problem] = []
     display = str(path)
     while True:
         try:
-            document = load_yaml(path, display)
+            document = first if first is not None else load_yaml(path, display)
         except ValidationError as exc:
             problems.extend(exc.problems)
             break
+        first = None
         layer = _check_structure(path, Checker(document))
         layers.append(layer)
         extends = layer.data.get("extends")
