@@ -45,7 +45,7 @@ from chenzhou_water.errors import ModelError, UnitsSyntaxError
 from chenzhou_water.model.metadata import ModelInfo, model_info, py_name
 from chenzhou_water.model.units import Unit, format_units, parse_units
 from chenzhou_water.scenario.spec import default_model_path
-from chenzhou_water.schema.checker import Checker, YamlPath, describe, load_yaml, suggest
+from chenzhou_water.schema.checker import Checker, YamlPath, load_yaml, suggest, what_is
 
 __all__ = ["REDUCTIONS", "Target", "TargetSet", "load_targets"]
 
@@ -156,7 +156,7 @@ def load_targets(path: str | Path, model: str | Path | None = None) -> TargetSet
     checker = Checker(document)
     data = document.data if isinstance(document.data, Mapping) else None
     if data is None:
-        checker.error((), f"expected a mapping with a 'targets' key, got {describe(document.data)}")
+        checker.error((), f"expected a mapping with a 'targets' key, got {what_is(document.data)}")
         checker.raise_if_problems()
     checker.keys((), data, TOP_KEYS, required=("targets",))
     info = _model(checker, Path(path), data, model)
@@ -335,7 +335,7 @@ def _scalars(checker: Checker, where: YamlPath, entry: Mapping[str, Any]) -> dic
     ok = True
     hard = entry.get("hard")
     if "hard" in entry and not isinstance(hard, bool):
-        checker.error((*where, "hard"), f"expected true or false, got {describe(hard)}")
+        checker.error((*where, "hard"), f"expected true or false, got {what_is(hard)}")
         ok = False
     texts = {}
     for key in ("source", "note", "conflict"):

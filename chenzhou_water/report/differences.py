@@ -131,7 +131,7 @@ def _gist(documentation: str) -> str:
     return first
 
 
-def describe(diff: InputDifference, lang: str) -> str:
+def difference_sentence(diff: InputDifference, lang: str) -> str:
     """One line saying how the input differs, in ``lang``."""
     name = diff.name
     gist = _gist(diff.documentation) if lang == "en" else ""

@@ -32,7 +32,7 @@ from chenzhou_water.report.attribution import (
     attribute,
     parse_target,
 )
-from chenzhou_water.report.differences import describe, differing_inputs
+from chenzhou_water.report.differences import difference_sentence, differing_inputs
 from chenzhou_water.report.i18n import TEXTS, indicator_label, translator, units_label
 from chenzhou_water.report.sources import (
     WITHIN_COLUMNS,
@@ -173,7 +173,7 @@ def scenario_blocks(results: Sequence[ScenarioResult], scenarios: Sequence[Scena
             changes = differing_inputs(scenarios[0], scenario)
             block["summary"] = (t("differs_in", ref=results[0].label, n=len(changes)) if changes
                                 else t("same_inputs"))
-            block["changes"] = [describe(d, lang) for d in changes]
+            block["changes"] = [difference_sentence(d, lang) for d in changes]
         blocks.append(block)
     return blocks
 

@@ -51,7 +51,7 @@ import chenzhou_water
 from chenzhou_water.errors import ChenzhouWaterError, ModelError, Problem, ValidationError
 from chenzhou_water.model.contract import DEFAULT_OUTPUTS as _CONTRACT_DEFAULT_OUTPUTS
 from chenzhou_water.model.metadata import ModelInfo, model_info, py_name
-from chenzhou_water.schema.checker import Checker, YamlDocument, describe, load_yaml, raise_problems
+from chenzhou_water.schema.checker import Checker, YamlDocument, load_yaml, raise_problems, what_is
 from chenzhou_water.schema.model_rules import (
     LeverTable,
     check_levers,
@@ -355,7 +355,7 @@ def _check_structure(path: Path, checker: Checker) -> _Layer:
         data = {}
     elif not isinstance(data, Mapping):
         checker.error(
-            (), f"expected a mapping of scenario keys at the top level, got {describe(data)}"
+            (), f"expected a mapping of scenario keys at the top level, got {what_is(data)}"
         )
         data = {}
     data = dict(data)
@@ -364,7 +364,7 @@ def _check_structure(path: Path, checker: Checker) -> _Layer:
     if "name" in data:
         checker.string(("name",), data["name"], NAME_PATTERN, _NAME_RULE)
     if "description" in data and not isinstance(data["description"], str):
-        checker.error(("description",), f"expected a string, got {describe(data['description'])}")
+        checker.error(("description",), f"expected a string, got {what_is(data['description'])}")
     if "extends" in data:
         checker.string(("extends",), data["extends"])
     if "model" in data:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chenzhou_water.model.metadata import ModelInfo
-from chenzhou_water.schema.checker import Checker, YamlPath, describe, format_path
+from chenzhou_water.schema.checker import Checker, YamlPath, format_path, what_is
 from chenzhou_water.sweep.metrics import ANNUAL, Metric
 from chenzhou_water.sweep.output_spec import (
     annual_reduce,
@@ -127,7 +127,7 @@ def _years(
     for i, year in enumerate(values):
         if isinstance(year, bool) or not isinstance(year, int):
             checker.error((*path, i), f"expected a calendar year (a whole number), got "
-                          f"{describe(year)}")
+                          f"{what_is(year)}")
             ok = False
         elif not lo <= year <= hi:
             checker.error((*path, i), f"{year} is outside the model's years {lo}-{hi}")

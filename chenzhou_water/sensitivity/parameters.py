@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from chenzhou_water.model.metadata import ModelInfo, Variable
-from chenzhou_water.schema.checker import Checker, YamlPath, describe
+from chenzhou_water.schema.checker import Checker, YamlPath, what_is
 from chenzhou_water.schema.model_rules import resolve_constant
 from chenzhou_water.sweep.distributions import Distribution, parse_distribution, parse_range
 
@@ -46,7 +46,7 @@ def parse_parameters(
     elif isinstance(raw, dict):
         entries = [((*path, name), name, body) for name, body in raw.items()]
     else:
-        checker.error(path, f"expected {_WHAT}, got {describe(raw)}")
+        checker.error(path, f"expected {_WHAT}, got {what_is(raw)}")
         return ()
     before = len(checker.problems)
     out: dict[str, Distribution] = {}

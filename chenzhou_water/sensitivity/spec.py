@@ -57,7 +57,7 @@ from typing import Any
 from chenzhou_water.errors import Problem, ValidationError
 from chenzhou_water.model.metadata import model_info
 from chenzhou_water.scenario.spec import Scenario
-from chenzhou_water.schema.checker import Checker, describe, raise_problems, suggest
+from chenzhou_water.schema.checker import Checker, raise_problems, suggest, what_is
 from chenzhou_water.schema.model_rules import model_years
 from chenzhou_water.sensitivity.methods import METHODS, Method
 from chenzhou_water.sensitivity.options import check_options
@@ -239,7 +239,7 @@ def _method(checker: Checker, data: dict[str, Any]) -> Method | None:
         return METHODS[name]
     hint = suggest(name, METHODS) if isinstance(name, str) else ""
     shown = f"unknown method {name!r}" if isinstance(name, str) else (
-        f"expected a method name, got {describe(name)}")
+        f"expected a method name, got {what_is(name)}")
     checker.error(("method",), f"{shown}{hint} (methods: {', '.join(METHODS)})")
     return None
 
@@ -254,7 +254,7 @@ def _convergence(checker: Checker, raw: Any) -> ConvergenceRule:
     values: dict[str, Any] = {}
     top = given.get("top", default.top)
     if isinstance(top, bool) or not isinstance(top, int) or top < 1:
-        checker.error(("convergence", "top"), f"expected a whole number >= 1, got {describe(top)}")
+        checker.error(("convergence", "top"), f"expected a whole number >= 1, got {what_is(top)}")
     else:
         values["top"] = top
     for key, lo, hi in (("tolerance", 1e-6, 10.0), ("negligible", 0.0, 1.0)):

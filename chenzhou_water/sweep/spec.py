@@ -65,10 +65,10 @@ from chenzhou_water.scenario.spec import NAME_PATTERN, Scenario, load_scenario
 from chenzhou_water.schema.checker import (
     Checker,
     YamlPath,
-    describe,
     load_yaml,
     raise_problems,
     suggest,
+    what_is,
 )
 from chenzhou_water.schema.model_rules import model_years, resolve_constant
 from chenzhou_water.sweep.distributions import Distribution, parse_distribution
@@ -225,7 +225,7 @@ def read_spec_file(path: Path, kind: str) -> tuple[Checker, dict[str, Any]]:
     checker = Checker(load_yaml(path, str(path)))
     data = checker.document.data
     if not isinstance(data, dict):
-        what = describe(data)
+        what = what_is(data)
         checker.error((), f"expected a mapping of {kind} keys at the top level, got {what}")
         checker.raise_if_problems()
     return checker, data
@@ -267,7 +267,7 @@ def name_and_description(checker: Checker, data: dict[str, Any]) -> dict[str, An
     if isinstance(data.get("description"), str):
         out["description"] = data["description"]
     elif "description" in data:
-        checker.error(("description",), f"expected a string, got {describe(data['description'])}")
+        checker.error(("description",), f"expected a string, got {what_is(data['description'])}")
     return out
 
 
@@ -286,7 +286,7 @@ def _scalars(checker: Checker, data: dict[str, Any]) -> dict[str, Any]:
         hint = suggest(sampler, SAMPLERS) if isinstance(sampler, str) else ""
         checker.error(
             ("sampler",),
-            f"unknown sampler {describe(sampler)}{hint} (samplers: {', '.join(SAMPLERS)})",
+            f"unknown sampler {what_is(sampler)}{hint} (samplers: {', '.join(SAMPLERS)})",
         )
         sampler = None
     out["sampler"] = sampler
