@@ -371,32 +371,27 @@ def hydrology(
 
         chenzhou-water hydrology --plot out/hydrology.png --members 500 --seed 0
     """
-    from chenzhou_water.files import atomic_path
-    from chenzhou_water.hydrology.generator import InflowConfig, generate_inflows, mean_inflow
-    from chenzhou_water.hydrology.plots import annual_totals, hydrology_figure
+    from chenzhou_water.hydrology.summary import summarise_hydrology
     from chenzhou_water.scenario.spec import default_model_path
 
     with project_errors():
-        config = InflowConfig.from_model(default_model_path())
+        summary = summarise_hydrology(default_model_path(), members, seed, plot)
         table = Table(title="Dongjiang natural inflow: assumptions by calendar month",
                       header_style="bold")
-        for column in ("month", "share of year", "mean (million m³)", "CV", "lag-1 corr. (log)"):
+        table.add_column("month", justify="right")
+        for column in summary.monthly.columns:
             table.add_column(column, justify="right")
-        means = mean_inflow(config)[:12] / 1e6
-        for m in range(12):
-            table.add_row(str(m + 1), f"{config.seasonal_shares[m]:.3f}", f"{means[m]:,.0f}",
-                          f"{config.monthly_cv[m]:.2f}", f"{config.lag1_correlation[m]:.2f}")
+        formats = ("{:.3f}", "{:,.0f}", "{:.2f}", "{:.2f}")
+        for month, row in summary.monthly.iterrows():
+            table.add_row(str(month), *(f.format(v) for f, v in zip(formats, row, strict=True)))
         console.print(table)
-        totals = annual_totals(generate_inflows(members, seed=seed, config=config)) / 1e9
         console.print(
-            f"mean annual runoff {config.mean_annual_runoff / 1e9:.2f} billion m³/yr; sample of "
-            f"{members} members (seed {seed}): mean {totals.mean():.2f}, CV of calendar-year "
-            f"runoff {totals.std() / totals.mean():.2f}", highlight=False)
-        if plot is not None:
-            figure = hydrology_figure(config, members, seed)
-            with atomic_path(plot) as tmp:
-                figure.savefig(tmp, format=plot.suffix.lstrip(".") or "png", dpi=120)
-            console.print(f"wrote {plot}", highlight=False)
+            f"mean annual runoff {summary.config.mean_annual_runoff / 1e9:.2f} billion m³/yr; "
+            f"sample of {members} members (seed {seed}): mean "
+            f"{summary.sample_mean_annual_runoff / 1e9:.2f}, CV of calendar-year runoff "
+            f"{summary.sample_annual_cv:.2f}", highlight=False)
+        if summary.plot is not None:
+            console.print(f"wrote {summary.plot}", highlight=False)
 
 
 @app.command()
