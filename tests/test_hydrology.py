@@ -248,7 +248,7 @@ def test_from_mapping_collects_every_problem_with_its_path() -> None:
         "multiyear_drought": [2030],
     }
     with pytest.raises(ValidationError) as info:
-        InflowConfig.from_mapping(mapping, file="sweep.yaml", where="inflow")
+        InflowConfig.from_mapping(mapping, file="sweep.yaml", where=("inflow",))
     found = {p.where: p.message for p in info.value.problems}
     assert all(p.file == "sweep.yaml" for p in info.value.problems)
     assert "did you mean 'seasonal_shares'" in found["inflow.sesonal_shares"]

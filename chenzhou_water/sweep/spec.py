@@ -52,7 +52,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -336,17 +335,12 @@ def _inflow(
     parameters: dict[str, Distribution],
     levers: list[UncertainLever],
 ) -> InflowConfig | None:
-    """The inflow settings, with problems relocated to their lines; None if absent."""
+    """The inflow settings, problems recorded on the sweep file's checker; None if absent."""
     if "inflow" not in data:
         return None
     model = scenario.model_path if scenario is not None else None
-    try:
-        config = InflowConfig.from_mapping(
-            data["inflow"] or {}, file=checker.file, where="inflow", model=model
-        )
-    except ValidationError as exc:
-        for problem in exc.problems:
-            checker.error(_yaml_path(problem.where), problem.message)
+    config = InflowConfig.from_mapping(data["inflow"] or {}, checker=checker, model=model)
+    if config is None:
         return None
     _inflow_levers(checker, data, scenario, parameters, levers)
     given = data["inflow"] if isinstance(data["inflow"], dict) else {}
@@ -390,14 +384,6 @@ def _inflow_levers(
                 "inflow replaces; model droughts and trends under inflow "
                 "(drought_2022, multiyear_drought, trend_by_2050) instead",
             )
-
-
-_WHERE_TOKEN = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
-
-
-def _yaml_path(where: str) -> YamlPath:
-    """``inflow.monthly_cv[3]`` -> ``("inflow", "monthly_cv", 3)``."""
-    return tuple(m[1] if m[1] else int(m[2]) for m in _WHERE_TOKEN.finditer(where))
 
 
 def _inputs_kept_as_series(
