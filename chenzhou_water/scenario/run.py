@@ -24,10 +24,11 @@ ENGINES: tuple[str, ...] = ("numpy", "pysd")
 
 
 def scenario_params(scenario: Scenario) -> dict[str, Any]:
-    """The scenario's constants and lever tables in the engines' ``params`` form."""
+    """The scenario's constants and lever tables in the ensemble engine's ``params`` form:
+    a number per constant, an ``(x, y)`` pair of arrays per lever."""
     params: dict[str, Any] = {k: float(v) for k, v in scenario.parameters.items()}
     for name, (xs, ys) in scenario.levers.items():
-        params[name] = pd.Series(np.asarray(ys, dtype=float), index=np.asarray(xs, dtype=float))
+        params[name] = (np.asarray(xs, dtype=float), np.asarray(ys, dtype=float))
     return params
 
 
@@ -89,7 +90,9 @@ def run_scenario(
 def _run_pysd(scenario: Scenario, params: Mapping[str, Any], series: Any) -> xr.Dataset:
     from chenzhou_water.scenario.reference import run_pysd
 
-    pysd_params = dict(params)
+    # PySD's own form: a lookup's table is a pandas Series indexed by x.
+    pysd_params = {k: pd.Series(v[1], index=v[0]) if isinstance(v, tuple) else v
+                   for k, v in params.items()}
     if series:
         info = model_info(scenario.model_path)
         times = np.arange(info.initial_time, info.final_time + info.time_step / 2, info.time_step)
