@@ -71,6 +71,20 @@ ModelArg = Annotated[Path, typer.Argument(help="Vensim model file (.mdl).", **_F
 OutDir = Annotated[Path, typer.Option("--out", "-o", help="Folder for the results (created if "
                                       "missing).", file_okay=False)]
 
+# The execution options of the commands that run ensembles (sweep, sensitivity); one
+# ExecutionOptions is built from them by _execution_options.
+Workers = Annotated[int | None, typer.Option(
+    help="Run the model on a local Dask cluster of N worker processes (default: serially).",
+    min=1, show_default=False)]
+Scheduler = Annotated[str | None, typer.Option(
+    help="Address of a running Dask scheduler, e.g. `tcp://10.0.0.5:8786`.",
+    show_default=False)]
+ChunkSize = Annotated[int | None, typer.Option(
+    "--chunk-size", help="Members (model runs) per chunk (default 10,000).", min=1,
+    show_default=False)]
+Resume = Annotated[bool, typer.Option(
+    "--resume", help="Continue an interrupted run in OUT, keeping its finished chunks.")]
+
 
 def _suffix_callback(allowed: tuple[str, ...]) -> Callable[[Path | None], Path | None]:
     def check(path: Path | None) -> Path | None:
@@ -310,18 +324,10 @@ def sweep(
     sweep_file: Annotated[Path, typer.Argument(help="Sweep YAML file.", show_default=False,
                                                **_FILE)],
     out: OutDir = Path("out"),
-    workers: Annotated[int | None, typer.Option(
-        help="Run on a local Dask cluster of N worker processes (default: serially).", min=1,
-        show_default=False)] = None,
-    scheduler: Annotated[str | None, typer.Option(
-        help="Address of a running Dask scheduler, e.g. `tcp://10.0.0.5:8786`.",
-        show_default=False)] = None,
-    chunk_size: Annotated[int | None, typer.Option(
-        "--chunk-size", help="Members per chunk (default 10,000).", min=1,
-        show_default=False)] = None,
-    resume: Annotated[bool, typer.Option(
-        "--resume", help="Continue an interrupted sweep in OUT, keeping its finished chunks.")
-    ] = False,
+    workers: Workers = None,
+    scheduler: Scheduler = None,
+    chunk_size: ChunkSize = None,
+    resume: Resume = False,
 ) -> None:
     """Run a stochastic sweep: many members of a scenario with uncertain inputs and inflow.
 
@@ -399,18 +405,10 @@ def sensitivity(
     sa_file: Annotated[Path, typer.Argument(help="Sensitivity-analysis YAML file.",
                                             show_default=False, **_FILE)],
     out: OutDir = Path("out"),
-    workers: Annotated[int | None, typer.Option(
-        help="Run the model on a local Dask cluster of N worker processes (default: serially).",
-        min=1, show_default=False)] = None,
-    scheduler: Annotated[str | None, typer.Option(
-        help="Address of a running Dask scheduler, e.g. `tcp://10.0.0.5:8786`.",
-        show_default=False)] = None,
-    chunk_size: Annotated[int | None, typer.Option(
-        "--chunk-size", help="Model runs per chunk (default 10,000).", min=1,
-        show_default=False)] = None,
-    resume: Annotated[bool, typer.Option(
-        "--resume", help="Continue an interrupted analysis in OUT, keeping its finished chunks.")
-    ] = False,
+    workers: Workers = None,
+    scheduler: Scheduler = None,
+    chunk_size: ChunkSize = None,
+    resume: Resume = False,
     plots: Annotated[bool, typer.Option(help="Write PNG plots.")] = True,
 ) -> None:
     """Global sensitivity analysis (SALib: Morris, Sobol', FAST, RBD-FAST, delta, PAWN).
