@@ -116,15 +116,13 @@ def run(
 
         chenzhou-water run scenarios/leakage_target.yaml --out out --engine pysd
     """
-    from chenzhou_water.scenario.run import run_scenario, write_run_outputs
-    from chenzhou_water.scenario.spec import load_scenario
+    from chenzhou_water.scenario.run import run_scenario_file
 
     with project_errors():
-        scen = load_scenario(scenario)
-        with console.status(f"running {scen.name} on the {engine} engine ..."):
-            ds = run_scenario(scen, engine=engine)  # type: ignore[arg-type]
-            outputs = write_run_outputs(ds, scen.name, out, plots=plots)
-        _print_frame(outputs.headline, f"{scen.name}: headline indicators")
+        with console.status(f"running {scenario.name} on the {engine} engine ..."):
+            outputs = run_scenario_file(scenario, out, engine=engine,  # type: ignore[arg-type]
+                                        plots=plots)
+        _print_frame(outputs.headline, f"{outputs.netcdf.stem}: headline indicators")
         for path in (outputs.netcdf, outputs.summary_csv, outputs.monthly_csv, *outputs.plots):
             console.print(f"wrote {path}", highlight=False)
 

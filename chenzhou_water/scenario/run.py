@@ -17,7 +17,7 @@ from chenzhou_water.files import staged_folder, write_csv, write_netcdf
 from chenzhou_water.model.contract import HEADLINE_INDICATORS, HEADLINE_YEARS
 from chenzhou_water.model.metadata import model_info
 from chenzhou_water.results import annual_indicators, indicator_columns, provenance, resolved_text
-from chenzhou_water.scenario.spec import Scenario
+from chenzhou_water.scenario.spec import Scenario, load_scenario
 
 Engine = Literal["numpy", "pysd"]
 ENGINES: tuple[str, ...] = ("numpy", "pysd")
@@ -151,6 +151,21 @@ def write_run_outputs(
             if on_file:
                 on_file(target)
     return RunOutputs(final[0], final[1], final[2], tuple(final[3:]), headline_table(ds))
+
+
+def run_scenario_file(
+    path: str | Path, out_dir: str | Path, *, engine: Engine = "numpy", plots: bool = True
+) -> RunOutputs:
+    """Load a scenario file, run it and write its files: the ``run`` command.
+
+    Raises
+    ------
+    ValidationError
+        If the scenario (or a file it extends) has problems; nothing is written.
+    """
+    scenario = load_scenario(path)
+    ds = run_scenario(scenario, engine=engine)
+    return write_run_outputs(ds, scenario.name, out_dir, plots=plots)
 
 
 def monthly_table(ds: xr.Dataset, member_stat: str = "median") -> pd.DataFrame:
