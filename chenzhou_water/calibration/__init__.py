@@ -13,7 +13,7 @@ Modules: :mod:`.targets` and :mod:`.parameters` read and check the files, :mod:`
 evaluates a target's arithmetic safely, :mod:`.objective` scores a population of parameter
 vectors in one engine pass, :mod:`.fit` runs differential evolution, a polish and
 :mod:`.uncertainty` (random-walk Metropolis), :mod:`.report`, :mod:`.plots` and
-:mod:`.outputs` turn the result into tables, text, pictures and files.
+:mod:`.writing` turn the result into tables, text, pictures and files.
 """
 
 from __future__ import annotations
