@@ -79,7 +79,7 @@ def test_to_dict_is_a_loadable_scenario(tmp_path: Path) -> None:
 
 def test_default_model_path_is_the_project_model() -> None:
     assert default_model_path().parts[-2:] == ("models", "chenzhou_water.mdl")
-    assert default_model_path().parent.parent == Path(scenario_module.__file__).parents[1]
+    assert default_model_path().parent.parent == Path(scenario_module.__file__).resolve().parents[2]
 
 
 # --- with_overrides --------------------------------------------------------------------------
