@@ -42,7 +42,7 @@ def unchanged(files: tuple[tuple[str, str], ...], root: Path) -> bool:
 
 
 def _sha(path: Path) -> str:
-    from chenzhou_water.modelinfo import file_sha256
+    from chenzhou_water.model.metadata import file_sha256
 
     return file_sha256(path) if path.is_file() else ""
 
