@@ -213,21 +213,28 @@ def calibrate(
     out: OutDir = Path("out/calibration"),
     seed: Annotated[int, typer.Option(help="Seed of the fit and the sampler.")] = 0,
     popsize: Annotated[int, typer.Option(help="Differential evolution: population per "
-                                         "parameter.", min=2)] = 12,
-    maxiter: Annotated[int, typer.Option(help="Differential evolution: generations.",
+                                         "parameter.", min=2)] = 10,
+    maxiter: Annotated[int, typer.Option(help="Differential evolution: most generations.",
                                          min=1)] = 150,
-    chains: Annotated[int, typer.Option(help="Posterior sampler: parallel chains.", min=2)] = 64,
-    steps: Annotated[int, typer.Option(help="Posterior sampler: steps per chain (half "
-                                       "burn-in).", min=2)] = 400,
+    chains: Annotated[int, typer.Option(help="Posterior sampler (emcee): independent "
+                                        "ensembles, the chains of R-hat.", min=2)] = 4,
+    walkers: Annotated[int, typer.Option(help="Posterior sampler: walkers per ensemble (a "
+                                         "multiple of 4, at least twice the free "
+                                         "parameters).", min=4)] = 36,
+    steps: Annotated[int, typer.Option(help="Posterior sampler: steps per walker (half "
+                                       "burn-in).", min=2)] = 1000,
     plots: Annotated[bool, typer.Option(help="Write PNG plots.")] = True,
 ) -> None:
     """Calibrate the free parameters to the reported figures and report the fit.
 
-    Writes `OUT/calibrated.yaml` (a scenario overlay a baseline can `extends`), `OUT/fit.csv`
-    (reported against simulated, per target), `OUT/uncertainty.csv` (posterior against prior,
-    per parameter) and PNG plots; prints the fit, the conflicts between sources and how the
-    fit settled them, and the parameters the targets do not constrain. The same seed gives
-    the same numbers.
+    Differential evolution, an L-BFGS-B polish from its best vector, then emcee's ensemble
+    sampler for the posterior. Writes `OUT/calibrated.yaml` (a scenario overlay a baseline can
+    `extends`), `OUT/fit.csv` (reported against simulated, per target; NSE, KGE, PBIAS, RMSE
+    for time-series targets), `OUT/uncertainty.csv` (posterior against prior, per parameter),
+    `OUT/diagnostics.csv` (R-hat, bulk/tail ESS), `OUT/verdict.txt` and PNG plots (fit,
+    fit_series, uncertainty, trace, rank, pair); prints the fit, whether the optimiser and the
+    sampler converged, the conflicts between sources and how the fit settled them, and the
+    parameters the targets do not constrain. The same seed gives the same numbers.
 
     **Example**
 
@@ -250,16 +257,17 @@ def calibrate(
                 bar.update(tasks[stage], completed=done)
 
             run = run_calibration(targets, scenario, out, parameters_path=parameters, seed=seed,
-                                  popsize=popsize, maxiter=maxiter, chains=chains, steps=steps,
-                                  plots=plots, progress=progress)
+                                  popsize=popsize, maxiter=maxiter, chains=chains,
+                                  walkers=walkers, steps=steps, plots=plots, progress=progress)
         result = run.result
         _print_frame(run.result.fit[["period", "reported", "simulated", "z", "within tolerance",
                                      "hard/soft"]], "fit: reported against simulated")
-        _print_frame(parameter_table(result), "calibrated parameters (95 % posterior interval)")
+        _print_frame(parameter_table(result), "calibrated parameters (MAP, 95 % highest-density "
+                     "interval, convergence)")
         for line in format_report(result):
             console.print(line, highlight=False)
         for path in (run.outputs.overlay, run.outputs.fit_csv, run.outputs.uncertainty_csv,
-                     *run.outputs.plots):
+                     run.outputs.diagnostics_csv, run.outputs.verdict, *run.outputs.plots):
             if path is not None:
                 console.print(f"wrote {path}", highlight=False)
         if not result.success:
