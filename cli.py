@@ -87,6 +87,12 @@ def run(
     engine: Annotated[Literal["numpy", "pysd"], typer.Option(
         help="`numpy` (the ensemble engine) or `pysd` (the reference).")] = "numpy",
     plots: Annotated[bool, typer.Option(help="Write PNG plots.")] = True,
+    posterior: Annotated[Path | None, typer.Option(
+        help="A folder written by `chenzhou-water calibrate`: run the scenario over its "
+        "posterior draws (one ensemble member each) and write quantiles and fan charts.",
+        file_okay=False, show_default=False)] = None,
+    draws: Annotated[int, typer.Option(help="With --posterior: how many draws to run.",
+                                       min=1)] = 200,
 ) -> None:
     """Run a scenario and write `OUT/<scenario>.nc`, CSV tables and PNG plots.
 
@@ -101,17 +107,40 @@ def run(
         chenzhou-water run scenarios/baseline.yaml --out out
 
         chenzhou-water run scenarios/leakage_target.yaml --out out --engine pysd
+
+        chenzhou-water run scenarios/baseline.yaml --posterior out/calibration --draws 200
+
+    With `--posterior`, the parameters' calibration uncertainty is carried into the results:
+    every member is one posterior draw, the summary and monthly tables give the members'
+    median, `<scenario>_quantiles.csv` the 5/50/95 % quantiles of each headline indicator by
+    year, and the plots (and `chenzhou-water report`) draw fan charts.
     """
     from chenzhou_water.runner import run_scenario, write_run_outputs
     from chenzhou_water.scenario import load_scenario
 
     with project_errors():
         scen = load_scenario(scenario)
+        if posterior is not None and engine != "numpy":
+            raise typer.BadParameter("--posterior runs on the numpy engine only",
+                                     param_hint="--engine")
         with console.status(f"running {scen.name} on the {engine} engine ..."):
-            ds = run_scenario(scen, engine=engine)  # type: ignore[arg-type]
+            if posterior is None:
+                ds = run_scenario(scen, engine=engine)  # type: ignore[arg-type]
+            else:
+                from chenzhou_water.calibration.posterior_runs import run_posterior
+
+                ds = run_posterior(scen, posterior, draws)
             outputs = write_run_outputs(ds, scen.name, out, plots=plots)
-        _print_frame(outputs.headline, f"{scen.name}: headline indicators")
-        for path in (outputs.netcdf, outputs.summary_csv, outputs.monthly_csv, *outputs.plots):
+        paths = [outputs.netcdf, outputs.summary_csv, outputs.monthly_csv, *outputs.plots]
+        title = f"{scen.name}: headline indicators"
+        if posterior is not None:
+            from chenzhou_water.calibration.posterior_runs import quantile_table
+            from chenzhou_water.results import write_csv
+
+            paths.append(write_csv(quantile_table(ds), Path(out) / f"{scen.name}_quantiles.csv"))
+            title += f" (median of {ds.sizes['member']} posterior draws)"
+        _print_frame(outputs.headline, title)
+        for path in paths:
             console.print(f"wrote {path}", highlight=False)
 
 

@@ -79,6 +79,51 @@ def test_a_series_target_is_fitted_end_to_end(compiled_model, tmp_path):
         assert overlay["parameters"][name] == pytest.approx(truth, rel=2e-3), name
     for png in ("fit.png", "fit_series.png", "trace.png", "rank.png", "pair.png"):
         assert (out / png).stat().st_size > 1000, png
+    _posterior_run_and_report(out, tmp_path)
+
+
+def _posterior_run_and_report(calibration, tmp_path):
+    """``run --posterior`` over the calibration's draws gives bands; the report shows them."""
+    runs = tmp_path / "runs"
+    result = CliRunner().invoke(app, ["run", str(ROOT / "scenarios" / "baseline.yaml"),
+                                      "--posterior", str(calibration), "--draws", "6",
+                                      "--out", str(runs)])
+    assert result.exit_code == 0, result.output
+    assert "median of 6 posterior draws" in result.output
+    quantiles = pd.read_csv(runs / "baseline_quantiles.csv", encoding="utf-8-sig",
+                            index_col="year")
+    population = quantiles.filter(like="population").loc[2016]
+    low, mid, high = population.to_numpy()
+    assert low < high  # the draws differ in initial_population: a band, not a line
+    assert low <= mid <= high
+    import xarray as xr
+
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import PolyCollection
+
+    from chenzhou_water.report.figures import plot_storage
+
+    with xr.open_dataset(runs / "baseline.nc") as ds:
+        assert ds.sizes["member"] == 6
+        assert ds.attrs["posterior_draws"] == 6
+        ax = plot_storage({"baseline": ds.load()})  # the report's figure: a fan chart
+    assert ax.get_title().endswith("(median, 5–95 %)")
+    assert any(isinstance(c, PolyCollection) for c in ax.collections)
+    plt.close(ax.figure)
+    page = tmp_path / "report.html"
+    result = CliRunner().invoke(app, ["report", str(runs / "baseline.nc"), "--out", str(page)])
+    assert result.exit_code == 0, result.output
+    assert "6 members" in page.read_text(encoding="utf-8")
+
+
+def test_run_posterior_needs_a_calibration_folder(tmp_path):
+    (tmp_path / "posterior.csv").write_text("draw,no_such_constant\n0,1\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", str(ROOT / "scenarios" / "baseline.yaml"),
+                                      "--posterior", str(tmp_path), "--out",
+                                      str(tmp_path / "runs")])
+    assert result.exit_code == 2, result.output
+    assert "posterior.csv:1: column 'no_such_constant': not a constant" in result.output
+    assert not (tmp_path / "runs").exists()
 
 
 def test_fit_statistics_match_their_definitions():

@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from chenzhou_water.calibration.fit import CalibrationResult
 from chenzhou_water.calibration.fitplots import FitSeries
+from chenzhou_water.calibration.posterior_runs import POSTERIOR_FILE, write_posterior_csv
 from chenzhou_water.calibration.report import format_report
 from chenzhou_water.calibration.series import SERIES_STATISTICS
 from chenzhou_water.results import atomic_path, write_csv
@@ -57,7 +60,8 @@ def write_calibration_outputs(result: CalibrationResult, out_dir: str | Path, *,
 
     ``calibrated.yaml`` (the overlay), ``fit.csv`` (per target; NSE, KGE, PBIAS and RMSE for
     time-series targets), ``uncertainty.csv`` (per parameter), ``diagnostics.csv`` (R-hat,
-    ESS), ``verdict.txt`` (the report's lines, the verdict among them) and PNG plots:
+    ESS), ``posterior.csv`` (the draws, for ``chenzhou-water run --posterior``),
+    ``verdict.txt`` (the report's lines, the verdict among them) and PNG plots:
     ``fit.png``, ``fit_series.png`` (from ``series``), ``uncertainty.png``, ``trace.png``,
     ``rank.png``, ``pair.png``.
     """
@@ -76,6 +80,10 @@ def write_calibration_outputs(result: CalibrationResult, out_dir: str | Path, *,
         unc_csv = write_csv(result.uncertainty, out / "uncertainty.csv")
     if result.convergence is not None:
         diag_csv = write_csv(result.convergence.table, out / "diagnostics.csv")
+    if result.posterior is not None:
+        draws = pd.DataFrame(result.posterior.samples.T, columns=list(result.posterior.names))
+        draws.index.name = "draw"
+        write_posterior_csv(draws, out / POSTERIOR_FILE)
     verdict = out / "verdict.txt"
     with atomic_path(verdict) as tmp:
         tmp.write_text("\n".join(format_report(result)) + "\n", encoding="utf-8")
