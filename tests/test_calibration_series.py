@@ -96,9 +96,8 @@ def _posterior_run_and_report(calibration, tmp_path):
     low, mid, high = population.to_numpy()
     assert low < high  # the draws differ in initial_population: a band, not a line
     assert low <= mid <= high
-    import xarray as xr
-
     import matplotlib.pyplot as plt
+    import xarray as xr
     from matplotlib.collections import PolyCollection
 
     from chenzhou_water.report.figures import plot_storage
