@@ -11,8 +11,8 @@ named with its partner: the targets fix a combination of the two, not each one.
 
 The reported point estimate is the MAP (the fit's optimum, misfit plus prior); its interval
 is the 95 % highest-density interval of the posterior draws, which holds the mode of any
-one-peaked posterior, also one piled against a bound. Where the MAP still falls outside, the
-table says so and why (``map_note``).
+one-peaked posterior; one piled against a bound reaches the bound. Where the MAP still falls
+outside, the table says so and why (``map_note``).
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ def summarise(parameters: ParameterSet, fitted: FloatArray, posterior: Posterior
         prior_sd = float(prior[i].std())
         sd, mean = float(draws[i].std()), float(draws[i].mean())
         q = np.quantile(draws[i], [0.025, 0.5, 0.975])
+        hdi[i] = _closed_to_bound(hdi[i], draws[i], fitted[i], p.lower, p.upper)
         inside = bool(hdi[i, 0] <= fitted[i] <= hdi[i, 1])
         rows.append({
             "parameter": p.name, "units": p.units, "lower": p.lower, "upper": p.upper,
@@ -80,6 +81,20 @@ def summarise(parameters: ParameterSet, fitted: FloatArray, posterior: Posterior
     table.insert(table.columns.get_loc("correlated_with"), "constrained",
                  constrained(table["sd_ratio"].to_numpy(), table["shift"].to_numpy()))
     return table
+
+
+def _closed_to_bound(interval: FloatArray, draws: FloatArray, fitted: float, lower: float,
+                     upper: float) -> FloatArray:
+    """An interval that starts at the lowest draw (ends at the highest) reaches the bound
+    when the MAP sits on it: the posterior piles up against the bound, and no finite sample
+    draws the bound itself."""
+    interval = interval.copy()
+    at = 1e-9 * (upper - lower)
+    if fitted <= lower + at and interval[0] <= draws.min():
+        interval[0] = lower
+    if fitted >= upper - at and interval[1] >= draws.max():
+        interval[1] = upper
+    return interval
 
 
 def _partners(corr: FloatArray, i: int, names: tuple[str, ...]) -> str:
