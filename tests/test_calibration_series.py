@@ -176,3 +176,14 @@ def test_the_example_series_targets_file_loads():
     assert target.observations is not None
     assert target.observations.by_year
     assert target.reported.startswith("2 obs")
+
+
+def test_too_few_walkers_is_bad_input_before_any_work(tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, [
+        "calibrate", str(ROOT / "calibration" / "targets.yaml"), "--walkers", "20",
+        "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "--walkers: 20 walkers per chain: give a multiple of 4, at least twice the" in \
+        " ".join(result.output.split())
+    assert not out.exists()

@@ -23,7 +23,11 @@ from chenzhou_water.calibration.objective import Objective
 from chenzhou_water.calibration.parameters import ParameterSet
 from chenzhou_water.calibration.report import Conflict, conflicts, fit_table
 from chenzhou_water.calibration.targets import TargetSet
-from chenzhou_water.calibration.uncertainty import PosteriorSample, sample_posterior
+from chenzhou_water.calibration.uncertainty import (
+    PosteriorSample,
+    check_walkers,
+    sample_posterior,
+)
 from chenzhou_water.errors import ChenzhouWaterError, ParameterNotConstrainedWarning
 from chenzhou_water.scenario import Scenario
 
@@ -137,7 +141,8 @@ def calibrate(targets: TargetSet, parameters: ParameterSet, scenario: Scenario |
         Polish the evolved best vector with L-BFGS-B inside the bounds.
     chains, walkers, steps : int
         Posterior sampler (:func:`uncertainty.sample_posterior`): independent emcee
-        ensembles (the chains of R-hat), walkers in each (default ``2 * n_param + 2``), and
+        ensembles (the chains of R-hat), walkers in each (a multiple of 4, at least
+        ``2 * n_param``; default ``2 * n_param + 2`` rounded up to a multiple of 4), and
         steps per walker (half are burn-in).
     uncertainty : bool
         Sample the posterior (otherwise ``uncertainty``, ``posterior`` and ``convergence``
@@ -152,6 +157,9 @@ def calibrate(targets: TargetSet, parameters: ParameterSet, scenario: Scenario |
     ParameterNotConstrainedWarning
         For each parameter the targets do not constrain (:data:`identifiability.RULE`).
     """
+    walkers = 4 * -(-(2 * len(parameters) + 2) // 4) if walkers is None else walkers
+    if uncertainty:
+        check_walkers(walkers, len(parameters))
     objective = build_objective(targets, parameters, scenario, model)
     de_seed, mcmc_seed = np.random.SeedSequence(seed).spawn(2)
     de = _evolve(objective, np.random.default_rng(de_seed), popsize, maxiter, tol, progress)
@@ -170,7 +178,6 @@ def calibrate(targets: TargetSet, parameters: ParameterSet, scenario: Scenario |
     posterior, summary, lines, diagnosis = None, None, (), None
     if uncertainty:
         rng = np.random.default_rng(mcmc_seed)
-        walkers = 2 * len(parameters) + 2 if walkers is None else walkers
         start = _starting_points(de.population.T, chains * walkers, rng, u_best)
         posterior = sample_posterior(objective, start, int(rng.integers(2**31)),
                                      chains=chains, steps=steps, progress=progress)
