@@ -249,9 +249,9 @@ def calibrate(
                                         "ensembles, the chains of R-hat.", min=2)] = 4,
     walkers: Annotated[int, typer.Option(help="Posterior sampler: walkers per ensemble (a "
                                          "multiple of 4, at least twice the free "
-                                         "parameters).", min=4)] = 36,
+                                         "parameters).", min=4)] = 128,
     steps: Annotated[int, typer.Option(help="Posterior sampler: steps per walker (half "
-                                       "burn-in).", min=2)] = 1000,
+                                       "burn-in).", min=2)] = 300,
     plots: Annotated[bool, typer.Option(help="Write PNG plots.")] = True,
 ) -> None:
     """Calibrate the free parameters to the reported figures and report the fit.

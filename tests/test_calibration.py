@@ -223,3 +223,13 @@ def test_the_command_reproduces_the_shipped_calibration(tmp_path):
     objective = float(shipped_text.split("objective ")[1].split(";")[0])
     assert run.result.objective == pytest.approx(objective, rel=OBJECTIVE_RTOL)
     assert run.result.success
+
+
+def test_the_command_defaults_are_the_library_budget():
+    import inspect
+
+    import cli
+    from chenzhou_water.calibration.workflow import DEFAULT_BUDGET
+
+    signature = inspect.signature(cli.calibrate).parameters
+    assert {k: signature[k].default for k in DEFAULT_BUDGET} == DEFAULT_BUDGET

@@ -12,6 +12,12 @@ ensemble (:func:`grouped_moves`). No ensemble's trajectory depends on another's,
 are independent chains in R-hat's sense. After burn-in, each ensemble's draws are thinned by
 half the integrated autocorrelation time and ordered step by step; that sequence is one chain
 of :mod:`.diagnostics` (rank-normalised split R-hat, bulk and tail ESS through ArviZ).
+
+The walkers start at members of differential evolution's final population (the same
+distribution for every ensemble, not overdispersed): R-hat then checks that the ensembles agree
+and are stationary after burn-in, not that they explored regions the global search never
+reached. Large ensembles (the default 128 walkers) cost little more per engine pass than small
+ones and make each ensemble's estimates steadier.
 """
 
 from __future__ import annotations
