@@ -244,7 +244,7 @@ def calibrate(
     popsize: Annotated[int, typer.Option(help="Differential evolution: population per "
                                          "parameter.", min=2)] = 10,
     maxiter: Annotated[int, typer.Option(help="Differential evolution: most generations.",
-                                         min=1)] = 150,
+                                         min=1)] = 200,
     chains: Annotated[int, typer.Option(help="Posterior sampler (emcee): independent "
                                         "ensembles, the chains of R-hat.", min=2)] = 4,
     walkers: Annotated[int, typer.Option(help="Posterior sampler: walkers per ensemble (a "
@@ -269,7 +269,7 @@ def calibrate(
 
         chenzhou-water calibrate calibration/targets.yaml --out out/calibration
 
-        chenzhou-water calibrate calibration/targets.yaml --seed 1 --maxiter 300
+        chenzhou-water calibrate calibration/targets.yaml --seed 1 --steps 600
     """
     from rich.progress import Progress
 

@@ -61,6 +61,7 @@ def _calibrate(path, out):
         "8", "--steps", "40"])
 
 
+@pytest.mark.slow
 def test_a_series_target_is_fitted_end_to_end(compiled_model, tmp_path):
     path = _series_folder(compiled_model, tmp_path)
     out = tmp_path / "out"
@@ -155,6 +156,10 @@ BAD_CASES = {
                       "population.csv:3: column 'time': 2016 repeats line 2"),
     "unknown likelihood": ({"entry": {"likelihood": "poisson"}},
                            "targets.inflow_2016.likelihood: unknown likelihood 'poisson'"),
+    "a point value as well": ({"entry": {"value": 3}},
+                              "targets.inflow_2016.value: a time-series target takes no 'value'"),
+    "negative weight": ({"entry": {"weight": -1}},
+                        "targets.inflow_2016.weight: the weight must not be negative"),
 }
 
 

@@ -256,9 +256,13 @@ def _series_target(checker: Checker, where: YamlPath, name: str, entry: Mapping[
     if tolerance is not None and tolerance <= 0:
         checker.error((*where, "tolerance"), f"the tolerance must be positive, got {tolerance:g}")
         tolerance = None
+    weight = checker.number((*where, "weight"), entry["weight"]) if "weight" in entry else 1.0
+    if weight is not None and weight < 0:
+        checker.error((*where, "weight"), "the weight must not be negative")
+        ok = False
     fields = _scalars(checker, where, entry)
     file = checker.string((*where, "observations"), entry["observations"])
-    if None in (reduce, file, tolerance, info) or not ok:
+    if None in (reduce, file, tolerance, info, weight) or not ok:
         return None
     observations = _observations(checker, where, file, reduce == "monthly", info, tolerance)
     if None in (observations, expression, scale, fields):

@@ -21,7 +21,7 @@ from chenzhou_water.errors import ParameterNotConstrainedWarning
 from chenzhou_water.scenario import load_scenario
 
 #: The CLI's default budget (see README: time on two cores, and the convergence it reaches).
-DEFAULT_BUDGET = {"popsize": 10, "maxiter": 150, "chains": 4, "walkers": 128, "steps": 300}
+DEFAULT_BUDGET = {"popsize": 10, "maxiter": 200, "chains": 4, "walkers": 128, "steps": 300}
 
 
 @dataclass(frozen=True)
