@@ -90,7 +90,7 @@ def _posterior_run_and_report(calibration, tmp_path):
                                       "--posterior", str(calibration), "--draws", "6",
                                       "--out", str(runs)])
     assert result.exit_code == 0, result.output
-    assert "median of 6 posterior draws" in result.output
+    assert "median of the posterior draws" in result.output
     quantiles = pd.read_csv(runs / "baseline_quantiles.csv", encoding="utf-8-sig",
                             index_col="year")
     population = quantiles.filter(like="population").loc[2016]

@@ -72,7 +72,7 @@ def summarise(parameters: ParameterSet, fitted: FloatArray, posterior: Posterior
             "q2.5": q[0], "q50": q[1], "q97.5": q[2],
             "hdi_low": float(hdi[i, 0]), "hdi_high": float(hdi[i, 1]),
             "map_in_interval": inside, "map_note": "" if inside else _map_note(i, fitted, hdi),
-            "prior": p.prior.describe(), "prior_mean": float(prior[i].mean()),
+            "prior": p.prior.label(), "prior_mean": float(prior[i].mean()),
             "prior_sd": prior_sd, "sd_ratio": sd / prior_sd,
             "shift": abs(mean - float(prior[i].mean())) / prior_sd,
             "correlated_with": _partners(corr, i, parameters.names),

@@ -12,14 +12,18 @@ multi-member result as fan charts (median and 5-95 % band).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
-from chenzhou_water.contract import HEADLINE_INDICATORS
 from chenzhou_water.errors import Problem, ValidationError
-from chenzhou_water.scenario import Scenario
+from chenzhou_water.model.contract import HEADLINE_INDICATORS
+from chenzhou_water.scenario.spec import Scenario
+
+if TYPE_CHECKING:
+    from chenzhou_water.scenario.run import RunOutputs
 
 POSTERIOR_FILE = "posterior.csv"
 #: Quantiles written by :func:`quantile_table`.
@@ -28,7 +32,7 @@ QUANTILES = (0.05, 0.5, 0.95)
 
 def write_posterior_csv(draws: pd.DataFrame, path: Path) -> Path:
     """``posterior.csv``: the posterior draws (rows) of every free parameter (columns)."""
-    from chenzhou_water.results import write_csv
+    from chenzhou_water.files import write_csv
 
     return write_csv(draws, path)
 
@@ -72,8 +76,8 @@ def run_posterior(scenario: Scenario, folder: str | Path, draws: int = 200) -> x
 
     The Dataset's attributes record the calibration folder's name and the number of draws.
     """
-    from chenzhou_water.modelinfo import model_info
-    from chenzhou_water.runner import run_scenario
+    from chenzhou_water.model.metadata import model_info
+    from chenzhou_water.scenario.run import run_scenario
 
     info = model_info(scenario.model_path)
     constants = set(info.names("constant"))
@@ -85,19 +89,40 @@ def run_posterior(scenario: Scenario, folder: str | Path, draws: int = 200) -> x
     return ds
 
 
+def run_posterior_file(path: str | Path, folder: str | Path, out_dir: str | Path, *,
+                       draws: int = 200, plots: bool = True) -> tuple[RunOutputs, Path]:
+    """The ``run --posterior`` command: load the scenario, run it over the posterior draws of
+    ``folder``, write the run's files (fan-chart plots) and ``<name>_quantiles.csv``.
+
+    Raises
+    ------
+    ValidationError
+        If the scenario or the posterior draws have problems; nothing is written.
+    """
+    from chenzhou_water.files import write_csv
+    from chenzhou_water.scenario.run import write_run_outputs
+    from chenzhou_water.scenario.spec import load_scenario
+
+    scenario = load_scenario(path)
+    ds = run_posterior(scenario, folder, draws)
+    outputs = write_run_outputs(ds, scenario.name, out_dir, plots=plots)
+    quantiles = write_csv(quantile_table(ds), Path(out_dir) / f"{scenario.name}_quantiles.csv")
+    return outputs, quantiles
+
+
 def quantile_table(ds: xr.Dataset, quantiles: tuple[float, ...] = QUANTILES) -> pd.DataFrame:
     """Each headline indicator's quantiles over the members, by year.
 
     Index ``year``; columns ``<indicator key> q05``, ``q50``, ``q95`` (for the default
     quantiles).
     """
-    from chenzhou_water.report.figures import annual_values
-
     columns = {}
     for ind in HEADLINE_INDICATORS:
         if ind.variable not in ds:
             continue
-        values = annual_values(ds, ind).quantile(list(quantiles), dim="member")
+        da = ds[ind.variable]
+        per_member = getattr(da.groupby(da["time"].dt.year), ind.reduce)() * ind.scale
+        values = per_member.quantile(list(quantiles), dim="member")
         for q in quantiles:
             columns[f"{ind.key} q{round(q * 100):02d}"] = values.sel(quantile=q).to_series()
     frame = pd.DataFrame(columns)

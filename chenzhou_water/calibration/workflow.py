@@ -14,11 +14,11 @@ from chenzhou_water.calibration.fit import (
     calibrate,
 )
 from chenzhou_water.calibration.fitplots import fit_series
-from chenzhou_water.calibration.outputs import CalibrationOutputs, write_calibration_outputs
 from chenzhou_water.calibration.parameters import load_parameters
 from chenzhou_water.calibration.targets import load_targets
+from chenzhou_water.calibration.writing import CalibrationOutputs, write_calibration_outputs
 from chenzhou_water.errors import ParameterNotConstrainedWarning
-from chenzhou_water.scenario import load_scenario
+from chenzhou_water.scenario.spec import load_scenario
 
 #: The CLI's default budget (see README: time on two cores, and the convergence it reaches).
 DEFAULT_BUDGET = {"popsize": 10, "maxiter": 200, "chains": 4, "walkers": 128, "steps": 300}

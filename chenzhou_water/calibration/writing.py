@@ -12,7 +12,7 @@ from chenzhou_water.calibration.fitplots import FitSeries
 from chenzhou_water.calibration.posterior_runs import POSTERIOR_FILE, write_posterior_csv
 from chenzhou_water.calibration.report import format_report
 from chenzhou_water.calibration.series import SERIES_STATISTICS
-from chenzhou_water.results import atomic_path, write_csv
+from chenzhou_water.files import atomic_path, write_csv
 
 #: Significant digits of the calibrated values written to the overlay.
 DIGITS = 6
