@@ -59,7 +59,8 @@ def ranged_constants(engine_model: Any) -> dict[str, tuple[float, float]]:
     return out
 
 
-def assert_matches_pysd(dataset: Any, member: int, frame: Any, engine_model: Any) -> int:
+def assert_matches_pysd(dataset: Any, member: int, frame: Any, engine_model: Any,
+                        rtol: float = RTOL) -> int:
     """Compare every saved value of one member with a PySD run; return the count compared."""
     columns = {c.lower().replace(" ", "_"): c for c in frame.columns}
     np.testing.assert_allclose(dataset["model_time"].values if "model_time" in dataset.coords
@@ -72,7 +73,29 @@ def assert_matches_pysd(dataset: Any, member: int, frame: Any, engine_model: Any
             label = name + ("[" + ",".join(e for _, e in combo) + "]" if combo else "")
             reference = frame[columns[label.lower().replace(" ", "_")]].to_numpy(dtype=float)
             index = (member, slice(None), *(i for i, _ in combo))
-            np.testing.assert_allclose(dataset[name].values[index], reference, rtol=RTOL,
+            np.testing.assert_allclose(dataset[name].values[index], reference, rtol=rtol,
                                        atol=0, err_msg=label)
             compared += 1
     return compared
+
+
+def random_members(ranges: dict[str, tuple[float, float]], members: int,
+                   seed: int) -> dict[str, np.ndarray]:
+    """One uniform draw per member of each ranged constant."""
+    rng = np.random.default_rng(seed)
+    return {name: rng.uniform(lo, hi, members) for name, (lo, hi) in ranges.items()}
+
+
+def check_ensemble(path: Path, members: int, seed: int) -> None:
+    """Run ``members`` random members of the ranged constants; compare each with PySD."""
+    from chenzhou_water.engine import compile_model
+
+    engine = compile_model(path)
+    draws = random_members(ranged_constants(engine), members, seed)
+    assert draws, "the model declares no ranged constants"
+    dataset = engine.run(params=draws, members=members)
+    reference = pysd_model(path)
+    for member in range(members):
+        params = {name: float(values[member]) for name, values in draws.items()}
+        frame = pysd_run(reference, params)
+        assert assert_matches_pysd(dataset, member, frame, engine) >= len(dataset.data_vars)

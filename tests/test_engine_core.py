@@ -174,10 +174,9 @@ def test_series_replace_a_variable_per_member(reservoir: Model) -> None:
 @pytest.mark.parametrize(
     ("equation", "construct"),
     [
-        ("x = DELAY N(a, 2, 0, 3)", "DELAY N"),
-        ("x = GET XLS DATA('f.xlsx', 'tab', 'A', 'B2')", "GET"),
-        ("x = RANDOM UNIFORM(0, 1, 0)", "RANDOM_UNIFORM"),
-        ("x = ACTIVE INITIAL(a, 1)", "ACTIVE_INITIAL"),
+        ("x = GET TIME VALUE(0, 0, 1)", "GET TIME VALUE"),
+        ("x = RANDOM POISSON(0, 1, 1, 0, 1, 0)", "RANDOM POISSON"),
+        ("x = ALLOCATE AVAILABLE(a, 1, 1)", "ALLOCATE AVAILABLE"),
     ],
 )
 def test_unsupported_construct_names_file_variable_and_construct(

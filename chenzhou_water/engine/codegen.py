@@ -39,6 +39,7 @@ from chenzhou_water.engine.ir import Call, Expr, ModelIR, Node, Num, Op, StateOf
 from chenzhou_water.engine.plan import Plan, RunConfig
 from chenzhou_water.engine.subscripts import Subscripts
 from chenzhou_water.engine.translate import CONTROL_VARS
+from chenzhou_water.errors import ModelError, UnsupportedConstructError
 
 INDENT = "    "
 
@@ -61,7 +62,7 @@ class KernelWriter:
 
     def __init__(self, ir: ModelIR, config: RunConfig, plan: Plan):
         self.ir, self.config, self.plan = ir, config, plan
-        self.subs = Subscripts(ir.ranges)
+        self.subs = Subscripts(ir.ranges, ir.mappings)
         self.names = Names(_identifiers(ir), plan.member_varying)
         self.plain = PlainCompiler(ir, self.names)
         self.inplace = InplaceCompiler(self.plain, self.names)
@@ -86,6 +87,7 @@ class KernelWriter:
     def plain_code(self, expr: Expr, axes: tuple[str, ...],
                    state_axes: tuple[str, ...] = ()) -> str:
         self.plain.state_axes = state_axes
+        self.plain.target_dims = axes
         operand: Operand = self.plain.compile(desugar(expr))
         return align(operand, axes)
 
@@ -98,6 +100,13 @@ class KernelWriter:
         lines = [f"{v} = np.empty(({members},) + {self.shape(node)})"] if allocate else []
         for comp in node.components:
             index, expr_dims = self.subs.target_index(node.dims, comp.target)
+            if comp.exclude:  # a target of whole dimensions, minus the :EXCEPT: lists
+                mask = self.subs.except_mask(node.dims, comp.exclude, UnsupportedConstructError)
+                where = self.names.literal(mask)
+                value = self.plain_code(comp.expr, expr_dims)
+                lines.append(f"np.copyto({v}, np.broadcast_to({value}, {v}.shape), "
+                             f"where={where} != 0.0)")
+                continue
             text = ", ".join(_index_text(i) for i in index)
             lines.append(f"{v}[:, {text}] = {self.plain_code(comp.expr, expr_dims)}")
         return lines
@@ -106,6 +115,14 @@ class KernelWriter:
         return self.inplace.compile_into(desugar(expr), dest)
 
     # ---- stateful elements ---------------------------------------------------------------
+    def _where(self, node: Node, construct: str) -> str:
+        """Text naming a stateful in runtime error messages: file, variable, construct."""
+        owner = node.name
+        prefix = f"_{node.stateful.kind}_" if node.stateful is not None else ""
+        if not node.public and owner.startswith(prefix):  # internal: _<kind>_<variable>_<k>
+            owner = owner[len(prefix):].rsplit("_", 1)[0]
+        return repr(f"{self.ir.file_name}: variable '{owner}': {construct}")
+
     def value_expr(self, node: Node) -> Expr | None:
         """The expression of a stateful's value in terms of its state, or None for an alias."""
         sf = node.stateful
@@ -123,6 +140,8 @@ class KernelWriter:
             return Op("*", (args["input"], Op("+", (Num(1.0), Op("*", (zidz, args["horizon"]))))))
         if sf.kind == "sample_if_true":
             return Call("if_then_else", (args["condition"], args["input"], s))
+        if sf.kind == "active_initial":
+            return args["expression"]
         return None
 
     def stateful_init(self, node: Node) -> list[str]:
@@ -137,6 +156,9 @@ class KernelWriter:
         kind = sf.kind
         if kind == "initial":
             return [f"{v} = _rt.full({self.members(node.name)}, {shape}, {code('initial')})"]
+        if kind == "active_initial":
+            # during initialisation its value is the initial value; in the loop, the expression
+            return [f"{v} = _rt.full({self.members(node.name)}, {shape}, {code('initial')})"]
         if kind in ("integ", "sample_if_true"):
             lines = [f"{s} = _rt.full(n, {shape}, {code('initial')})"]
         elif kind == "smooth":
@@ -144,6 +166,12 @@ class KernelWriter:
         elif kind == "delay":
             lines = [f"{s}, {self._suffix(node.name, 'k')} = _rt.delay_init({sf.order}, dt, "
                      f"{code('delay_time')}, {code('initial')}, n, {shape})"]
+        elif kind == "delay_n":
+            lines = [f"{s} = _rt.DelayN({code('order')}, dt, {code('delay_time')}, "
+                     f"{code('initial')}, n, {shape}, {self._where(node, 'DELAY N')})"]
+        elif kind == "smooth_n":
+            lines = [f"{s} = _rt.SmoothN({code('order')}, {code('initial')}, n, {shape}, "
+                     f"{self._where(node, 'SMOOTH N')})"]
         elif kind == "delay_fixed":
             lines = [f"{s} = _rt.DelayFixed({code('initial')}, {code('delay_time')}, dt, n, "
                      f"{shape}, {node.name!r})"]
@@ -163,7 +191,7 @@ class KernelWriter:
             return [f"{v} = {s}"]
         if kind == "smooth":
             return [f"{v} = {s}[-1]"]
-        if kind == "delay_fixed":
+        if kind in ("delay_fixed", "delay_n", "smooth_n"):
             return [f"{v} = {s}.value()"]
         expr = self.value_expr(node)
         assert expr is not None
@@ -174,7 +202,7 @@ class KernelWriter:
         kind = node.stateful.kind if node.stateful else ""
         if kind in ("integ", "smooth"):
             return []
-        if kind == "delay_fixed":
+        if kind in ("delay_fixed", "delay_n", "smooth_n"):
             return [f"{v} = {self._suffix(node.name, 's')}.value()"]
         expr = self.value_expr(node)
         assert expr is not None
@@ -195,6 +223,10 @@ class KernelWriter:
         if sf.kind == "smooth":
             return [f"_rt.smooth_ddt({s}, {code('input')}, {code('smooth_time')}, {sf.order}, "
                     f"{d}, dt)"]
+        if sf.kind == "delay_n":
+            return [f"{s}.ddt({code('input')}, {code('delay_time')}, dt)"]
+        if sf.kind == "smooth_n":
+            return [f"{s}.ddt({code('input')}, {code('smooth_time')}, dt)"]
         if sf.kind == "delay":
             k = self._suffix(node.name, "k")
             return [f"_rt.delay_ddt({s}, {code('input')}, {code('delay_time')}, {k}, {d}, dt)"]
@@ -217,6 +249,8 @@ class KernelWriter:
             if sf.kind == "sample_if_true":
                 return [f"np.multiply({s}, 0.0, out={s})", f"np.add({s}, {v}, out={s})"]
             return []
+        if sf.kind in ("delay_n", "smooth_n"):
+            return [f"{s}.commit()"]
         if sf.kind in ("integ", "smooth", "delay", "trend", "forecast"):
             lines = [f"np.add({s}, {d}, out={s})"]
             if sf.non_negative:
@@ -227,23 +261,41 @@ class KernelWriter:
     # ---- assembly ------------------------------------------------------------------------
     def init_lines(self) -> list[str]:
         lines = [f"{self.ident(c)} = P[{c!r}]" for c in CONTROL_VARS]
-        lines += ["dt = c_time_step", "t = times[0]"]
+        lines += ["dt = c_time_step", "t = times[0]", "_random = P['__random__']"]
         for name in self.plan.init_order:
-            node = self.ir.nodes[name]
-            v = self.ident(name)
-            if name in self.config.series or node.kind == "data":
-                lines.append(f"{v} = S[{name!r}][0]")
-            elif node.kind == "constant":
-                lines.append(f"{v} = P[{name!r}]")
-            elif node.kind == "lookup" and name in self.config.member_lookups:
-                lines.append(f"{v} = _rt.MemberTable(L[{name!r}])")
-            elif node.kind == "lookup":
-                lines.append(f"{v} = L[{name!r}]")
-            elif node.kind == "auxiliary":
-                lines += self.aux_lines(node, allocate=True)
-            elif node.kind == "stateful":
-                lines += self.stateful_init(node)
+            try:
+                lines += self._init_node(name)
+            except ModelError as exc:
+                if str(exc).startswith(f"{self.ir.file_name}: variable "):
+                    raise
+                owner = self.owner(name)
+                text = str(exc).removeprefix(f"{self.ir.file_name}: ")
+                raise type(exc)(f"{self.ir.file_name}: variable '{owner}': {text}") from exc
         return lines
+
+    def owner(self, name: str) -> str:
+        """The model variable a node belongs to (internal nodes carry their variable's name)."""
+        if self.ir.nodes[name].public:
+            return name
+        owners = [p for p, n in self.ir.nodes.items() if n.public and f"_{p}_" in name]
+        return max(owners, key=len) if owners else name
+
+    def _init_node(self, name: str) -> list[str]:
+        node = self.ir.nodes[name]
+        v = self.ident(name)
+        if name in self.config.series or node.kind == "data":
+            return [f"{v} = S[{name!r}][0]"]
+        if node.kind == "constant":
+            return [f"{v} = P[{name!r}]"]
+        if node.kind == "lookup" and node.dims:
+            return [f"{v} = _rt.tables(L[{name!r}], {self.shape(node)})"]
+        if node.kind == "lookup" and name in self.config.member_lookups:
+            return [f"{v} = _rt.MemberTable(L[{name!r}])"]
+        if node.kind == "lookup":
+            return [f"{v} = L[{name!r}]"]
+        if node.kind == "auxiliary":
+            return self.aux_lines(node, allocate=True)
+        return self.stateful_init(node)
 
     def buffer_lines(self) -> list[str]:
         lines = []
@@ -264,7 +316,8 @@ class KernelWriter:
 
     def value_expr_needed(self, node: Node) -> bool:
         return node.kind == "stateful" and node.stateful is not None and (
-            node.stateful.kind in ("delay", "trend", "forecast", "sample_if_true"))
+            node.stateful.kind in ("delay", "trend", "forecast", "sample_if_true",
+                                   "active_initial"))
 
     def step_lines(self) -> list[str]:
         lines = []

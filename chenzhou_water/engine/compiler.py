@@ -6,7 +6,7 @@ import warnings
 from dataclasses import replace
 from pathlib import Path
 
-from chenzhou_water.engine import cache
+from chenzhou_water.engine import cache, external
 from chenzhou_water.engine.ir import IR_VERSION, ModelIR
 from chenzhou_water.engine.model import Model
 from chenzhou_water.engine.translate import translate
@@ -46,7 +46,7 @@ def compile_model(path: str | Path, *, use_cache: bool = True) -> Model:
     sha = file_sha256(path)
     if use_cache:
         cached = cache.load(sha)
-        if _valid(cached, sha):
+        if _valid(cached, sha, path.parent):
             ir, info = cached
             return Model(replace(ir, file_name=path.name), replace(info, path=path))
     abstract = read_abstract_model(path)  # parsed once: the metadata reads the same tree
@@ -55,13 +55,15 @@ def compile_model(path: str | Path, *, use_cache: bool = True) -> Model:
         warnings.simplefilter("ignore")
         ir = translate(abstract, path, sha)
     model = Model(ir, info)
+    source = model.source()  # generating the default kernel refuses what only code generation sees
     if use_cache:
-        cache.store(sha, (ir, info), model.source())
+        cache.store(sha, (ir, info), source)
     return model
 
 
-def _valid(cached: object, sha: str) -> bool:
+def _valid(cached: object, sha: str, root: Path) -> bool:
     if not isinstance(cached, tuple) or len(cached) != 2:
         return False
     ir = cached[0]
-    return isinstance(ir, ModelIR) and ir.sha256 == sha and ir.version == IR_VERSION
+    return (isinstance(ir, ModelIR) and ir.sha256 == sha and ir.version == IR_VERSION
+            and external.unchanged(ir.external_files, root))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from chenzhou_water.engine.functions import REDUCTIONS, UFUNCS
+from chenzhou_water.engine.functions import RANDOM, REDUCTIONS, UFUNCS
 from chenzhou_water.engine.ir import Call, Expr, LookupCall, ModelIR, Num, Op, Ref, StateOf
 from chenzhou_water.engine.subscripts import Subscripts
 from chenzhou_water.errors import ModelError, UnsupportedConstructError
@@ -29,6 +29,11 @@ BINARY_UFUNCS = {
 BOOL_OPS = {"==", "!=", "<", "<=", ">", ">=", "and", "or", "not"}
 _BOOL_UNSAFE = {"np.subtract", "np.negative"}  # numpy rejects these on booleans
 _INFIX = {"+", "-", "*", "/", "**", "%", "==", "!=", "<", "<=", ">", ">="}
+# Python's float division raises on a zero divisor where numpy's gives inf/nan; np.where(cond,
+# a, b) evaluates both branches, so XIDZ/ZIDZ with a zero constant divisor must not raise:
+# division always goes through numpy (correctly rounded, so the same bits as Python's).
+# ``**`` stays Python's operator: numpy's vectorised power may differ in the last bit.
+_PYTHON_RAISES = {"/"}
 
 
 @dataclass(frozen=True)
@@ -92,21 +97,25 @@ class PlainCompiler:
 
     def __init__(self, ir: ModelIR, names: Names, state_axes: tuple[str, ...] = ()):
         self.ir = ir
-        self.subs = Subscripts(ir.ranges)
+        self.subs = Subscripts(ir.ranges, ir.mappings)
         self.names = names
         self.state_axes = state_axes
+        #: Dimensions of the equation being compiled (for subscript mappings).
+        self.target_dims: tuple[str, ...] = ()
 
     def compile(self, expr: Expr) -> Operand:
         if isinstance(expr, Num):
             if expr.dims:
                 return Operand(self.names.literal(np.asarray(expr.value)), expr.dims)
-            return Operand(repr(float(expr.value)))
+            return Operand(_float_text(float(expr.value)))
         if isinstance(expr, StateOf):
             return Operand(expr.name, self.state_axes)
         if isinstance(expr, Ref):
             return self._ref(expr)
         if isinstance(expr, Op):
             return self._op(expr)
+        if isinstance(expr, LookupCall) and self.ir.nodes[expr.table].dims:
+            return self._subscripted_lookup(expr)
         if isinstance(expr, LookupCall):
             arg = self.compile(expr.arg)
             return Operand(self.names.lookup_call(arg.code, expr.table), arg.axes)
@@ -129,10 +138,36 @@ class PlainCompiler:
             return UnsupportedConstructError(f"{self.ir.file_name}: {what} in '{ref.name}'")
 
         index, axes = self.subs.selection(dims, ref.subs, fail)
+        axes = self._mapped(axes)
         if all(isinstance(i, slice) and i == slice(None) for i in index) and axes == dims:
             return Operand(ident, axes)
         text = ", ".join(_index_text(i) for i in index)
         return Operand(f"{ident}[:, {text}]", axes)
+
+    def _subscripted_lookup(self, call: LookupCall) -> Operand:
+        """``table[subs](arg)``: each selected element interpolates its own table."""
+        dims = self.ir.nodes[call.table].dims
+
+        def fail(what: str) -> UnsupportedConstructError:
+            return UnsupportedConstructError(f"{self.ir.file_name}: {what} in '{call.table}'")
+
+        index, axes = self.subs.selection(dims, call.subs, fail)
+        arg = self.compile(call.arg)
+        if any(a not in axes for a in arg.axes):
+            raise fail(f"a lookup argument over {list(arg.axes)} (the lookup gives {list(axes)})")
+        ident = self.names.idents[call.table]
+        tables = ident if all(i == slice(None) for i in index) else (
+            f"{ident}[{', '.join(_index_text(i) for i in index)}]")
+        return Operand(f"_rt.interp_each({align(arg, axes)}, {tables})", axes)
+
+    def _mapped(self, axes: tuple[str, ...]) -> tuple[str, ...]:
+        """Axes of a mapped range renamed to the equation's range they map onto."""
+        out = []
+        for axis in axes:
+            targets = [d for d in self.target_dims if axis not in self.target_dims
+                       and self.subs.maps(axis, d)]
+            out.append(targets[0] if targets else axis)
+        return tuple(out)
 
     def _op(self, op: Op) -> Operand:
         args = [self.compile(a) for a in op.args]
@@ -149,12 +184,25 @@ class PlainCompiler:
         if op.op == "-" and all(a.boolean for a in args):
             # numpy refuses boolean subtraction; Python's bools subtract as integers
             return Operand(f"np.subtract({left}, {right}, dtype=np.float64)", axes)
-        if op.op in _INFIX:
+        if op.op in _INFIX and op.op not in _PYTHON_RAISES:
             return Operand(f"({left} {op.op} {right})", axes, boolean)
         return Operand(f"np.{BINARY_UFUNCS[op.op]}({left}, {right})", axes, boolean)
 
     def _call(self, call: Call) -> Operand:
         args = [self.compile(a) for a in call.args]
+        if call.fn in RANDOM:  # one draw per member: (n,) whatever the arguments
+            if any(a.axes for a in args):
+                raise UnsupportedConstructError(
+                    f"{self.ir.file_name}: {call.fn.upper()} with subscripted arguments")
+            codes = ", ".join(a.code for a in args)
+            return Operand(f"_rt.{call.fn}(_random, n, {codes})")
+        if call.fn == "invert_matrix":
+            (arg,) = args
+            if len(arg.axes) != 2:
+                raise UnsupportedConstructError(
+                    f"{self.ir.file_name}: INVERT MATRIX of an expression over {list(arg.axes)}"
+                    " (it needs two subscripts)")
+            return Operand(f"np.linalg.inv({arg.code})", arg.axes)
         if call.fn in REDUCTIONS:
             (arg,) = args
             over = tuple(i + 1 for i, a in enumerate(arg.axes) if a.endswith("!"))
@@ -169,6 +217,15 @@ class PlainCompiler:
         if call.fn == "where":
             return Operand(f"np.where({', '.join(codes)})", axes)
         return Operand(f"np.{UFUNCS[call.fn]}({', '.join(codes)})", axes)
+
+
+def _float_text(value: float) -> str:
+    """Source text of a float literal (``:NA:`` is NaN; infinities are possible too)."""
+    if np.isnan(value):
+        return "np.nan"
+    if np.isinf(value):
+        return "np.inf" if value > 0 else "(-np.inf)"
+    return repr(value)
 
 
 def _index_text(index: object) -> str:
@@ -212,6 +269,8 @@ class InplaceCompiler:
             return expr.name in self.names.member_varying
         if isinstance(expr, LookupCall):
             return expr.table in self.names.member_varying or self.varies(expr.arg)
+        if isinstance(expr, Call) and expr.fn in RANDOM:
+            return True
         if isinstance(expr, (Op, Call)):
             return any(self.varies(a) for a in expr.args)
         return False
@@ -233,6 +292,8 @@ class InplaceCompiler:
         if not self.varies(expr) or isinstance(expr, (Ref, StateOf)):
             operand = self.plain.compile(expr)
             return operand.code, operand.boolean, None
+        if isinstance(expr, LookupCall) and self.plain.ir.nodes[expr.table].dims:
+            return self.plain.compile(expr).code, False, None
         if isinstance(expr, LookupCall):
             arg, _, temp = self._emit(expr.arg, None)
             return self.names.lookup_call(arg, expr.table), False, temp
@@ -241,7 +302,7 @@ class InplaceCompiler:
         assert isinstance(expr, Call)
         if expr.fn == "where":
             return self._where(expr, dest)
-        if expr.fn in REDUCTIONS:
+        if expr.fn in REDUCTIONS or expr.fn in RANDOM:
             # a reduction over subscripts reads whole arrays: plain style, one allocation
             return self.plain.compile(expr).code, False, None
         return self._ufunc(f"np.{UFUNCS[expr.fn]}", expr.args, dest, False)

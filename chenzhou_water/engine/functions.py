@@ -22,6 +22,9 @@ UFUNCS = {
     "cosh": "cosh", "tanh": "tanh", "trunc": "trunc", "min": "minimum", "max": "maximum",
 }
 REDUCTIONS = {"sum": "sum", "prod": "prod", "vmin": "min", "vmax": "max"}
+#: Random functions: IR name → number of Vensim arguments. The IR call carries two more in
+#: front: the call site's number and ``Time`` (see :func:`chenzhou_water.engine.runtime.uniform01`).
+RANDOM = {"random_uniform": 3, "random_normal": 5}
 
 TIME = Ref("time")
 TIME_STEP = Ref("time_step")
@@ -95,7 +98,7 @@ def desugar(expr: Expr) -> Expr:
     if isinstance(expr, Op):
         return Op(expr.op, tuple(desugar(a) for a in expr.args))
     if isinstance(expr, LookupCall):
-        return LookupCall(expr.table, desugar(expr.arg))
+        return LookupCall(expr.table, desugar(expr.arg), expr.subs)
     if isinstance(expr, Call):
         return _rewrite_call(expr.fn, tuple(desugar(a) for a in expr.args))
     return expr

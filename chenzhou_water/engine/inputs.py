@@ -141,6 +141,9 @@ def normalise(ir: ModelIR, params: Mapping[str, Any] | None, series: Mapping[str
         name = resolve_name(ir, key, ("constant", "lookup", "auxiliary", "stateful", "data"),
                             "parameter")
         kind = ir.nodes[name].kind
+        if kind == "lookup" and ir.nodes[name].dims:
+            raise ModelError(f"{ir.file_name}: lookup '{name}' is subscripted; only "
+                             "unsubscripted lookups can be replaced")
         if kind == "lookup":
             inputs.lookups[name] = _table(ir, name, value, n)
         elif kind == "constant" and not isinstance(value, pd.Series):
@@ -175,7 +178,10 @@ def default_params(ir: ModelIR) -> dict[str, Any]:
     return out
 
 
-def default_lookups(ir: ModelIR) -> dict[str, tuple[FloatArray, FloatArray]]:
-    """The model's own lookup tables."""
-    return {name: (np.asarray(node.value[0], dtype=float), np.asarray(node.value[1], dtype=float))
+def default_lookups(ir: ModelIR) -> dict[str, Any]:
+    """The model's own lookup tables (a tuple of tables for a subscripted lookup)."""
+    def arrays(table: Any) -> tuple[FloatArray, FloatArray]:
+        return np.asarray(table[0], dtype=float), np.asarray(table[1], dtype=float)
+
+    return {name: (tuple(arrays(t) for t in node.value) if node.dims else arrays(node.value))
             for name, node in ir.nodes.items() if node.kind == "lookup"}

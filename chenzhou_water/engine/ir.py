@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 #: Bump when the IR or the generated code changes shape: it is part of the cache key.
-IR_VERSION = 4
+IR_VERSION = 10
 
 
 @dataclass(frozen=True)
@@ -55,10 +55,14 @@ class Call:
 
 @dataclass(frozen=True)
 class LookupCall:
-    """Interpolation of the named lookup table at ``arg``."""
+    """Interpolation of the named lookup table at ``arg``.
+
+    ``subs`` selects from a subscripted lookup (one token per dimension), as in :class:`Ref`.
+    """
 
     table: str
     arg: Expr
+    subs: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,9 @@ class Component:
     target: tuple[str, ...]
     expr: Expr
     expr_dims: tuple[str, ...] = ()
+    #: ``:EXCEPT:`` lists (one token per dimension each): the parts the component leaves out.
+    #: Only with a target of whole dimensions.
+    exclude: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -91,7 +98,8 @@ class Node:
 
     kind is one of ``constant``, ``lookup``, ``data``, ``auxiliary``, ``stateful``.
     For ``constant`` nodes ``value`` is the default value (float or array over dims).
-    For ``lookup`` nodes ``value`` is the table ``(x, y)``.
+    For ``lookup`` nodes ``value`` is the table ``(x, y)``; for a subscripted lookup, a tuple
+    of such tables, one per element of ``dims`` in C order.
     For ``stateful`` nodes ``stateful`` describes the internal stocks.
     """
 
@@ -131,6 +139,10 @@ class ModelIR:
     time_step: float
     saveper: float
     version: int = IR_VERSION
+    #: External data files read at translation (GET XLS / GET DIRECT): (name, SHA-256).
+    external_files: tuple[tuple[str, str], ...] = ()
+    #: Subscript mappings: range → the ranges it maps onto (see :class:`.subscripts.Subscripts`).
+    mappings: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def dim_size(self, dim: str) -> int:
         """Number of elements of a subscript range (``!`` suffix ignored)."""

@@ -98,7 +98,7 @@ class Model:
             series: Mapping[str, Any] | None = None,
             return_columns: Iterable[str] | None = None, saveper: float | None = None,
             initial_time: float | None = None, final_time: float | None = None,
-            time_step: float | None = None) -> xr.Dataset:
+            time_step: float | None = None, seed: int = 0) -> xr.Dataset:
         """Simulate an ensemble and return labelled results.
 
         Parameters
@@ -119,6 +119,10 @@ class Model:
             Variables to store (default: every public variable). Only these are kept.
         saveper, initial_time, final_time, time_step : float, optional
             Override the model's time controls (shared by all members).
+        seed : int
+            Seed of the random functions (RANDOM UNIFORM, RANDOM NORMAL): each member draws
+            from its own reproducible stream, a function of the seed, the member's index, the
+            call and the time (not Vensim's own sequence).
 
         Returns
         -------
@@ -133,7 +137,7 @@ class Model:
             On unknown names (with the nearest valid names) or badly shaped inputs.
         """
         arrays = self.run_arrays(params, members, series, return_columns, saveper,
-                                 initial_time, final_time, time_step)
+                                 initial_time, final_time, time_step, seed=seed)
         model_time = arrays.pop("time")
         t0 = self.ir.initial_time if initial_time is None else initial_time
         return to_dataset(self.ir, self.info, arrays, model_time, t0)
@@ -152,7 +156,7 @@ class Model:
                    return_columns: Iterable[str] | None = None, saveper: float | None = None,
                    initial_time: float | None = None, final_time: float | None = None,
                    time_step: float | None = None,
-                   chunk_members: int = CHUNK_MEMBERS) -> dict[str, np.ndarray]:
+                   chunk_members: int = CHUNK_MEMBERS, seed: int = 0) -> dict[str, np.ndarray]:
         """Like :meth:`run`, returning plain arrays: name → ``(members, n_saved, *dims)``.
 
         The key ``"time"`` holds the saved model times. Members run in chunks of at most
@@ -178,6 +182,7 @@ class Model:
         for lo in range(0, n, chunk_members):
             hi = min(n, lo + chunk_members)
             p, s, lookups = _chunk(inputs, self.ir, controls, lo, hi)
+            p["__random__"] = (int(seed), lo)  # random streams: the run's seed, first member
             out = {name: arr[lo:hi] for name, arr in result.items()}
             with np.errstate(all="ignore"):
                 kernel.simulate(p, s, lookups, kernel.literals, hi - lo, times, save_list, out)

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
 
-from chenzhou_water.engine.functions import desugar
+from chenzhou_water.engine.functions import RANDOM, desugar
 from chenzhou_water.engine.ir import Call, Expr, LookupCall, ModelIR, Node, Op, Ref
 from chenzhou_water.errors import ModelError
 
@@ -22,6 +22,8 @@ STATEFUL_ARGS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]
     "integ": ((), ("flow",), ("initial",)),
     "smooth": ((), ("input", "smooth_time"), ("initial",)),
     "delay": (("delay_time",), ("input", "delay_time"), ("initial", "delay_time")),
+    "delay_n": ((), ("input", "delay_time"), ("initial", "delay_time", "order")),
+    "smooth_n": ((), ("input", "smooth_time"), ("initial", "order")),
     "delay_fixed": ((), ("input",), ("initial", "delay_time")),
     "trend": (("input", "average_time"), ("input", "average_time"),
               ("input", "average_time", "initial_trend")),
@@ -29,6 +31,7 @@ STATEFUL_ARGS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]
                  ("input", "initial_trend")),
     "sample_if_true": (("condition", "input"), ("condition", "input"), ("initial",)),
     "initial": ((), (), ("initial",)),
+    "active_initial": (("expression",), (), ("initial",)),
 }
 
 
@@ -130,7 +133,10 @@ def build_plan(ir: ModelIR, config: RunConfig) -> Plan:
         extra: set[str] = set()
         if node.kind == "stateful" and name not in config.series:
             extra = _known(ir, stateful_refs(node, 1) | stateful_refs(node, 2))
-            init_deps[name] = _known(ir, stateful_refs(node, 2)) | deps
+            init_deps[name] = _known(ir, stateful_refs(node, 2))
+            if node.stateful is not None and node.stateful.kind != "active_initial":
+                # ACTIVE INITIAL's value during initialisation is its initial value alone
+                init_deps[name] |= deps
         pending.extend(deps | extra)
     for name, deps in run_deps.items():
         init_deps.setdefault(name, deps)
@@ -191,7 +197,20 @@ def _raw_refs(ir: ModelIR, name: str) -> set[str]:
     return set()
 
 
+def _draws(expr: Expr) -> bool:
+    """True if the expression calls a random function (a different value for each member)."""
+    if isinstance(expr, Call):
+        return expr.fn in RANDOM or any(_draws(a) for a in expr.args)
+    if isinstance(expr, Op):
+        return any(_draws(a) for a in expr.args)
+    if isinstance(expr, LookupCall):
+        return _draws(expr.arg)
+    return False
+
+
 def _member_varying(ir: ModelIR, run_deps: dict[str, set[str]], config: RunConfig) -> set[str]:
     seeds = set(config.member_params) | set(config.member_series) | set(config.member_lookups)
     seeds |= {n for n in run_deps if _is_state(ir, n, config)}
+    seeds |= {n for n in run_deps if ir.nodes[n].kind == "auxiliary" and n not in config.series
+              and any(_draws(e) for e in node_exprs(ir.nodes[n]))}
     return _fixpoint(run_deps, seeds) & set(run_deps)

@@ -26,6 +26,28 @@ def interp(x: Any, table: tuple[FloatArray, FloatArray]) -> Any:
     return np.interp(x, table[0], table[1])
 
 
+def tables(flat: tuple[Any, ...], shape: tuple[int, ...]) -> np.ndarray:
+    """The tables of a subscripted lookup as an object array over its dimensions."""
+    out = np.empty(len(flat), dtype=object)
+    out[:] = [tuple(t) for t in flat]
+    return out.reshape(shape)
+
+
+def interp_each(x: Any, table_array: Any) -> FloatArray:
+    """Each element's own lookup at ``x`` (shape ``(1 | n, *dims)`` with dims those of the
+    selected tables, or a scalar)."""
+    if not isinstance(table_array, np.ndarray):  # one element selected: a single table
+        return interp(x, table_array)
+    x = np.asarray(x, dtype=float)
+    shape = table_array.shape
+    x = np.broadcast_to(x.reshape(x.shape + (1,) * (1 + len(shape) - x.ndim)) if x.ndim
+                        else x, (x.shape[0] if x.ndim else 1, *shape))
+    out = np.empty(x.shape)
+    for index in np.ndindex(*shape):
+        out[(slice(None), *index)] = interp(x[(slice(None), *index)], table_array[index])
+    return out
+
+
 class MemberTable:
     """A lookup with one table per member, sharing its x: ``y`` of shape ``(member, k)``.
 
@@ -116,24 +138,109 @@ def _per_member_min(value: Any, n: int) -> FloatArray:
 
 
 def delay_init(order: int, dt: float, delay_time: Any, initial: Any, n: int,
-               shape: tuple[int, ...]) -> tuple[FloatArray, Any]:
-    """Initial state of a DELAY chain and its order.
+               shape: tuple[int, ...]) -> tuple[FloatArray, int]:
+    """Initial state of a DELAY1/DELAY3 chain and its order.
 
-    Like PySD, the order is lowered while ``order * dt`` exceeds the (smallest) delay time;
-    members may end with different orders: the state then has the largest order's stages and
-    the order is returned per member (an int array), else as one int.
+    Unlike PySD, the order is kept even where ``order * dt`` exceeds the delay time: Vensim
+    lowers the order of ``DELAY N`` only (see :class:`DelayN`), never of DELAY1/DELAY3.
     """
-    minimum = _per_member_min(delay_time, n)
-    orders = np.full(n, order, dtype=np.int64)
-    for value in np.unique(minimum):
-        k = order
-        while k * dt > value:
-            k -= 1
-        orders[minimum == value] = k
-    state = chain(int(orders.max()), n, shape, np.multiply(initial, delay_time))
-    if np.all(orders == orders[0]):
-        return state, int(orders[0])
-    return state, orders
+    del dt  # kept in the signature: DELAY N's order depends on it, DELAY1/DELAY3's does not
+    return chain(order, n, shape, np.multiply(initial, delay_time)), order
+
+
+def member_orders(order: Any, n: int, name: str) -> FloatArray:
+    """The integer order of each member (``int()`` of the value, as PySD casts it)."""
+    value = np.asarray(order, dtype=float)
+    if value.ndim:
+        flat = value.reshape(value.shape[0], -1)
+        if not np.all(flat == flat[:, :1]):
+            raise ModelError(f"{name}: the order must be the same for every subscript element")
+        value = flat[:, 0]
+    orders = np.broadcast_to(np.trunc(value).astype(np.int64), (n,)).copy()
+    if np.any(orders < 1):
+        raise ModelError(f"{name}: the order must be at least 1, got {order!r}")
+    return orders
+
+
+def _orders_or_int(orders: FloatArray) -> Any:
+    return int(orders[0]) if np.all(orders == orders[0]) else orders
+
+
+def _stage_mask(out: FloatArray, order: Any) -> None:
+    """Multiply each member's stages by its order; zero the stages beyond it."""
+    if isinstance(order, int):
+        np.multiply(out, order, out=out)
+        return
+    per_member = order.reshape((1, -1) + (1,) * (out.ndim - 2))
+    np.multiply(out, per_member, out=out)
+    stage = np.arange(out.shape[0]).reshape((-1,) + (1,) * (out.ndim - 1))
+    np.multiply(out, stage < per_member, out=out)
+
+
+class DelayN:
+    """DELAY N: PySD's ``DelayN``, a chain whose stages carry the delay time they entered with.
+
+    The order is evaluated once, at initialisation, and lowered (per member) while
+    ``order * dt`` exceeds the smallest delay time, as Vensim and PySD do for DELAY N. The
+    output is ``state[order - 1] / times[0]``.
+    """
+
+    def __init__(self, order: Any, dt: float, delay_time: Any, initial: Any, n: int,
+                 shape: tuple[int, ...], name: str):
+        orders = member_orders(order, n, name)
+        minimum = _per_member_min(delay_time, n)
+        while np.any(too_high := orders * dt > minimum):
+            orders[too_high] -= 1
+        if np.any(orders < 1):
+            raise ModelError(f"{name}: the delay time is shorter than TIME STEP")
+        stages = int(orders.max())
+        self.order = _orders_or_int(orders)
+        self.state = chain(stages, n, shape, np.multiply(initial, delay_time))
+        self.times = chain(stages, n, shape, delay_time)
+        self.delta = np.zeros_like(self.state)
+
+    def value(self) -> FloatArray:
+        return last_stage(self.state, self.order) / self.times[0]
+
+    def ddt(self, value: Any, delay_time: Any, dt: float) -> None:
+        """This step's increment (kept until :meth:`commit`)."""
+        self.times = np.roll(self.times, 1, axis=0)
+        self.times[0] = delay_time
+        outflows = self.state / self.times
+        out = self.delta
+        out[0] = value
+        out[1:] = outflows[:-1]
+        np.subtract(out, outflows, out=out)
+        _stage_mask(out, self.order)
+        np.multiply(out, dt, out=out)
+
+    def commit(self) -> None:
+        np.add(self.state, self.delta, out=self.state)
+
+
+class SmoothN:
+    """SMOOTH N with an order given by an expression (evaluated once, at initialisation)."""
+
+    def __init__(self, order: Any, initial: Any, n: int, shape: tuple[int, ...], name: str):
+        orders = member_orders(order, n, name)
+        self.order = _orders_or_int(orders)
+        self.state = chain(int(orders.max()), n, shape, initial)
+        self.delta = np.zeros_like(self.state)
+
+    def value(self) -> FloatArray:
+        return last_stage(self.state, self.order)
+
+    def ddt(self, value: Any, smooth_time: Any, dt: float) -> None:
+        out = self.delta
+        out[0] = value
+        out[1:] = self.state[:-1]
+        np.subtract(out, self.state, out=out)
+        _stage_mask(out, self.order)
+        np.divide(out, smooth_time, out=out)
+        np.multiply(out, dt, out=out)
+
+    def commit(self) -> None:
+        np.add(self.state, self.delta, out=self.state)
 
 
 def last_stage(state: FloatArray, order: Any) -> FloatArray:
@@ -154,13 +261,7 @@ def delay_ddt(state: FloatArray, value: Any, delay_time: Any, order: Any,
     out[0] = value
     out[1:] = outflows[:-1]
     np.subtract(out, outflows, out=out)
-    if isinstance(order, int):
-        np.multiply(out, order, out=out)
-    else:
-        per_member = order.reshape((1, -1) + (1,) * (state.ndim - 2))
-        np.multiply(out, per_member, out=out)
-        stage = np.arange(state.shape[0]).reshape((-1,) + (1,) * (state.ndim - 1))
-        np.multiply(out, stage < per_member, out=out)
+    _stage_mask(out, order)
     np.multiply(out, dt, out=out)
 
 
@@ -173,7 +274,14 @@ class DelayFixed:
     def __init__(self, initial: Any, delay_time: Any, dt: float, n: int,
                  shape: tuple[int, ...], name: str):
         dtime = np.asarray(delay_time, dtype=float)
-        if dtime.ndim > 1 or (dtime.ndim == 1 and shape):
+        if dtime.ndim > 1:
+            # a scalar delay time aligned to the variable's subscripts: one value per member
+            flat = dtime.reshape(dtime.shape[0], -1)
+            if not np.all(flat == flat[:, :1]):
+                raise ModelError(f"{name}: DELAY FIXED needs one delay time per member (the "
+                                 "same for every subscript element), as in PySD")
+            dtime = flat[:, 0]
+        elif dtime.ndim == 1 and shape:
             raise ModelError(f"{name}: DELAY FIXED needs one delay time per member")
         slots = np.round(np.maximum(dtime / dt, 1.0) + SMALL_VENSIM).astype(np.int64)
         slots = np.broadcast_to(slots.reshape(-1), (n,)) if slots.ndim else np.full(n, slots)
@@ -197,3 +305,50 @@ class DelayFixed:
             target = np.broadcast_to(value, self.pipe.shape[1:])
             self.pipe[self.pointer, self.members] = target
         self.pointer = (self.pointer + 1) % self.slots
+
+
+# ---- random functions ---------------------------------------------------------------------
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mix(z: FloatArray) -> FloatArray:
+    """SplitMix64's finaliser on uint64 arrays (wrapping arithmetic)."""
+    z = z + _GOLDEN
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def uniform01(stream: tuple[int, int], n: int, site: float, t: float, seed: Any) -> FloatArray:
+    """One draw in [0, 1) per member: a hash of (run seed, member index, call site, time,
+    the call's own seed argument). Reproducible, independent of how members are chunked."""
+    run_seed, first = stream
+    with np.errstate(over="ignore"):
+        member = np.arange(first, first + n, dtype=np.uint64)
+        key = _mix(np.full(n, run_seed, dtype=np.uint64) ^ _mix(member))
+        key = _mix(key ^ np.uint64(int(site)))
+        key = _mix(key ^ np.asarray([t], dtype=np.float64).view(np.uint64))
+        call_seed = np.broadcast_to(np.asarray(seed, dtype=np.float64).reshape(-1), (n,))
+        key = _mix(key ^ call_seed.view(np.uint64))
+    return (key >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
+def random_uniform(stream: tuple[int, int], n: int, site: float, t: float, low: Any,
+                   high: Any, seed: Any) -> FloatArray:
+    """RANDOM UNIFORM(min, max, seed), one value per member."""
+    u = uniform01(stream, n, site, t, seed)
+    low, high = (np.reshape(v, -1) if np.ndim(v) else v for v in (low, high))
+    return low + (high - low) * u
+
+
+def random_normal(stream: tuple[int, int], n: int, site: float, t: float, low: Any, high: Any,
+                  mean: Any, sd: Any, seed: Any) -> FloatArray:
+    """RANDOM NORMAL(min, max, mean, sd, seed): a normal draw truncated to [min, max]
+    (inverse of the normal CDF over the truncated range), one value per member."""
+    from scipy.special import ndtr, ndtri
+
+    u = uniform01(stream, n, site, t, seed)
+    low, high, mean, sd = (np.reshape(v, -1) if np.ndim(v) else v
+                           for v in (low, high, mean, sd))
+    a, b = ndtr((low - mean) / sd), ndtr((high - mean) / sd)
+    return np.clip(mean + sd * ndtri(a + (b - a) * u), low, high)

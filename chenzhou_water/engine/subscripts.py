@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -33,19 +33,42 @@ class Subscripts:
     """
 
     ranges: dict[str, tuple[str, ...]]
+    #: Subscript mappings (``city: c1, c2 -> plant``): range → the ranges it maps onto,
+    #: element by element in order.
+    mappings: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def from_ranges(cls, abstract_ranges: Any, file_name: str) -> Subscripts:
         """Read PySD's ``AbstractSubscriptRange`` list."""
         ranges: dict[str, tuple[str, ...]] = {}
+        mappings: dict[str, tuple[str, ...]] = {}
         for rng in abstract_ranges:
-            if rng.mapping or not isinstance(rng.subscripts, list):
+            copy = isinstance(rng.subscripts, str) and py_name(rng.subscripts) in ranges
+            if not (copy or isinstance(rng.subscripts, list)):
                 raise UnsupportedConstructError(
-                    f"{file_name}: subscript range '{rng.name}': mappings, copies and GET "
-                    "definitions are not supported by the ensemble engine"
+                    f"{file_name}: subscript range '{rng.name}': GET definitions of subscript "
+                    "ranges are not supported by the ensemble engine"
                 )
-            ranges[py_name(rng.name)] = tuple(str(s) for s in rng.subscripts)
-        return cls(ranges)
+            # a copy (new <-> old) is a range of its own with the same elements
+            name = py_name(rng.name)
+            ranges[name] = (ranges[py_name(rng.subscripts)] if copy
+                            else tuple(str(s) for s in rng.subscripts))
+            targets = [] if copy else list(rng.mapping or [])
+            for target in targets:
+                key = py_name(target) if isinstance(target, str) else None
+                if key not in ranges or len(ranges[key]) != len(ranges[name]):
+                    raise UnsupportedConstructError(
+                        f"{file_name}: subscript range '{rng.name}': a mapping onto "
+                        f"{target!r} (only onto a whole range of as many elements) is not "
+                        "supported by the ensemble engine"
+                    )
+            if targets:
+                mappings[name] = tuple(py_name(t) for t in targets)
+        return cls(ranges, mappings)
+
+    def maps(self, source: str, target: str) -> bool:
+        """True if range ``source`` is mapped onto range ``target``."""
+        return py_name(target) in self.mappings.get(py_name(source.rstrip("!")), ())
 
     def shape(self, dims: tuple[str, ...]) -> tuple[int, ...]:
         """Shape of an array over ``dims`` (member axis excluded)."""
@@ -64,6 +87,47 @@ class Subscripts:
     def is_range(self, token: str) -> bool:
         """True if the token names a range (or sub-range), not an element."""
         return py_name(token.rstrip("!")) in self.ranges
+
+    def main_range(self, name: str) -> str:
+        """The range whose positions number ``name``'s elements: the last range declared that
+        contains them all and is not a strict part of another range (as PySD numbers them)."""
+        key = py_name(name)
+        covered = set(self.elements(key) or ())
+        mains = [r for r, els in self.ranges.items()
+                 if not any(set(map(py_name, els)) < set(map(py_name, other))
+                            for other in self.ranges.values())]
+        found = [r for r in mains if covered <= {py_name(e) for e in self.ranges[r]}]
+        return found[-1] if found else key
+
+    def as_value(self, name: str) -> tuple[Any, tuple[str, ...]] | None:
+        """A subscript used as a value: its 1-based position(s) in its main range.
+
+        A range gives the positions of its elements over its own dimension; an element gives
+        one number. None when ``name`` is no subscript.
+        """
+        key = py_name(name)
+        elements = self.elements(key)
+        if elements is None:
+            return None
+        main = [py_name(e) for e in self.ranges[self.main_range(key)]]
+        positions = [float(main.index(e) + 1) for e in elements]
+        if self.is_range(key):
+            return np.array(positions), (key,)
+        return positions[0], ()
+
+    def except_mask(self, dims: tuple[str, ...], exclude: tuple[tuple[str, ...], ...],
+                    fail: Fail) -> np.ndarray:
+        """Where a component over whole ``dims`` applies, given its ``:EXCEPT:`` lists."""
+        mask = np.ones(self.shape(dims), dtype=bool)
+        for tokens in exclude:
+            if len(tokens) != len(dims):
+                raise fail(f"an EXCEPT list {list(tokens)} of the wrong length")
+            index = []
+            for dim, token in zip(dims, tokens, strict=True):
+                pos = self.positions(dim, token, fail)
+                index.append([pos] if isinstance(pos, int) else list(pos))
+            mask[np.ix_(*index)] = False
+        return mask
 
     def variable_dims(self, targets: list[tuple[str, ...]], fail: Fail) -> tuple[str, ...]:
         """The dimensions of a variable defined by components with these targets."""
@@ -97,6 +161,8 @@ class Subscripts:
     def positions(self, dim: str, token: str, fail: Fail) -> tuple[int, ...] | int:
         """Positions of a token's elements in ``dim``: an int for an element, else a tuple."""
         members = [py_name(e) for e in self.ranges[dim]]
+        if self.maps(token, dim):  # a mapped range selects the whole of dim, in order
+            return tuple(range(len(members)))
         elements = self.elements(token)
         if elements is None or any(e not in members for e in elements):
             raise fail(f"the subscript '{token}' used on dimension '{dim}' (subscript mapping)")

@@ -1,19 +1,24 @@
 """Translate PySD's ``AbstractModel`` into the engine's IR (:mod:`chenzhou_water.engine.ir`).
 
-Stateful built-ins (INTEG, SMOOTH, DELAY, DELAY FIXED, TREND, FORECAST, SAMPLE IF TRUE, INITIAL)
-become nodes of kind ``stateful``; inline lookups become lookup nodes; anything the engine cannot
-reproduce exactly raises :class:`~chenzhou_water.errors.UnsupportedConstructError` naming the
-file, the variable and the construct.
+Stateful built-ins (INTEG, SMOOTH, SMOOTH N, DELAY, DELAY N, DELAY FIXED, TREND, FORECAST,
+SAMPLE IF TRUE, INITIAL, ACTIVE INITIAL) become nodes of kind ``stateful``; inline lookups become
+lookup nodes; GAME passes its input through; a subscript used as a value and ELMCOUNT become
+numbers. Anything the engine cannot reproduce exactly raises
+:class:`~chenzhou_water.errors.UnsupportedConstructError` naming the file,
+the variable and the construct.
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from chenzhou_water.engine import external
+from chenzhou_water.engine.functions import RANDOM
 from chenzhou_water.engine.ir import (
     Call,
     Component,
@@ -62,12 +67,19 @@ class _Context:
     expr_dims: tuple[str, ...]
     lookups: set[str]
     nodes: dict[str, Node]
+    subs: Subscripts | None = None
+    variables: frozenset[str] = frozenset()
     counter: dict[str, int] = field(default_factory=dict)
+    macros: dict[str, Any] = field(default_factory=dict)
+    #: Inside a macro expansion: the macro's parameters and variables → what they stand for.
+    rename: dict[str, Expr] = field(default_factory=dict)
+    #: How messages name the place (default: the variable).
+    shown: str = ""
 
     def fail(self, construct: str) -> UnsupportedConstructError:
         return UnsupportedConstructError(
-            f"{self.file_name}: variable '{self.element}': {construct} is not supported by "
-            "the ensemble engine"
+            f"{self.file_name}: variable '{self.shown or self.element}': {construct} is not "
+            "supported by the ensemble engine"
         )
 
     def new_name(self, kind: str) -> str:
@@ -96,34 +108,76 @@ def translate(abstract: Any, path: str | Path, sha256: str) -> ModelIR:
     """
     file_name = Path(path).name
     section = abstract.sections[0]
-    if len(abstract.sections) > 1:
-        raise UnsupportedConstructError(f"{file_name}: macros are not supported by the engine")
+    macros = {py_name(s.name): s for s in abstract.sections[1:]}
     subs = Subscripts.from_ranges(section.subscripts, file_name)
     controls: dict[str, Any] = {}
     lookups = {py_name(e.name) for e in section.elements if _is_lookup(e)}
+    variables = frozenset(py_name(e.name) for e in section.elements) | {"time"}
     nodes: dict[str, Node] = {}
     for element in section.elements:
         if type(element).__name__ == "AbstractControlElement":
             controls[py_name(element.name)] = element.components[0].ast
             continue
-        _translate_element(element, subs, lookups, nodes, file_name)
-    times = _control_values(controls, file_name)
+        if _external(element, Path(path).parent, nodes, subs, file_name):
+            continue
+        _translate_element(element, subs, lookups, nodes, file_name, variables, macros)
+    times = _control_values(controls, subs, lookups, nodes, file_name, variables)
     return ModelIR(
-        file_name=file_name, sha256=sha256, nodes=nodes, ranges=subs.ranges, **times
+        file_name=file_name, sha256=sha256, nodes=nodes, ranges=subs.ranges, **times,
+        external_files=external.files(section, Path(path).parent), mappings=subs.mappings,
     )
 
 
-def _control_values(controls: dict[str, Any], file_name: str) -> dict[str, float]:
+def _control_values(controls: dict[str, Any], subs: Subscripts, lookups: set[str],
+                    nodes: dict[str, Node], file_name: str,
+                    variables: frozenset[str]) -> dict[str, float]:
+    """The time controls: numbers, or expressions of numbers, constants and earlier controls."""
     values: dict[str, float] = {}
     for name in CONTROL_VARS:
         ast = controls.get(name)
-        if isinstance(ast, (int, float, np.number)):
-            values[name] = float(ast)
-        elif name == "saveper" and (ast is None or getattr(ast, "reference", "") == "time_step"):
+        if ast is None and name == "saveper":
             values[name] = values["time_step"]
-        else:
-            raise ModelError(f"{file_name}: {name.upper()} must be a number, found {ast!r}")
+            continue
+        if ast is None:
+            raise ModelError(f"{file_name}: the model does not define {name.upper()}")
+        ctx = _Context(file_name, name.upper(), (), lookups, {}, subs, variables)
+        value = constant_value(_expr(ast, ctx), nodes, values)
+        if value is None:
+            raise ModelError(f"{file_name}: {name.upper()} must be a number or an expression "
+                             f"of numbers, constants and earlier time controls, found {ast!r}")
+        values[name] = value
     return values
+
+
+def _external(element: Any, root: Path, nodes: dict[str, Node], subs: Subscripts,
+              file_name: str) -> bool:
+    """Translate a variable defined by GET XLS / GET DIRECT; False if it is not one."""
+    comps = element.components
+    kinds = {type(c.ast).__name__ for c in comps}
+    if not kinds & set(external.EXTERNAL):
+        return False
+    name = py_name(element.name)
+    where = f"{file_name}: variable '{element.name}'"
+    kind = type(comps[0].ast).__name__
+    if len(comps) != 1 or comps[0].subscripts[0] or kind not in external.EXTERNAL:
+        raise UnsupportedConstructError(
+            f"{where}: a subscripted {external.EXTERNAL.get(kind, 'GET')} is not supported by "
+            "the ensemble engine"
+        )
+    ast = comps[0].ast
+    if kind == "GetConstantsStructure":
+        nodes[name] = Node(name, "constant", value=external.constant(ast, root, where))
+    elif kind == "GetLookupsStructure":
+        nodes[name] = Node(name, "lookup", value=external.lookup(ast, root, where))
+    else:  # data: linear interpolation on model time, held beyond the ends (as PySD)
+        table = f"_data_{name}"
+        nodes[table] = Node(table, "lookup", public=False,
+                            value=external.data(ast, getattr(comps[0], "keyword", None),
+                                                root, where))
+        nodes[name] = Node(name, "auxiliary",
+                           components=(Component((), LookupCall(table, Ref("time"))),))
+    del subs
+    return True
 
 
 def _is_lookup(element: Any) -> bool:
@@ -131,16 +185,19 @@ def _is_lookup(element: Any) -> bool:
 
 
 def _translate_element(
-    element: Any, subs: Subscripts, lookups: set[str], nodes: dict[str, Node], file_name: str
+    element: Any, subs: Subscripts, lookups: set[str], nodes: dict[str, Node], file_name: str,
+    variables: frozenset[str] = frozenset(), macros: dict[str, Any] | None = None,
 ) -> None:
     name = py_name(element.name)
     comps = element.components
-    ctx = _Context(file_name, element.name, (), lookups, nodes)
-    for comp in comps:
-        if comp.subscripts[1]:
-            raise ctx.fail("a subscript EXCEPT clause")
+    ctx = _Context(file_name, element.name, (), lookups, nodes, subs, variables,
+                   macros=macros or {})
     targets = [tuple(c.subscripts[0]) for c in comps]
     dims = subs.variable_dims(targets, ctx.fail)
+    for comp in comps:
+        if comp.subscripts[1] and tuple(py_name(t) for t in comp.subscripts[0]) != dims:
+            raise ctx.fail("an EXCEPT clause on a target that is not the variable's whole "
+                           "dimensions")
     kind = type(comps[0]).__name__
     if kind == "AbstractLookup":
         nodes[name] = _lookup_node(name, comps, dims, ctx)
@@ -165,17 +222,36 @@ def _constant_value(comps: list[Any], dims: tuple[str, ...], subs: Subscripts) -
     for comp in comps:
         index, _ = subs.target_index(dims, tuple(comp.subscripts[0]))
         part = np.asarray(comp.ast, dtype=float)
-        value[index] = np.broadcast_to(part, value[index].shape)
+        shape = value[index].shape
+        if part.shape != shape and part.size == int(np.prod(shape)):
+            part = part.reshape(shape)  # TABBED ARRAY values arrive flat, row by row
+        exclude = tuple(tuple(e) for e in comp.subscripts[1])
+        where = subs.except_mask(dims, exclude, UnsupportedConstructError) if exclude else True
+        value[index] = np.where(where, np.broadcast_to(part, shape), value[index])
     return value
 
 
 def _lookup_node(name: str, comps: list[Any], dims: tuple[str, ...], ctx: _Context) -> Node:
-    if dims or len(comps) != 1:
-        raise ctx.fail("a subscripted lookup")
-    ast = comps[0].ast
-    if type(ast).__name__ != "LookupsStructure":
-        raise ctx.fail(f"a lookup defined by {type(ast).__name__}")
-    return Node(name, "lookup", value=_table(ast, ctx))
+    for comp in comps:
+        if type(comp.ast).__name__ != "LookupsStructure":
+            raise ctx.fail(f"a lookup defined by {_construct_name(type(comp.ast).__name__)}")
+        if comp.subscripts[1]:
+            raise ctx.fail("an EXCEPT clause on a lookup")
+    if not dims:
+        return Node(name, "lookup", value=_table(comps[0].ast, ctx))
+    assert ctx.subs is not None
+    tables = np.empty(ctx.subs.shape(dims), dtype=object)
+    for comp in comps:
+        index, _ = ctx.subs.target_index(dims, tuple(comp.subscripts[0]), ctx.fail)
+        region = tables[tuple(slice(i, i + 1) if isinstance(i, int) else i for i in index)]
+        table = _table(comp.ast, ctx)
+        for position in np.ndindex(*region.shape):
+            region[position] = table
+        if any(isinstance(i, np.ndarray) for i in index):  # a fancy index copied the region
+            tables[index] = region
+    if any(t is None for t in tables.flat):
+        raise ctx.fail("a subscripted lookup not defined for every element")
+    return Node(name, "lookup", dims, value=tuple(tables.flat))
 
 
 def _table(ast: Any, ctx: _Context) -> tuple[tuple[float, ...], tuple[float, ...]]:
@@ -200,14 +276,21 @@ def _auxiliary_node(
             # A plain stock: the stateful node carries the variable's own name.
             ctx.nodes[name] = Node(name, "stateful", dims, stateful=_integ(comp.ast, ctx))
             return
-        expr = _expr(comp.ast, ctx) if not _is_number(comp.ast) else _number(comp.ast, expr_dims)
-        components.append(Component(target, expr, expr_dims))
+        expr = (_expr(comp.ast, ctx) if not _is_number(comp.ast)
+                else _number(comp.ast, expr_dims, subs))
+        exclude = tuple(tuple(e) for e in comp.subscripts[1])
+        components.append(Component(target, expr, expr_dims, exclude))
     ctx.nodes[name] = Node(name, "auxiliary", dims, components=tuple(components))
 
 
-def _number(value: Any, dims: tuple[str, ...]) -> Num:
+def _number(value: Any, dims: tuple[str, ...], subs: Subscripts | None = None) -> Num:
     if isinstance(value, np.ndarray):
-        return Num(np.asarray(value, dtype=float), dims)
+        array = np.asarray(value, dtype=float)
+        if subs is not None and dims:
+            shape = subs.shape(dims)
+            if array.shape != shape and array.size == int(np.prod(shape)):
+                array = array.reshape(shape)  # TABBED ARRAY values arrive flat
+        return Num(array, dims)
     return Num(float(value))
 
 
@@ -284,21 +367,161 @@ def _precedence(ops: list[str], args: list[Expr]) -> Expr:
 def _reference(ast: Any, ctx: _Context) -> Expr:
     name = py_name(ast.reference)
     subs = tuple(ast.subscripts.subscripts) if ast.subscripts is not None else None
+    if name in ctx.rename:
+        if subs is not None:
+            raise ctx.fail(f"the subscripted macro variable '{ast.reference}'")
+        return ctx.rename[name]
+    if ctx.variables and name not in ctx.variables and name not in CONTROL_VARS:
+        value = ctx.subs.as_value(name) if ctx.subs is not None else None
+        if value is None:
+            raise ctx.fail(f"a reference to '{ast.reference}', which is neither a variable "
+                           "nor a subscript,")
+        return Num(*value)
     return Ref(name, subs)
+
+
+def _expand_macro(section: Any, args: tuple[Any, ...], ctx: _Context) -> Expr:
+    """Expand one call of a macro: its variables become internal nodes of this call site.
+
+    Each call gets its own copy of the macro's variables (and so its own stocks), over the
+    dimensions of the calling expression; the parameters stand for the call's arguments.
+    """
+    macro = py_name(section.name)
+    if section.returns:
+        raise ctx.fail(f"the macro {section.name} with additional outputs")
+    if len(args) != len(section.params):
+        raise ctx.fail(f"the macro {section.name} called with {len(args)} arguments "
+                       f"(it takes {len(section.params)})")
+    prefix = ctx.new_name(f"macro_{macro}")
+    rename: dict[str, Expr] = {py_name(p): _argument(_expr(a, ctx), ctx)
+                               for p, a in zip(section.params, args, strict=True)}
+    local = {py_name(e.name): f"{prefix}__{py_name(e.name)}" for e in section.elements}
+    rename.update({k: Ref(v) for k, v in local.items()})
+    if macro not in local:
+        raise ctx.fail(f"the macro {section.name}, which defines no variable of its own name")
+    for element in section.elements:
+        comps = element.components
+        mctx = _Context(ctx.file_name, local[py_name(element.name)], ctx.expr_dims,
+                        ctx.lookups, ctx.nodes, ctx.subs, ctx.variables, macros=ctx.macros,
+                        rename=rename, shown=f"{ctx.shown or ctx.element}' (macro "
+                        f"{section.name}, variable '{element.name}")
+        if len(comps) != 1 or comps[0].subscripts[0] or type(comps[0]).__name__ != (
+                "AbstractComponent"):
+            raise mctx.fail("a subscripted, lookup or data variable inside a macro")
+        name, dims, ast = mctx.element, ctx.expr_dims, comps[0].ast
+        if type(ast).__name__ == "IntegStructure":
+            ctx.nodes[name] = Node(name, "stateful", dims, stateful=_integ(ast, mctx),
+                                   public=False)
+        else:
+            expr = _number(ast, ()) if _is_number(ast) else _expr(ast, mctx)
+            ctx.nodes[name] = Node(name, "auxiliary", dims, public=False,
+                                   components=(Component(dims, expr, dims),))
+    return Ref(local[macro])
+
+
+def _elmcount(ast: Any, ctx: _Context) -> Expr:
+    (arg,) = ast.arguments
+    name = py_name(getattr(arg, "reference", ""))
+    if ctx.subs is None or not ctx.subs.is_range(name):
+        raise ctx.fail("ELMCOUNT of something that is not a subscript range")
+    return Num(float(len(ctx.subs.ranges[name])))
+
+
+def _game(ast: Any, ctx: _Context) -> Expr:
+    # GAME only matters in Vensim's gaming mode; in a simulation it passes its input through.
+    return _expr(ast.expression, ctx)
+
+
+def constant_value(expr: Expr, nodes: dict[str, Node], known: dict[str, float]) -> float | None:
+    """The value of an expression of numbers, scalar constants and ``known`` names, or None."""
+    if isinstance(expr, Num):
+        return None if expr.dims else float(expr.value)  # type: ignore[arg-type]
+    if isinstance(expr, Ref):
+        if expr.name in known:
+            return known[expr.name]
+        node = nodes.get(expr.name)
+        if node is not None and node.kind == "constant" and not node.dims:
+            return float(node.value)  # type: ignore[arg-type]
+        if node is not None and node.kind == "auxiliary" and not node.dims:
+            return constant_value(node.components[0].expr, nodes, known)
+        return None
+    if isinstance(expr, Op):
+        args = [constant_value(a, nodes, known) for a in expr.args]
+        if any(a is None for a in args):
+            return None
+        if len(args) == 1:
+            return -args[0] if expr.op == "neg" else float(not args[0])  # type: ignore[operator]
+        with np.errstate(all="ignore"):
+            return float(_CONSTANT_OPS[expr.op](args[0], args[1]))
+    if isinstance(expr, Call) and expr.fn in ("min", "max", "abs", "integer"):
+        args = [constant_value(a, nodes, known) for a in expr.args]
+        if any(a is None for a in args):
+            return None
+        return float({"min": min, "max": max, "abs": abs, "integer": np.trunc}[expr.fn](*args))
+    return None
+
+
+_CONSTANT_OPS = {
+    "+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "**": np.power,
+    "==": np.equal, "!=": np.not_equal, "<": np.less, "<=": np.less_equal, ">": np.greater,
+    ">=": np.greater_equal, "and": np.logical_and, "or": np.logical_or,
+}
 
 
 def _call(ast: Any, ctx: _Context) -> Expr:
     fn = py_name(ast.function.reference)
     args = tuple(ast.arguments)
+    if fn in ctx.macros and fn not in ctx.rename:
+        return _expand_macro(ctx.macros[fn], args, ctx)
+    if fn == "elmcount":
+        return _elmcount(ast, ctx)
+    if fn == "active_initial":
+        return _active_initial(ast, ctx)
     if fn in ctx.lookups:
         if len(args) != 1:
             raise ctx.fail(f"lookup '{fn}' called with {len(args)} arguments")
-        return LookupCall(fn, _expr(args[0], ctx))
+        ref = ast.function.subscripts
+        return LookupCall(fn, _expr(args[0], ctx),
+                          tuple(ref.subscripts) if ref is not None else None)
+    if fn in RANDOM:
+        return _random(fn, args, ctx)
+    if fn == "get_time_value":
+        return _get_time_value(args, ctx)
+    if fn == "invert_matrix":  # the size argument repeats the matrix's own
+        if len(args) != 2:
+            raise ctx.fail(f"INVERT MATRIX with {len(args)} arguments")
+        return Call("invert_matrix", (_expr(args[0], ctx),))
     if fn not in FUNCTIONS:
-        raise ctx.fail(f"the function {fn.upper()}")
+        raise ctx.fail(f"the function {fn.upper().replace('_', ' ')}")
     if len(args) not in FUNCTIONS[fn]:
         raise ctx.fail(f"{fn.upper()} with {len(args)} arguments")
     return Call(fn, tuple(_expr(a, ctx) for a in args))
+
+
+def _get_time_value(args: tuple[Any, ...], ctx: _Context) -> Expr:
+    """GET TIME VALUE(relativeto, offset, measure) where it is a model time: measure 0 with
+    relativeto 0 (Time + offset) or 1 (INITIAL TIME + offset). Calendar measures and the
+    computer clock are refused: they are not model arithmetic."""
+    if len(args) != 3:
+        raise ctx.fail(f"GET TIME VALUE with {len(args)} arguments")
+    relative, offset, measure = args
+    if measure != 0 or relative not in (0, 1) or isinstance(relative, bool):
+        raise ctx.fail(f"GET TIME VALUE({relative!r}, ..., {measure!r}) (only measure 0 with "
+                       "relativeto 0 or 1, as numbers, is a model time)")
+    base = Ref("time") if relative == 0 else Ref("initial_time")
+    return Op("+", (base, _expr(offset, ctx)))
+
+
+def _random(fn: str, args: tuple[Any, ...], ctx: _Context) -> Expr:
+    """A random draw per member and time step; the call site is numbered for its own stream."""
+    construct = fn.upper().replace("_", " ")
+    if len(args) != RANDOM[fn]:
+        raise ctx.fail(f"{construct} with {len(args)} arguments")
+    if ctx.expr_dims:
+        raise ctx.fail(f"{construct} in a subscripted equation")
+    site = ctx.new_name(fn)
+    number = float(zlib.crc32(site.encode("utf-8")))
+    return Call(fn, (Num(number), Ref("time"), *(_expr(a, ctx) for a in args)))
 
 
 def _inline_lookup(ast: Any, ctx: _Context) -> Expr:
@@ -347,30 +570,28 @@ def _delay(ast: Any, ctx: _Context) -> Expr:
     return _stateful("delay", ctx, args, order=_order(ast.order, ctx, "DELAY"))
 
 
-def _delay_fixed(ast: Any, ctx: _Context) -> Expr:
-    args = {"input": ast.input, "delay_time": ast.delay_time, "initial": ast.initial}
-    return _stateful("delay_fixed", ctx, args)
+def _fields(kind: str, *fields: str) -> Any:
+    """A handler turning a structure's fields into the arguments of a stateful of ``kind``."""
+
+    def handler(ast: Any, ctx: _Context) -> Expr:
+        return _stateful(kind, ctx, {f: getattr(ast, f) for f in fields})
+
+    return handler
 
 
-def _trend(ast: Any, ctx: _Context) -> Expr:
-    args = {"input": ast.input, "average_time": ast.average_time,
-            "initial_trend": ast.initial_trend}
-    return _stateful("trend", ctx, args)
+def _smooth_n(ast: Any, ctx: _Context) -> Expr:
+    args = {"input": ast.input, "smooth_time": ast.smooth_time, "initial": ast.initial}
+    order = ast.order
+    if isinstance(order, (int, float, np.number)):
+        return _stateful("smooth", ctx, args, order=_order(order, ctx, "SMOOTH N"))
+    return _stateful("smooth_n", ctx, {**args, "order": order})
 
 
-def _forecast(ast: Any, ctx: _Context) -> Expr:
-    args = {"input": ast.input, "average_time": ast.average_time, "horizon": ast.horizon,
-            "initial_trend": ast.initial_trend}
-    return _stateful("forecast", ctx, args)
-
-
-def _sample_if_true(ast: Any, ctx: _Context) -> Expr:
-    args = {"condition": ast.condition, "input": ast.input, "initial": ast.initial}
-    return _stateful("sample_if_true", ctx, args)
-
-
-def _initial(ast: Any, ctx: _Context) -> Expr:
-    return _stateful("initial", ctx, {"initial": ast.initial})
+def _active_initial(ast: Any, ctx: _Context) -> Expr:
+    if len(ast.arguments) != 2:
+        raise ctx.fail(f"ACTIVE INITIAL with {len(ast.arguments)} arguments")
+    expression, initial = ast.arguments
+    return _stateful("active_initial", ctx, {"expression": expression, "initial": initial})
 
 
 def _integ_inside(ast: Any, ctx: _Context) -> Expr:
@@ -389,9 +610,15 @@ _HANDLERS = {
     "IntegStructure": _integ_inside,
     "SmoothStructure": _smooth,
     "DelayStructure": _delay,
-    "DelayFixedStructure": _delay_fixed,
-    "TrendStructure": _trend,
-    "ForecastStructure": _forecast,
-    "SampleIfTrueStructure": _sample_if_true,
-    "InitialStructure": _initial,
+    "DelayFixedStructure": _fields("delay_fixed", "input", "delay_time", "initial"),
+    # DELAY N is not folded into DELAY: its delay time may vary, and each stage keeps the
+    # delay time it was entered with (PySD's pipeline of times); its order is an expression
+    # evaluated once, at initialisation.
+    "DelayNStructure": _fields("delay_n", "input", "delay_time", "initial", "order"),
+    "SmoothNStructure": _smooth_n,
+    "GameStructure": _game,
+    "TrendStructure": _fields("trend", "input", "average_time", "initial_trend"),
+    "ForecastStructure": _fields("forecast", "input", "average_time", "horizon", "initial_trend"),
+    "SampleIfTrueStructure": _fields("sample_if_true", "condition", "input", "initial"),
+    "InitialStructure": _fields("initial", "initial"),
 }
