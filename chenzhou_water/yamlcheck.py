@@ -36,6 +36,7 @@ import yaml
 
 from chenzhou_water.errors import Problem, ValidationError
 from chenzhou_water.modelinfo import Kind, ModelInfo, Variable, py_name
+from chenzhou_water.yamlsafe import check_text, construct_bounded_int
 
 YamlKey = str | int | float
 YamlPath = tuple[YamlKey, ...]
@@ -65,6 +66,7 @@ _Loader.add_implicit_resolver(
     ),
     list("-+0123456789."),
 )
+_Loader.add_constructor("tag:yaml.org,2002:int", construct_bounded_int)
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,16 @@ def load_yaml(path: str | Path, display: str | None = None) -> YamlDocument:
 
 
 def parse_yaml(text: str, file: str = "<string>") -> YamlDocument:
-    """Parse YAML text with the safe loader; see :func:`load_yaml`."""
+    """Parse YAML text with the safe loader; see :func:`load_yaml`.
+
+    The text is first checked against the limits of :mod:`chenzhou_water.yamlsafe` (size,
+    control characters, depth, alias expansion), so that nothing below walks a document
+    that could exhaust memory or the stack.
+    """
+    try:
+        check_text(text, file)
+    except yaml.MarkedYAMLError as exc:
+        raise ValidationError([_syntax_problem(exc, file)]) from exc
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
