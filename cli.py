@@ -29,8 +29,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-console = Console(soft_wrap=True)
-err_console = Console(stderr=True, soft_wrap=True)
+# Nothing printed is read as Rich markup or emoji codes: messages quote values, file names and
+# YAML text ("[low, high]", ":x:", "a[/x]b") that must show as written. The one styled piece,
+# the "error:" prefix, asks for markup explicitly.
+console = Console(soft_wrap=True, markup=False, emoji=False)
+err_console = Console(stderr=True, soft_wrap=True, markup=False, emoji=False)
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -42,24 +45,28 @@ def project_errors() -> Iterator[None]:
     try:
         yield
     except ValidationError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+        _print_error(exc)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except ChenzhouWaterError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+        _print_error(exc)
         raise typer.Exit(EXIT_FAILED) from None
     except KeyboardInterrupt:
         err_console.print("interrupted: finished files are kept, nothing half-written remains")
         raise typer.Exit(130) from None
 
 
+def _print_error(exc: Exception) -> None:
+    err_console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False)
+
+
 def _print_frame(frame: Any, title: str) -> None:
     table = Table(title=title, show_lines=False, header_style="bold")
-    table.add_column(escape(frame.index.name or ""), overflow="fold")
+    table.add_column(frame.index.name or "", overflow="fold")
     for col in frame.columns:
-        table.add_column(escape(str(col)), justify="right")
+        table.add_column(str(col), justify="right")
     for idx, row in frame.iterrows():
         cells = (f"{v:,.4g}" if isinstance(v, float) else str(v) for v in row)
-        table.add_row(escape(str(idx)), *(escape(c) for c in cells))
+        table.add_row(str(idx), *cells)
     console.print(table)
 
 
@@ -280,7 +287,8 @@ class _SweepProgress:
         )
 
         self.name = name
-        self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+        self.bar = Progress(TextColumn("{task.description}", style="bold", markup=False),
+                            BarColumn(),
                             MofNCompleteColumn(), TextColumn("members"), TimeElapsedColumn(),
                             TextColumn("left"), TimeRemainingColumn(), console=err_console)
         self.task: Any = None
@@ -440,7 +448,7 @@ def sensitivity(
             f"{run.chunks_resumed} resumed) on {run.executor} in {run.seconds:.1f} s",
             highlight=False)
         for title, frame in summary_tables(result):
-            _print_frame(frame, escape(title))
+            _print_frame(frame, title)
         console.print(result.convergence.text(), highlight=False, markup=False)
         for path in (run.path, *result.files):
             console.print(f"wrote {path}", highlight=False)

@@ -249,7 +249,7 @@ def describe(value: Any) -> str:
     if isinstance(value, bool):
         return f"{str(value).lower()} (bool)"
     if isinstance(value, str):
-        return f"{value!r} (str)"
+        return f"{excerpt(value)} (str)"
     if isinstance(value, numbers.Real):
         return f"{format_number(value)} ({type(value).__name__})"
     if isinstance(value, Mapping):
@@ -257,6 +257,15 @@ def describe(value: Any) -> str:
     if isinstance(value, list | tuple):
         return "a list"
     return f"a {type(value).__name__}"
+
+
+def excerpt(text: str, limit: int = 40) -> str:
+    """``text`` quoted for a message, cut to its first line and ``limit`` characters: a message
+    never echoes a file (a non-YAML file read as one long string) beyond a short excerpt."""
+    first = text.split("\n", 1)[0]
+    if first == text and len(text) <= limit:
+        return repr(text)
+    return f"{first[:limit]!r}... ({len(text):,} characters)"
 
 
 def suggest(name: str, options: Iterable[str]) -> str:
