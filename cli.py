@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from chenzhou_water.errors import ChenzhouWaterError, ValidationError
+from chenzhou_water.outdir import check_output_folder
 
 app = typer.Typer(
     name="chenzhou-water",
@@ -113,6 +114,7 @@ def run(
     from chenzhou_water.scenario import load_scenario
 
     with project_errors():
+        check_output_folder(out)
         scen = load_scenario(scenario)
         with console.status(f"running {scen.name} on the {engine} engine ..."):
             ds = run_scenario(scen, engine=engine)  # type: ignore[arg-type]
@@ -202,6 +204,7 @@ def report(
     from chenzhou_water.report import write_report
 
     with project_errors():
+        check_output_folder(out.parent)
         with console.status(f"making the report of {len(results)} result(s) ..."):
             path = write_report(results, out, lang, calibration, attribute)
         console.print(f"wrote {path}", highlight=False)
@@ -248,6 +251,7 @@ def calibrate(
     from chenzhou_water.calibration.workflow import run_calibration
 
     with project_errors():
+        check_output_folder(out)
         with Progress(console=console, transient=True) as bar:
             tasks: dict[str, Any] = {}
 
@@ -337,6 +341,7 @@ def sweep(
     if workers is not None and scheduler is not None:
         raise typer.BadParameter("give --workers or --scheduler, not both", param_hint="--workers")
     with project_errors():
+        check_output_folder(out)
         progress = _SweepProgress(sweep_file.stem)
         with progress.bar:
             result = run_sweep(sweep_file, out, workers=workers, scheduler=scheduler,
@@ -374,6 +379,8 @@ def hydrology(
     from chenzhou_water.scenario import default_model_path
 
     with project_errors():
+        if plot is not None:
+            check_output_folder(plot.parent, "--plot")
         config = InflowConfig.from_model(default_model_path())
         table = Table(title="Dongjiang natural inflow: assumptions by calendar month",
                       header_style="bold")
@@ -436,6 +443,7 @@ def sensitivity(
     if workers is not None and scheduler is not None:
         raise typer.BadParameter("give --workers or --scheduler, not both", param_hint="--workers")
     with project_errors():
+        check_output_folder(out)
         progress = _SweepProgress(sa_file.stem)
         with progress.bar:
             result = run_sensitivity(sa_file, out, workers=workers, scheduler=scheduler,
@@ -475,6 +483,8 @@ def describe(
     from chenzhou_water.describe import describe_model, write_table
 
     with project_errors():
+        if out is not None:
+            check_output_folder(out.parent)
         table = describe_model(model)
         if kind is not None:
             table = table[table["kind"] == kind]
