@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from chenzhou_water.results import (
     write_netcdf,
 )
 from chenzhou_water.scenario import Scenario
+from chenzhou_water.staging import make_staging_folder, remove_stale_staging
 
 Engine = Literal["numpy", "pysd"]
 ENGINES: tuple[str, ...] = ("numpy", "pysd")
@@ -143,12 +143,14 @@ def write_run_outputs(
     """Write ``<name>.nc``, ``<name>_summary.csv``, ``<name>_monthly.csv`` and the PNG plots.
 
     The files are written as a set: into a hidden folder inside ``out_dir`` first, then moved
-    into place once all exist, so an interrupted run leaves no partial or mixed set behind.
+    into place once all exist, so no file is ever half-written. The hidden folders that killed
+    runs of ``name`` left in ``out_dir`` are removed first.
     ``on_file`` is called with each final path.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".partial", dir=out_dir))
+    remove_stale_staging(out_dir, name)
+    staging = make_staging_folder(out_dir, name)
     try:
         staged = [
             write_netcdf(ds, staging / f"{name}.nc"),
