@@ -337,11 +337,14 @@ def sweep(
         chenzhou-water sweep scenarios/sweeps/leakage_uncertainty.yaml --out out --chunk-size 64
     """
     from chenzhou_water.sweep import run_sweep
+    from chenzhou_water.sweep.address import check_scheduler_address
 
     if workers is not None and scheduler is not None:
         raise typer.BadParameter("give --workers or --scheduler, not both", param_hint="--workers")
     with project_errors():
         check_output_folder(out)
+        if scheduler is not None:
+            check_scheduler_address(scheduler)
         progress = _SweepProgress(sweep_file.stem)
         with progress.bar:
             result = run_sweep(sweep_file, out, workers=workers, scheduler=scheduler,
@@ -439,11 +442,14 @@ def sensitivity(
         chenzhou-water sensitivity scenarios/sensitivity/sobol_top.yaml --out out/sa --resume
     """
     from chenzhou_water.sensitivity import run_sensitivity, summary_tables
+    from chenzhou_water.sweep.address import check_scheduler_address
 
     if workers is not None and scheduler is not None:
         raise typer.BadParameter("give --workers or --scheduler, not both", param_hint="--workers")
     with project_errors():
         check_output_folder(out)
+        if scheduler is not None:
+            check_scheduler_address(scheduler)
         progress = _SweepProgress(sa_file.stem)
         with progress.bar:
             result = run_sensitivity(sa_file, out, workers=workers, scheduler=scheduler,

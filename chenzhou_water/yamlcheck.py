@@ -119,7 +119,12 @@ def load_yaml(path: str | Path, display: str | None = None) -> YamlDocument:
     file = display if display is not None else str(path)
     path = Path(path)
     if not path.is_file():
-        what = "is a directory, not a file" if path.is_dir() else "file not found"
+        if path.is_dir():
+            what = "is a directory, not a file"
+        elif path.exists():
+            what = "is not a regular file (a device, pipe or socket): give a YAML file"
+        else:
+            what = "file not found"
         raise ValidationError([Problem(file, "", what)])
     try:
         text = path.read_bytes().decode("utf-8")

@@ -57,3 +57,11 @@ def test_an_extended_file_that_is_not_yaml_is_not_echoed(tmp_path):
         assert "SECRET-TOKEN-123" not in result.output
         assert "more secret" not in result.output
         assert "secret.txt:" in result.output
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/dev/null"), reason="no /dev/null")
+def test_a_device_is_not_called_a_missing_file():
+    result = runner.invoke(app, ["validate", "/dev/null"])
+    assert result.exit_code == 2, result.output
+    assert "/dev/null: is not a regular file" in result.output
+    assert "not found" not in result.output
