@@ -140,6 +140,8 @@ def test_missing_and_foreign_files_are_reported_together(tmp_path, results):
     [
         (["--attribute", "nope:2030"], "unknown indicator key 'nope'"),
         (["--attribute", "leakage_rate_pct:20x0"], "is not a whole number"),
+        (["--attribute", "leakage_rate_pct:1900"],
+         "the year 1900 is not one the results cover (2015-2050)"),
         (["--lang", "fr"], "unknown language 'fr'"),
         (["--calibration", "no_such_folder"], "calibration folder not found"),
     ],
