@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from chenzhou_water.errors import ValidationError
-from chenzhou_water.outdir import check_output_folder
+from chenzhou_water.files import check_output_folder
 from cli import app
 from tests.conftest import MODEL, ROOT
 

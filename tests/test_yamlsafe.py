@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from chenzhou_water.errors import ValidationError
-from chenzhou_water.yamlcheck import parse_yaml
-from chenzhou_water.yamlsafe import MAX_BYTES, MAX_DEPTH, MAX_INT_DIGITS, MAX_NODES
+from chenzhou_water.schema.checker import parse_yaml
+from chenzhou_water.schema.yamlsafe import MAX_BYTES, MAX_DEPTH, MAX_INT_DIGITS, MAX_NODES
 from cli import app
 from tests.conftest import ROOT
 

@@ -35,8 +35,8 @@ from typing import Any
 import yaml
 
 from chenzhou_water.errors import Problem, ValidationError
-from chenzhou_water.modelinfo import Kind, ModelInfo, Variable, py_name
-from chenzhou_water.yamlsafe import check_text, construct_bounded_int
+from chenzhou_water.model.metadata import Kind, ModelInfo, Variable, py_name
+from chenzhou_water.schema.yamlsafe import check_text, construct_bounded_int
 
 YamlKey = str | int | float
 YamlPath = tuple[YamlKey, ...]
@@ -139,7 +139,7 @@ def load_yaml(path: str | Path, display: str | None = None) -> YamlDocument:
 def parse_yaml(text: str, file: str = "<string>") -> YamlDocument:
     """Parse YAML text with the safe loader; see :func:`load_yaml`.
 
-    The text is first checked against the limits of :mod:`chenzhou_water.yamlsafe` (size,
+    The text is first checked against the limits of :mod:`chenzhou_water.schema.yamlsafe` (size,
     control characters, depth, alias expansion), so that nothing below walks a document
     that could exhaust memory or the stack.
     """
@@ -247,7 +247,7 @@ def format_range(lo: float | None, hi: float | None) -> str:
     return f"{left}, {right}"
 
 
-def describe(value: Any) -> str:
+def what_is(value: Any) -> str:
     """A value and its YAML type for messages: ``'abc' (str)``, ``true (bool)``, ``a list``."""
     if value is None:
         return "null"
@@ -333,14 +333,14 @@ class Checker:
         """``value`` if it is a mapping, else record ``expected <what>``."""
         if isinstance(value, Mapping):
             return dict(value)
-        self.error(path, f"expected {what}, got {describe(value)}")
+        self.error(path, f"expected {what}, got {what_is(value)}")
         return None
 
     def sequence(self, path: YamlPath, value: Any, what: str = "a list") -> list | None:
         """``value`` if it is a list, else record ``expected <what>``."""
         if isinstance(value, list | tuple):
             return list(value)
-        self.error(path, f"expected {what}, got {describe(value)}")
+        self.error(path, f"expected {what}, got {what_is(value)}")
         return None
 
     def string(
@@ -357,7 +357,7 @@ class Checker:
                 if isinstance(value, bool)
                 else ""
             )
-            self.error(path, f"expected a string, got {describe(value)}{hint}")
+            self.error(path, f"expected a string, got {what_is(value)}{hint}")
             return None
         if not value.strip():
             self.error(path, "must not be empty")
@@ -376,7 +376,7 @@ class Checker:
         if isinstance(value, numbers.Real) and not isinstance(value, bool):
             self.error(path, f"expected a finite number, got {format_number(value)}")
         else:
-            self.error(path, f"expected {what}, got {describe(value)}")
+            self.error(path, f"expected {what}, got {what_is(value)}")
         return None
 
     def whole(
@@ -389,7 +389,7 @@ class Checker:
     ) -> int | None:
         """``value`` if it is a whole number (never a YAML boolean) inside ``[lo, hi]``."""
         if isinstance(value, bool) or not isinstance(value, int):
-            self.error(path, f"expected a whole number, got {describe(value)}")
+            self.error(path, f"expected a whole number, got {what_is(value)}")
             return None
         return value if self.in_range(path, value, lo, hi, what) else None
 
@@ -467,7 +467,7 @@ class Checker:
             What the variable should have been, for that message; default ``a <role>``.
         """
         if not isinstance(name, str):
-            self.error(path, f"expected a model {role} name, got {describe(name)}")
+            self.error(path, f"expected a model {role} name, got {what_is(name)}")
             return None
         var = info.get(name)
         if var is None:

@@ -1,7 +1,7 @@
 """Limits that make reading a YAML file safe whatever its content.
 
 Every input file of the project (scenario, sweep, sensitivity, targets, parameters) is read by
-:func:`chenzhou_water.yamlcheck.parse_yaml`, which calls :func:`check_text` before it builds
+:func:`chenzhou_water.schema.checker.parse_yaml`, which calls :func:`check_text` before it builds
 anything. The check reads the file's *event stream* — PyYAML's parser is a state machine, so this
 pass neither recurses nor copies — and rejects, each as a located problem:
 
@@ -16,7 +16,7 @@ pass neither recurses nor copies — and rejects, each as a located problem:
   ``float()`` of a 400-digit integer raises ``OverflowError``) — checked when the number is built,
   see :func:`construct_bounded_int`.
 
-Duplicate keys are reported by :mod:`chenzhou_water.yamlcheck` itself.
+Duplicate keys are reported by :mod:`chenzhou_water.schema.checker` itself.
 """
 
 from __future__ import annotations
