@@ -75,7 +75,9 @@ def _print_frame(frame: Any, title: str) -> None:
 _FILE = {"exists": True, "dir_okay": False, "readable": True}
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False,
                                              **_FILE)]
-ModelArg = Annotated[Path, typer.Argument(help="Vensim model file (.mdl).", **_FILE)]
+ModelArg = Annotated[Path | None, typer.Argument(
+    help="Vensim model file (.mdl); default: the project's models/chenzhou_water.mdl, wherever "
+    "the command is run from.", show_default=False, **_FILE)]
 OutDir = Annotated[Path, typer.Option("--out", "-o", help="Folder for the results (created if "
                                       "missing).", file_okay=False)]
 
@@ -161,7 +163,7 @@ def validate(scenario: ScenarioArg) -> None:
 
 @app.command()
 def check(
-    model: ModelArg = Path("models/chenzhou_water.mdl"),
+    model: ModelArg = None,
 ) -> None:
     """Check that every equation of a Vensim model is dimensionally consistent.
 
@@ -173,7 +175,9 @@ def check(
         chenzhou-water check models/chenzhou_water.mdl
     """
     from chenzhou_water.model.units import check_units, format_report
+    from chenzhou_water.scenario.spec import default_model_path
 
+    model = model if model is not None else default_model_path()
     with project_errors():
         report = check_units(model)
         text = format_report(report)
@@ -469,7 +473,7 @@ def sensitivity(
 
 @app.command()
 def describe(
-    model: ModelArg = Path("models/chenzhou_water.mdl"),
+    model: ModelArg = None,
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", help="Write the full table: `.csv` (opens in Excel) or `.md`.",
         show_default=False, dir_okay=False, callback=_suffix_callback((".csv", ".md")))] = None,
@@ -486,7 +490,9 @@ def describe(
         chenzhou-water describe models/chenzhou_water.mdl --out model_variables.csv
     """
     from chenzhou_water.model.catalogue import describe_model, write_table
+    from chenzhou_water.scenario.spec import default_model_path
 
+    model = model if model is not None else default_model_path()
     with project_errors():
         if out is not None:
             check_output_folder(out.parent)
