@@ -111,6 +111,12 @@ def run(
     engine: Annotated[Literal["numpy", "pysd"], typer.Option(
         help="`numpy` (the ensemble engine) or `pysd` (the reference).")] = "numpy",
     plots: Annotated[bool, typer.Option(help="Write PNG plots.")] = True,
+    posterior: Annotated[Path | None, typer.Option(
+        help="A folder written by `chenzhou-water calibrate`: run the scenario over its "
+        "posterior draws (one ensemble member each) and write quantiles and fan charts.",
+        file_okay=False, show_default=False)] = None,
+    draws: Annotated[int, typer.Option(help="With --posterior: how many draws to run.",
+                                       min=1)] = 200,
 ) -> None:
     """Run a scenario and write `OUT/<scenario>.nc`, CSV tables and PNG plots.
 
@@ -125,16 +131,35 @@ def run(
         chenzhou-water run scenarios/baseline.yaml --out out
 
         chenzhou-water run scenarios/leakage_target.yaml --out out --engine pysd
+
+        chenzhou-water run scenarios/baseline.yaml --posterior out/calibration --draws 200
+
+    With `--posterior`, the parameters' calibration uncertainty is carried into the results:
+    every member is one posterior draw, the summary and monthly tables give the members'
+    median, `<scenario>_quantiles.csv` the 5/50/95 % quantiles of each headline indicator by
+    year, and the plots (and `chenzhou-water report`) draw fan charts.
     """
     from chenzhou_water.scenario.run import run_scenario_file
 
     with project_errors():
+        if posterior is not None and engine != "numpy":
+            raise typer.BadParameter("--posterior runs on the numpy engine only",
+                                     param_hint="--engine")
         check_output_folder(out)
         with console.status(f"running {scenario.name} on the {engine} engine ..."):
-            outputs = run_scenario_file(scenario, out, engine=engine,  # type: ignore[arg-type]
-                                        plots=plots)
-        _print_frame(outputs.headline, f"{outputs.netcdf.stem}: headline indicators")
-        for path in (outputs.netcdf, outputs.summary_csv, outputs.monthly_csv, *outputs.plots):
+            if posterior is None:
+                outputs = run_scenario_file(scenario, out, engine=engine,  # type: ignore[arg-type]
+                                            plots=plots)
+                extra, note = (), ""
+            else:
+                from chenzhou_water.calibration.posterior_runs import run_posterior_file
+
+                outputs, quantiles = run_posterior_file(scenario, posterior, out, draws=draws,
+                                                        plots=plots)
+                extra, note = (quantiles,), " (median of the posterior draws)"
+        _print_frame(outputs.headline, f"{outputs.netcdf.stem}: headline indicators{note}")
+        for path in (outputs.netcdf, outputs.summary_csv, outputs.monthly_csv, *outputs.plots,
+                     *extra):
             console.print(f"wrote {path}", highlight=False)
 
 
@@ -239,27 +264,34 @@ def calibrate(
     out: OutDir = Path("out/calibration"),
     seed: Annotated[int, typer.Option(help="Seed of the fit and the sampler.")] = 0,
     popsize: Annotated[int, typer.Option(help="Differential evolution: population per "
-                                         "parameter.", min=2)] = 12,
-    maxiter: Annotated[int, typer.Option(help="Differential evolution: generations.",
-                                         min=1)] = 150,
-    chains: Annotated[int, typer.Option(help="Posterior sampler: parallel chains.", min=2)] = 64,
-    steps: Annotated[int, typer.Option(help="Posterior sampler: steps per chain (half "
-                                       "burn-in).", min=2)] = 400,
+                                         "parameter.", min=2)] = 10,
+    maxiter: Annotated[int, typer.Option(help="Differential evolution: most generations.",
+                                         min=1)] = 200,
+    chains: Annotated[int, typer.Option(help="Posterior sampler (emcee): independent "
+                                        "ensembles, the chains of R-hat.", min=2)] = 4,
+    walkers: Annotated[int, typer.Option(help="Posterior sampler: walkers per ensemble (a "
+                                         "multiple of 4, at least twice the free "
+                                         "parameters).", min=4)] = 128,
+    steps: Annotated[int, typer.Option(help="Posterior sampler: steps per walker (half "
+                                       "burn-in).", min=2)] = 300,
     plots: Annotated[bool, typer.Option(help="Write PNG plots.")] = True,
 ) -> None:
     """Calibrate the free parameters to the reported figures and report the fit.
 
-    Writes `OUT/calibrated.yaml` (a scenario overlay a baseline can `extends`), `OUT/fit.csv`
-    (reported against simulated, per target), `OUT/uncertainty.csv` (posterior against prior,
-    per parameter) and PNG plots; prints the fit, the conflicts between sources and how the
-    fit settled them, and the parameters the targets do not constrain. The same seed gives
-    the same numbers.
+    Differential evolution, an L-BFGS-B polish from its best vector, then emcee's ensemble
+    sampler for the posterior. Writes `OUT/calibrated.yaml` (a scenario overlay a baseline can
+    `extends`), `OUT/fit.csv` (reported against simulated, per target; NSE, KGE, PBIAS, RMSE
+    for time-series targets), `OUT/uncertainty.csv` (posterior against prior, per parameter),
+    `OUT/diagnostics.csv` (R-hat, bulk/tail ESS), `OUT/verdict.txt` and PNG plots (fit,
+    fit_series, uncertainty, trace, rank, pair); prints the fit, whether the optimiser and the
+    sampler converged, the conflicts between sources and how the fit settled them, and the
+    parameters the targets do not constrain. The same seed gives the same numbers.
 
     **Example**
 
         chenzhou-water calibrate calibration/targets.yaml --out out/calibration
 
-        chenzhou-water calibrate calibration/targets.yaml --seed 1 --maxiter 300
+        chenzhou-water calibrate calibration/targets.yaml --seed 1 --steps 600
     """
     from rich.progress import Progress
 
@@ -277,16 +309,17 @@ def calibrate(
                 bar.update(tasks[stage], completed=done)
 
             run = run_calibration(targets, scenario, out, parameters_path=parameters, seed=seed,
-                                  popsize=popsize, maxiter=maxiter, chains=chains, steps=steps,
-                                  plots=plots, progress=progress)
+                                  popsize=popsize, maxiter=maxiter, chains=chains,
+                                  walkers=walkers, steps=steps, plots=plots, progress=progress)
         result = run.result
         _print_frame(run.result.fit[["period", "reported", "simulated", "z", "within tolerance",
                                      "hard/soft"]], "fit: reported against simulated")
-        _print_frame(parameter_table(result), "calibrated parameters (95 % posterior interval)")
+        _print_frame(parameter_table(result), "calibrated parameters (MAP, 95 % highest-density "
+                     "interval, convergence)")
         for line in format_report(result):
             console.print(line, highlight=False)
         for path in (run.outputs.overlay, run.outputs.fit_csv, run.outputs.uncertainty_csv,
-                     *run.outputs.plots):
+                     run.outputs.diagnostics_csv, run.outputs.verdict, *run.outputs.plots):
             if path is not None:
                 console.print(f"wrote {path}", highlight=False)
         if not result.success:

@@ -12,8 +12,11 @@
 Modules: :mod:`.targets` and :mod:`.parameters` read and check the files, :mod:`.expressions`
 evaluates a target's arithmetic safely, :mod:`.objective` scores a population of parameter
 vectors in one engine pass, :mod:`.fit` runs differential evolution, a polish and
-:mod:`.uncertainty` (random-walk Metropolis), :mod:`.report`, :mod:`.plots` and
-:mod:`.writing` turn the result into tables, text, pictures and files.
+:mod:`.uncertainty` (emcee's ensemble sampler, independent ensembles as chains) with
+:mod:`.diagnostics` (ArviZ: R-hat, ESS, the verdict) and :mod:`.identifiability` (one rule
+for "not constrained"); :mod:`.series` reads time-series targets; :mod:`.report`,
+:mod:`.plots`, :mod:`.fitplots` and :mod:`.writing` turn the result into tables, text,
+pictures and files; :mod:`.posterior_runs` runs a scenario over the posterior draws.
 """
 
 from __future__ import annotations

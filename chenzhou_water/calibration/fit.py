@@ -2,7 +2,7 @@
 
 All three stages evaluate populations of parameter vectors in single engine passes: the
 differential-evolution generation, the polish's finite-difference gradient (the point and its
-n_param neighbours together) and one Metropolis step of every chain.
+n_param neighbours together) and one half-step of every emcee walker.
 """
 
 from __future__ import annotations
@@ -17,11 +17,17 @@ import pandas as pd
 from scipy.optimize import differential_evolution, minimize
 
 from chenzhou_water._typing import FloatArray
+from chenzhou_water.calibration.diagnostics import Convergence, convergence
+from chenzhou_water.calibration.identifiability import summarise, unconstrained_lines
 from chenzhou_water.calibration.objective import Objective
 from chenzhou_water.calibration.parameters import ParameterSet
 from chenzhou_water.calibration.report import Conflict, conflicts, fit_table
 from chenzhou_water.calibration.targets import TargetSet
-from chenzhou_water.calibration.uncertainty import PosteriorSample, sample_posterior, summarise
+from chenzhou_water.calibration.uncertainty import (
+    PosteriorSample,
+    check_walkers,
+    sample_posterior,
+)
 from chenzhou_water.errors import ChenzhouWaterError, ParameterNotConstrainedWarning
 from chenzhou_water.scenario.spec import Scenario
 
@@ -46,7 +52,7 @@ class CalibrationResult:
     success : bool
         True when every hard target is within its tolerance at ``x``.
     message : str
-        What the optimisers said, and how the hard targets ended.
+        How the hard targets ended.
     nfev : int
         Parameter vectors evaluated (every engine member counts).
     fit : DataFrame
@@ -61,6 +67,10 @@ class CalibrationResult:
         The posterior draws.
     seed : int
         The seed the whole calibration was run with.
+    optimiser : OptimiserReport
+        How differential evolution and the polish ended.
+    convergence : Convergence or None
+        The sampler's R-hat, ESS and verdict (:mod:`.diagnostics`).
     """
 
     x: FloatArray
@@ -76,6 +86,8 @@ class CalibrationResult:
     warnings: tuple[str, ...]
     posterior: PosteriorSample | None
     seed: int
+    optimiser: OptimiserReport | None = None
+    convergence: Convergence | None = None
 
     @property
     def parameters(self) -> dict[str, float]:
@@ -107,9 +119,9 @@ def build_objective(targets: TargetSet, parameters: ParameterSet,
 
 
 def calibrate(targets: TargetSet, parameters: ParameterSet, scenario: Scenario | None = None,
-              *, seed: int = 0, popsize: int = 10, maxiter: int = 100, tol: float = 1e-3,
-              polish: bool = True, chains: int = 64, steps: int = 300,
-              uncertainty: bool = True, model: Any = None,
+              *, seed: int = 0, popsize: int = 10, maxiter: int = 100, tol: float = 0.01,
+              polish: bool = True, chains: int = 4, walkers: int | None = None,
+              steps: int = 300, uncertainty: bool = True, model: Any = None,
               progress: Progress | None = None) -> CalibrationResult:
     """Fit the free parameters to the targets, then sample their uncertainty.
 
@@ -122,13 +134,19 @@ def calibrate(targets: TargetSet, parameters: ParameterSet, scenario: Scenario |
     seed : int
         Seeds differential evolution and the sampler (independent streams); ``0`` is valid.
     popsize, maxiter, tol : int, int, float
-        Differential evolution's budget (population = ``popsize * n_param``).
+        Differential evolution's budget (population = ``popsize * n_param``) and its
+        convergence tolerance (SciPy's: the spread of the population's objective values
+        relative to their mean).
     polish : bool
-        Polish the best vector with L-BFGS-B inside the bounds.
-    chains, steps : int
-        Posterior sampler: parallel chains and steps per chain (half are burn-in).
+        Polish the evolved best vector with L-BFGS-B inside the bounds.
+    chains, walkers, steps : int
+        Posterior sampler (:func:`uncertainty.sample_posterior`): independent emcee
+        ensembles (the chains of R-hat), walkers in each (a multiple of 4, at least
+        ``2 * n_param``; default ``2 * n_param + 2`` rounded up to a multiple of 4), and
+        steps per walker (half are burn-in).
     uncertainty : bool
-        Sample the posterior (otherwise ``uncertainty`` and ``posterior`` are None).
+        Sample the posterior (otherwise ``uncertainty``, ``posterior`` and ``convergence``
+        are None).
     model : chenzhou_water.engine.Model, optional
         A compiled model to reuse.
     progress : callable, optional
@@ -137,36 +155,75 @@ def calibrate(targets: TargetSet, parameters: ParameterSet, scenario: Scenario |
     Warns
     -----
     ParameterNotConstrainedWarning
-        For each parameter whose posterior is close to its prior.
+        For each parameter the targets do not constrain (:data:`identifiability.RULE`).
     """
+    walkers = 4 * -(-(2 * len(parameters) + 2) // 4) if walkers is None else walkers
+    if uncertainty:
+        check_walkers(walkers, len(parameters))
     objective = build_objective(targets, parameters, scenario, model)
     de_seed, mcmc_seed = np.random.SeedSequence(seed).spawn(2)
     de = _evolve(objective, np.random.default_rng(de_seed), popsize, maxiter, tol, progress)
-    u_best, message = de.x, f"differential evolution: {de.message}"
+    optimiser = OptimiserReport.from_evolution(de, maxiter)
+    u_best = de.x
     if polish:
-        u_best, polish_message = _polish(objective, de.x, float(de.fun), progress)
-        message += f"; polish: {polish_message}"
+        u_best, optimiser = _polish(objective, de.x, float(de.fun), optimiser, progress)
     x = np.clip(objective.from_unit(u_best), objective.lower, objective.upper)
     evaluation = objective.evaluate(x[:, None])
     table = fit_table(targets, evaluation)
     hard = table[table["hard/soft"] == "hard"]
     success = bool(hard["within tolerance"].all())
     missed = ", ".join(hard.index[~hard["within tolerance"]])
-    message += (f"; all {len(hard)} hard targets within tolerance" if success else
-                f"; hard targets outside tolerance: {missed}")
-    posterior, summary, lines = None, None, ()
+    message = (f"all {len(hard)} hard targets within tolerance" if success else
+               f"hard targets outside tolerance: {missed}")
+    posterior, summary, lines, diagnosis = None, None, (), None
     if uncertainty:
         rng = np.random.default_rng(mcmc_seed)
-        start = _starting_points(de.population.T, chains, rng, u_best)
-        posterior = sample_posterior(objective, start, rng, steps=steps, progress=progress)
+        start = _starting_points(de.population.T, chains * walkers, rng, u_best)
+        posterior = sample_posterior(objective, start, int(rng.integers(2**31)),
+                                     chains=chains, steps=steps, progress=progress)
         summary = summarise(parameters, x, posterior, rng)
         lines = _unconstrained_warnings(summary)
+        diagnosis = convergence(posterior)
     total = float(objective(x[:, None])[0])
     return CalibrationResult(
         x=x, names=parameters.names, objective=total, misfit=float(evaluation.misfit[0]),
         success=success, message=message, nfev=objective.nfev, fit=table,
         uncertainty=summary, conflicts=conflicts(targets, table), warnings=lines,
-        posterior=posterior, seed=seed)
+        posterior=posterior, seed=seed, optimiser=optimiser, convergence=diagnosis)
+
+
+@dataclass(frozen=True)
+class OptimiserReport:
+    """How the optimisation ended, in words that do not overstate it.
+
+    Attributes
+    ----------
+    converged : bool
+        Differential evolution met its tolerance (not its generation limit), and the polish,
+        when run, ended by its own convergence test.
+    generations : int
+        Generations differential evolution ran.
+    text : str
+        One line, for example ``differential evolution converged after 83 generations
+        (population spread below tol); L-BFGS-B polish converged (57.1 -> 56.98)``.
+    """
+
+    converged: bool
+    generations: int
+    text: str
+
+    @classmethod
+    def from_evolution(cls, de: Any, maxiter: int) -> OptimiserReport:
+        generations = int(de.nit)
+        if de.success:
+            text = (f"differential evolution converged after {generations} generations "
+                    f"(the population's objective values agree within tol)")
+        elif generations >= maxiter:
+            text = (f"differential evolution did NOT converge: it stopped at its limit of "
+                    f"{maxiter} generations (raise --maxiter)")
+        else:
+            text = f"differential evolution stopped early: {de.message}"
+        return cls(bool(de.success), generations, text)
 
 
 def _evolve(objective: Objective, rng: np.random.Generator, popsize: int, maxiter: int,
@@ -186,9 +243,10 @@ def _evolve(objective: Objective, rng: np.random.Generator, popsize: int, maxite
         callback=on_generation)
 
 
-def _polish(objective: Objective, u0: FloatArray, f0: float,
-            progress: Progress | None) -> tuple[FloatArray, str]:
-    """L-BFGS-B in the unit cube; the gradient's n_param + 1 points run as one population."""
+def _polish(objective: Objective, u0: FloatArray, f0: float, evolved: OptimiserReport,
+            progress: Progress | None) -> tuple[FloatArray, OptimiserReport]:
+    """L-BFGS-B in the unit cube from the evolved best vector; the gradient's n_param + 1
+    points run as one population."""
     d = len(u0)
     calls = 0
 
@@ -205,26 +263,33 @@ def _polish(objective: Objective, u0: FloatArray, f0: float,
 
     result = minimize(value_and_gradient, u0, jac=True, method="L-BFGS-B",
                       bounds=[(0.0, 1.0)] * d, options={"maxiter": 200})
+    ended = ("converged" if result.success else
+             f"did NOT converge ({result.message}; raise the budget)")
     if result.fun < f0:
-        return np.clip(result.x, 0.0, 1.0), f"{result.message} ({f0:.6g} -> {result.fun:.6g})"
-    return u0, f"{result.message} (no improvement on {f0:.6g}; kept the evolved vector)"
+        u, change = np.clip(result.x, 0.0, 1.0), f"{f0:.6g} -> {result.fun:.6g}"
+    else:
+        u, change = u0, f"no improvement on {f0:.6g}; kept the evolved vector"
+    text = f"{evolved.text}; L-BFGS-B polish from its best vector {ended} ({change})"
+    return u, OptimiserReport(evolved.converged and bool(result.success), evolved.generations,
+                              text)
 
 
-def _starting_points(population: FloatArray, chains: int, rng: np.random.Generator,
+def _starting_points(population: FloatArray, n: int, rng: np.random.Generator,
                      best: FloatArray) -> FloatArray:
-    """Chains start at members of the final population (with the best vector among them)."""
-    picks = rng.choice(population.shape[1], size=chains, replace=chains > population.shape[1])
+    """Walkers start at members of differential evolution's final population (different
+    members where the population is large enough), the best vector among them; repeats get a
+    small jitter so no two walkers coincide."""
+    picks = rng.choice(population.shape[1], size=n, replace=n > population.shape[1])
     start = population[:, picks].copy()
     start[:, 0] = best
-    return start
+    repeated = np.zeros(n, dtype=bool)
+    repeated[1:] = pd.Series(picks).duplicated().to_numpy()[1:]
+    start[:, repeated] += 1e-4 * rng.standard_normal((len(best), int(repeated.sum())))
+    return np.clip(start, 0.0, 1.0)
 
 
 def _unconstrained_warnings(summary: pd.DataFrame) -> tuple[str, ...]:
-    lines = []
-    for name, row in summary[~summary["constrained"]].iterrows():
-        line = (f"{name}: the targets do not constrain it (posterior sd {row['sd_ratio']:.2f} of "
-                f"the prior's, mean moved {row['shift']:.2f} prior sd); its value comes from "
-                f"its prior, not from the reported figures")
+    lines = unconstrained_lines(summary)
+    for line in lines:
         warnings.warn(line, ParameterNotConstrainedWarning, stacklevel=3)
-        lines.append(line)
-    return tuple(lines)
+    return lines

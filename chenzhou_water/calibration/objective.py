@@ -11,7 +11,7 @@ tolerance``; the misfit is ``sum(weight * z**2)``. A bound contributes only when
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -43,6 +43,8 @@ class Evaluation:
         Each target's part of the misfit.
     misfit : ndarray, shape (n,)
         The sum of the contributions.
+    series : dict
+        For each time-series target, its simulated values at the observed times, (n, n_obs).
     """
 
     simulated: FloatArray
@@ -50,6 +52,7 @@ class Evaluation:
     z: FloatArray
     contribution: FloatArray
     misfit: FloatArray
+    series: dict[str, FloatArray] = field(default_factory=dict)
 
 
 def target_values(target: Target, arrays: Mapping[str, FloatArray]) -> FloatArray:
@@ -63,18 +66,27 @@ def target_values(target: Target, arrays: Mapping[str, FloatArray]) -> FloatArra
     series = np.broadcast_to(series, next(iter(arrays.values())).shape)
     window = series[:, period.first:period.last + 1] / target.scale
     reduce = target.reduce
+    obs = target.observations
     if reduce == "monthly":
-        return window
+        return window if obs is None else window[:, obs.index - period.first]
     if reduce in ("mean", "max", "min"):
         return getattr(np, reduce)(window, axis=1, keepdims=True)
     years = (np.arange(period.first, period.last + 1) // 12)
     how = {"annual_mean": np.mean, "annual_sum": np.sum, "annual_max": np.max,
            "annual_min": np.min}[reduce]
-    return np.stack([how(window[:, years == y], axis=1) for y in np.unique(years)], axis=1)
+    by_year = np.stack([how(window[:, years == y], axis=1) for y in np.unique(years)], axis=1)
+    return by_year if obs is None else by_year[:, obs.index - period.first // 12]
 
 
 def compare(target: Target, values: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """``(simulated, error)`` of a target from its values of shape (n, k)."""
+    """``(simulated, error)`` of a target from its values of shape (n, k).
+
+    For a time-series target: the mean of the simulated values at the observed times and the
+    mean error (see :func:`series_z` for its ``z``).
+    """
+    if target.observations is not None:
+        simulated = values.mean(axis=1)
+        return simulated, simulated - target.observations.values.mean()
     if target.value is not None:
         simulated = values.mean(axis=1)
         return simulated, simulated - target.value
@@ -91,10 +103,16 @@ def compare(target: Target, values: FloatArray) -> tuple[FloatArray, FloatArray]
 def evaluate_targets(targets: TargetSet, arrays: Mapping[str, FloatArray]) -> Evaluation:
     """Evaluate every target on engine results ``name → (n, time)`` from month 0."""
     sims, errors, zs, parts = [], [], [], []
+    series = {}
     for target in targets:
-        simulated, error = compare(target, target_values(target, arrays))
-        z = error / target.tolerance
-        part = target.weight * z**2
+        values = target_values(target, arrays)
+        simulated, error = compare(target, values)
+        if target.observations is None:
+            z = error / target.tolerance
+            part = target.weight * z**2
+        else:
+            z, part = series_z(target, values)
+            series[target.name] = values
         if target.hard:
             part = part + HARD_PENALTY * np.maximum(0.0, np.abs(z) - 1.0) ** 2
         sims.append(simulated)
@@ -104,7 +122,24 @@ def evaluate_targets(targets: TargetSet, arrays: Mapping[str, FloatArray]) -> Ev
     contribution = np.array(parts)
     misfit = contribution.sum(axis=0)
     misfit = np.where(np.isfinite(misfit), misfit, FAILED_MEMBER)
-    return Evaluation(np.array(sims), np.array(errors), np.array(zs), contribution, misfit)
+    return Evaluation(np.array(sims), np.array(errors), np.array(zs), contribution, misfit,
+                      series)
+
+
+def series_z(target: Target, values: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """``(z, contribution)`` of a time-series target from its values (n, n_obs).
+
+    The likelihood (:mod:`.series`): ``contribution = weight * sum(z_i**2)``; the reported
+    ``z`` is the root mean square of the ``z_i``, signed with the mean error, so ``|z| <= 1``
+    reads "within tolerance" as for a single figure.
+    """
+    obs = target.observations
+    if obs is None:
+        raise ValueError(f"{target.name} is not a time-series target")
+    z_i = (values - obs.values) / obs.sd
+    squares = np.sum(z_i**2, axis=1)
+    sign = np.where(np.mean(values - obs.values, axis=1) < 0, -1.0, 1.0)
+    return sign * np.sqrt(squares / z_i.shape[1]), target.weight * squares
 
 
 class Objective:

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from chenzhou_water.calibration.targets import TargetSet
+from chenzhou_water.calibration.series import SERIES_STATISTICS, statistics
+from chenzhou_water.calibration.targets import Target, TargetSet
 
 if TYPE_CHECKING:
     from chenzhou_water.calibration.fit import CalibrationResult
@@ -19,7 +20,8 @@ def fit_table(targets: TargetSet, evaluation: Evaluation, member: int = 0) -> pd
     """One row per target (index ``target``): reported against simulated for one member.
 
     Columns: ``source, period, reduce, unit, reported, simulated, error, tolerance,
-    within tolerance, hard/soft, weight, z, contribution, conflict, note``. ``error`` is
+    within tolerance, hard/soft, weight, z, contribution, conflict, note`` and, filled for
+    time-series targets only, ``n_obs, NSE, KGE, PBIAS, RMSE`` (:mod:`.series`). ``error`` is
     simulated minus reported (for a bound, the violation; 0 inside), in the target's unit;
     ``z`` is error over tolerance.
     """
@@ -35,8 +37,16 @@ def fit_table(targets: TargetSet, evaluation: Evaluation, member: int = 0) -> pd
             "hard/soft": "hard" if target.hard else "soft", "weight": target.weight, "z": z,
             "contribution": float(evaluation.contribution[i, member]),
             "conflict": target.conflict, "note": target.note,
+            **_series_statistics(target, evaluation, member),
         })
     return pd.DataFrame(rows).set_index("target")
+
+
+def _series_statistics(target: Target, evaluation: Evaluation, member: int) -> dict[str, float]:
+    """NSE, KGE, PBIAS, RMSE of a time-series target; NaN for the others."""
+    if target.observations is None:
+        return dict.fromkeys(SERIES_STATISTICS, float("nan"))
+    return statistics(evaluation.series[target.name][member], target.observations.values)
 
 
 @dataclass(frozen=True)
@@ -96,28 +106,46 @@ def _conflict(group: str, names: list[str], table: pd.DataFrame) -> Conflict:
 
 
 def format_report(result: CalibrationResult) -> list[str]:
-    """The report's lines: outcome, parameters, targets missed, conflicts, warnings."""
+    """The report's lines: targets, optimiser, sampler verdict, parameters, conflicts, warnings.
+
+    The first line says whether the hard targets are met; the optimiser's line says whether
+    differential evolution and the polish converged (never "success" when a limit was hit).
+    """
+    from chenzhou_water.calibration.identifiability import RULE, joint_lines
+
     table = result.fit
     hard = table[table["hard/soft"] == "hard"]
     soft = table[table["hard/soft"] == "soft"]
     lines = [
-        f"{'success' if result.success else 'FAILED'}: {result.message}",
+        f"{'targets met' if result.success else 'FAILED'}: {result.message}",
+        f"optimiser: {result.optimiser.text}" if result.optimiser is not None else "",
         f"objective {result.objective:.6g} (misfit {result.misfit:.6g}); {result.nfev} "
         f"parameter vectors evaluated; seed {result.seed}",
         f"hard targets within tolerance: {int(hard['within tolerance'].sum())}/{len(hard)}; "
         f"soft: {int(soft['within tolerance'].sum())}/{len(soft)}",
     ]
+    if result.convergence is not None:
+        lines.append(f"posterior sampler: {result.convergence.verdict}")
     for name, row in table[~table["within tolerance"]].iterrows():
         lines.append(f"missed ({row['hard/soft']}): {name}: reported {row['reported']} "
                      f"{row['unit']}, simulated {row['simulated']:.4g} ({row['z']:+.2f} tol)")
     lines += [c.text for c in result.conflicts]
+    if result.uncertainty is not None:
+        for name, row in result.uncertainty[~result.uncertainty["map_in_interval"]].iterrows():
+            lines.append(f"note: {name}: {row['map_note']}")
+        lines.append(f"identifiability rule: {RULE}")
+        lines += [f"joint: {line}" for line in joint_lines(result.uncertainty)]
     lines += [f"warning: {w}" for w in result.warnings]
-    return lines
+    return [line for line in lines if line]
 
 
 def parameter_table(result: CalibrationResult) -> pd.DataFrame:
-    """Fitted values with their 95 % posterior interval (when sampled)."""
-    frame = pd.DataFrame({"fitted": result.x}, index=pd.Index(result.names, name="parameter"))
+    """MAP values with their 95 % highest-density interval and median (when sampled)."""
+    frame = pd.DataFrame({"MAP": result.x}, index=pd.Index(result.names, name="parameter"))
     if result.uncertainty is not None:
-        frame = frame.join(result.uncertainty[["q2.5", "q97.5", "constrained"]])
+        frame = frame.join(result.uncertainty[["hdi_low", "q50", "hdi_high", "constrained"]]
+                           .rename(columns={"hdi_low": "95 % HDI low", "q50": "median",
+                                            "hdi_high": "95 % HDI high"}))
+    if result.convergence is not None:
+        frame = frame.join(result.convergence.table[["r_hat", "ess_bulk", "ess_tail"]])
     return frame

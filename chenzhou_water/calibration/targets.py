@@ -41,6 +41,7 @@ from chenzhou_water.calibration.expressions import (
     parse_expression,
 )
 from chenzhou_water.calibration.periods import Period, PeriodError, parse_period
+from chenzhou_water.calibration.series import LIKELIHOODS, Observations, read_observations
 from chenzhou_water.errors import ModelError, UnitsSyntaxError
 from chenzhou_water.model.metadata import ModelInfo, model_info, py_name
 from chenzhou_water.model.units import Unit, format_units, parse_units
@@ -63,8 +64,12 @@ REDUCTIONS: dict[str, str] = {
 
 TOP_KEYS = ("model", "targets")
 TARGET_KEYS = ("variable", "expression", "period", "reduce", "value", "lower", "upper", "unit",
-               "tolerance", "relative_tolerance", "weight", "hard", "source", "note", "conflict")
+               "tolerance", "relative_tolerance", "weight", "hard", "source", "note", "conflict",
+               "observations", "likelihood")
 REQUIRED_KEYS = ("period", "reduce", "unit", "hard", "source")
+#: A time-series target (``observations``) takes its period from the CSV.
+SERIES_REQUIRED_KEYS = ("reduce", "unit", "tolerance", "hard", "source")
+SERIES_REDUCTIONS = ("monthly", "annual_mean", "annual_sum", "annual_max", "annual_min")
 _ID = re.compile(r"[A-Za-z0-9_-]+")
 _UNIT_ALIASES = {"%": "0.01", "percent": "0.01"}
 
@@ -95,15 +100,20 @@ class Target:
     note: str = ""
     conflict: str = ""
     line: int | None = None
+    observations: Observations | None = None
+    likelihood: str = ""
 
     @property
     def is_bound(self) -> bool:
-        """True for a bound (``lower``/``upper``), False for a point target (``value``)."""
-        return self.value is None
+        """True for a bound (``lower``/``upper``), False for a point target or a series."""
+        return self.value is None and self.observations is None
 
     @property
     def reported(self) -> str:
-        """The reported figure as text: ``17.4``, ``< 1.2``, ``5 to 13``."""
+        """The reported figure as text: ``17.4``, ``< 1.2``, ``5 to 13``, ``36 obs, mean 9``."""
+        if self.observations is not None:
+            obs = self.observations
+            return f"{len(obs.values)} obs, mean {obs.values.mean():.4g}"
         if self.value is not None:
             return f"{self.value:g}"
         if self.lower is not None and self.upper is not None:
@@ -199,7 +209,14 @@ def _target(checker: Checker, where: YamlPath, name: Any, raw: Any,
     if entry is None:
         return None
     ok = checker.string(where, name, _ID, "use letters, digits, '_' and '-'") is not None
+    if "observations" in entry:
+        return _series_target(checker, where, name, entry, info, ok)
     ok &= checker.keys(where, entry, TARGET_KEYS, REQUIRED_KEYS)
+    for key in ("likelihood",):
+        if key in entry:
+            checker.error((*where, key), "only a time-series target (with 'observations') "
+                          "states a likelihood")
+            ok = False
     expression = _expression(checker, where, entry, info)
     period = _period(checker, where, entry, info)
     reduce = _reduce(checker, where, entry)
@@ -212,6 +229,72 @@ def _target(checker: Checker, where: YamlPath, name: Any, raw: Any,
     return Target(name=name, expression=expression, period=period, reduce=reduce,
                   unit=entry["unit"], scale=scale, value=value, lower=lower, upper=upper,
                   tolerance=tolerance, line=checker.document.line(where), **fields)
+
+
+def _series_target(checker: Checker, where: YamlPath, name: str, entry: Mapping[str, Any],
+                   info: ModelInfo | None, ok: bool) -> Target | None:
+    """A target whose reported figures are the rows of an observations CSV."""
+    ok &= checker.keys(where, entry, TARGET_KEYS, SERIES_REQUIRED_KEYS)
+    for key in ("value", "lower", "upper", "period", "relative_tolerance"):
+        if key in entry:
+            checker.error((*where, key), f"a time-series target takes no {key!r}: its "
+                          f"figures, times and uncertainties come from the observations CSV")
+            ok = False
+    likelihood = entry.get("likelihood", "normal")
+    if likelihood not in LIKELIHOODS:
+        checker.error((*where, "likelihood"), f"unknown likelihood {likelihood!r}; choose "
+                      f"one of {', '.join(LIKELIHOODS)} ({LIKELIHOODS['normal']})")
+        ok = False
+    reduce = _reduce(checker, where, entry)
+    if reduce is not None and reduce not in SERIES_REDUCTIONS:
+        checker.error((*where, "reduce"), f"a time-series target compares month by month "
+                      f"('monthly') or year by year ({', '.join(SERIES_REDUCTIONS[1:])})")
+        reduce = None
+    expression = _expression(checker, where, entry, info)
+    scale = _unit_scale(checker, where, entry, expression, reduce)
+    tolerance = checker.number((*where, "tolerance"), entry.get("tolerance"))
+    if tolerance is not None and tolerance <= 0:
+        checker.error((*where, "tolerance"), f"the tolerance must be positive, got {tolerance:g}")
+        tolerance = None
+    weight = checker.number((*where, "weight"), entry["weight"]) if "weight" in entry else 1.0
+    if weight is not None and weight < 0:
+        checker.error((*where, "weight"), "the weight must not be negative")
+        ok = False
+    fields = _scalars(checker, where, entry)
+    file = checker.string((*where, "observations"), entry["observations"])
+    if None in (reduce, file, tolerance, info, weight) or not ok:
+        return None
+    observations = _observations(checker, where, file, reduce == "monthly", info, tolerance)
+    if None in (observations, expression, scale, fields):
+        return None
+    first, last = observations.months
+    start = int(str(info.start_date)[:4])
+    label = (f"{start + first // 12}-{first % 12 + 1:02d}.."
+             f"{start + last // 12}-{last % 12 + 1:02d}")
+    return Target(name=name, expression=expression, period=Period(first, last, label,
+                                                                  not observations.by_year),
+                  reduce=reduce, unit=entry["unit"], scale=scale, tolerance=tolerance,
+                  line=checker.document.line(where), observations=observations,
+                  likelihood=likelihood, **fields)
+
+
+def _observations(checker: Checker, where: YamlPath, file: str, monthly: bool,
+                  info: ModelInfo, tolerance: float) -> Observations | None:
+    path = Path(checker.file).parent / file
+    if not path.is_file():
+        checker.error((*where, "observations"), f"no such file {file!r} (relative to the "
+                      f"targets file)")
+        return None
+    if info.start_date is None or not info.start_date.endswith("-01-01"):
+        checker.error((*where, "observations"), "the model must start on 1 January (declare "
+                      "'start date: YYYY-01-01' in INITIAL TIME's documentation)")
+        return None
+    n_months = round((info.final_time - info.initial_time) / info.time_step) + 1
+    observations, problems = read_observations(
+        path, path.as_posix(), by_year=not monthly, start_year=int(info.start_date[:4]),
+        n_months=n_months, tolerance=tolerance)
+    checker.problems.extend(problems)
+    return observations
 
 
 def _expression(checker: Checker, where: YamlPath, entry: Mapping[str, Any],

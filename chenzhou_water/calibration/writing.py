@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from chenzhou_water.calibration.fit import CalibrationResult
+from chenzhou_water.calibration.fitplots import FitSeries
+from chenzhou_water.calibration.posterior_runs import POSTERIOR_FILE, write_posterior_csv
+from chenzhou_water.calibration.report import format_report
+from chenzhou_water.calibration.series import SERIES_STATISTICS
 from chenzhou_water.files import atomic_path, write_csv
 
 #: Significant digits of the calibrated values written to the overlay.
@@ -20,6 +26,8 @@ class CalibrationOutputs:
     fit_csv: Path
     uncertainty_csv: Path | None
     plots: tuple[Path, ...]
+    diagnostics_csv: Path | None = None
+    verdict: Path | None = None
 
 
 def overlay_text(result: CalibrationResult, *, name: str = "calibrated",
@@ -46,8 +54,17 @@ def overlay_text(result: CalibrationResult, *, name: str = "calibrated",
 
 
 def write_calibration_outputs(result: CalibrationResult, out_dir: str | Path, *,
-                              command: str = "", plots: bool = True) -> CalibrationOutputs:
-    """Write ``calibrated.yaml``, ``fit.csv``, ``uncertainty.csv`` and PNG plots atomically."""
+                              command: str = "", plots: bool = True,
+                              series: FitSeries | None = None) -> CalibrationOutputs:
+    """Write the calibration's files, each atomically.
+
+    ``calibrated.yaml`` (the overlay), ``fit.csv`` (per target; NSE, KGE, PBIAS and RMSE for
+    time-series targets), ``uncertainty.csv`` (per parameter), ``diagnostics.csv`` (R-hat,
+    ESS), ``posterior.csv`` (the draws, for ``chenzhou-water run --posterior``),
+    ``verdict.txt`` (the report's lines, the verdict among them) and PNG plots:
+    ``fit.png``, ``fit_series.png`` (from ``series``), ``uncertainty.png``, ``trace.png``,
+    ``rank.png``, ``pair.png``.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     overlay = out / "calibrated.yaml"
@@ -56,34 +73,55 @@ def write_calibration_outputs(result: CalibrationResult, out_dir: str | Path, *,
     fit_columns = ["source", "period", "reduce", "unit", "reported", "simulated", "error",
                    "tolerance", "within tolerance", "hard/soft", "weight", "z", "conflict",
                    "note"]
-    fit_csv = write_csv(result.fit[fit_columns], out / "fit.csv")
-    unc_csv = None
+    fit_csv = write_csv(result.fit[fit_columns + [c for c in SERIES_STATISTICS
+                                                  if c in result.fit]], out / "fit.csv")
+    unc_csv = diag_csv = verdict = None
     if result.uncertainty is not None:
         unc_csv = write_csv(result.uncertainty, out / "uncertainty.csv")
+    if result.convergence is not None:
+        diag_csv = write_csv(result.convergence.table, out / "diagnostics.csv")
+    if result.posterior is not None:
+        draws = pd.DataFrame(result.posterior.samples.T, columns=list(result.posterior.names))
+        draws.index.name = "draw"
+        write_posterior_csv(draws, out / POSTERIOR_FILE)
+    verdict = out / "verdict.txt"
+    with atomic_path(verdict) as tmp:
+        tmp.write_text("\n".join(format_report(result)) + "\n", encoding="utf-8")
     pngs: tuple[Path, ...] = ()
     if plots:
-        pngs = _write_plots(result, out)
-    return CalibrationOutputs(overlay, fit_csv, unc_csv, pngs)
+        pngs = _write_plots(result, out, series)
+    return CalibrationOutputs(overlay, fit_csv, unc_csv, pngs, diag_csv, verdict)
 
 
-def _write_plots(result: CalibrationResult, out: Path) -> tuple[Path, ...]:
+def _write_plots(result: CalibrationResult, out: Path,
+                 series: FitSeries | None) -> tuple[Path, ...]:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from chenzhou_water.calibration import diagnostics
+    from chenzhou_water.calibration.fitplots import plot_fit_series
     from chenzhou_water.calibration.plots import plot_fit, plot_uncertainty
 
-    paths = []
-    figures = [("fit.png", plot_fit, result.fit)]
+    figures = []
+    _, ax = plt.subplots(figsize=(8, 0.32 * len(result.fit) + 1.5), layout="constrained")
+    figures.append(("fit.png", plot_fit(result.fit, ax=ax).figure))
+    if series is not None:
+        figures.append(("fit_series.png", plot_fit_series(series)))
     if result.uncertainty is not None:
-        figures.append(("uncertainty.png", plot_uncertainty, result.uncertainty))
-    for file, plot, data in figures:
-        fig, ax = plt.subplots(figsize=(8, 0.32 * len(data) + 1.5), layout="constrained")
-        plot(data, ax=ax)
+        _, ax = plt.subplots(figsize=(8, 0.32 * len(result.uncertainty) + 1.5),
+                               layout="constrained")
+        figures.append(("uncertainty.png", plot_uncertainty(result.uncertainty, ax=ax).figure))
+    if result.posterior is not None:
+        figures += [("trace.png", diagnostics.plot_trace(result.posterior)),
+                    ("rank.png", diagnostics.plot_rank(result.posterior)),
+                    ("pair.png", diagnostics.plot_pair(result.posterior))]
+    paths = []
+    for file, figure in figures:
         target = out / file
         with atomic_path(target) as tmp:
-            fig.savefig(tmp, dpi=120, format="png")
-        plt.close(fig)
+            figure.savefig(tmp, dpi=90, format="png")
+        plt.close(figure)
         paths.append(target)
     return tuple(paths)
