@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from chenzhou_water.errors import ChenzhouWaterError, ValidationError
+from chenzhou_water.files import check_output_folder
 
 app = typer.Typer(
     name="chenzhou-water",
@@ -29,8 +30,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-console = Console(soft_wrap=True)
-err_console = Console(stderr=True, soft_wrap=True)
+# Nothing printed is read as Rich markup or emoji codes: messages quote values, file names and
+# YAML text ("[low, high]", ":x:", "a[/x]b") that must show as written. The one styled piece,
+# the "error:" prefix, asks for markup explicitly.
+console = Console(soft_wrap=True, markup=False, emoji=False)
+err_console = Console(stderr=True, soft_wrap=True, markup=False, emoji=False)
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -42,24 +46,28 @@ def project_errors() -> Iterator[None]:
     try:
         yield
     except ValidationError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+        _print_error(exc)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except ChenzhouWaterError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+        _print_error(exc)
         raise typer.Exit(EXIT_FAILED) from None
     except KeyboardInterrupt:
         err_console.print("interrupted: finished files are kept, nothing half-written remains")
         raise typer.Exit(130) from None
 
 
+def _print_error(exc: Exception) -> None:
+    err_console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False)
+
+
 def _print_frame(frame: Any, title: str) -> None:
     table = Table(title=title, show_lines=False, header_style="bold")
-    table.add_column(escape(frame.index.name or ""), overflow="fold")
+    table.add_column(frame.index.name or "", overflow="fold")
     for col in frame.columns:
-        table.add_column(escape(str(col)), justify="right")
+        table.add_column(str(col), justify="right")
     for idx, row in frame.iterrows():
         cells = (f"{v:,.4g}" if isinstance(v, float) else str(v) for v in row)
-        table.add_row(escape(str(idx)), *(escape(c) for c in cells))
+        table.add_row(str(idx), *cells)
     console.print(table)
 
 
@@ -67,7 +75,9 @@ def _print_frame(frame: Any, title: str) -> None:
 _FILE = {"exists": True, "dir_okay": False, "readable": True}
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False,
                                              **_FILE)]
-ModelArg = Annotated[Path, typer.Argument(help="Vensim model file (.mdl).", **_FILE)]
+ModelArg = Annotated[Path | None, typer.Argument(
+    help="Vensim model file (.mdl); default: the project's models/chenzhou_water.mdl, wherever "
+    "the command is run from.", show_default=False, **_FILE)]
 OutDir = Annotated[Path, typer.Option("--out", "-o", help="Folder for the results (created if "
                                       "missing).", file_okay=False)]
 
@@ -135,6 +145,7 @@ def run(
         if posterior is not None and engine != "numpy":
             raise typer.BadParameter("--posterior runs on the numpy engine only",
                                      param_hint="--engine")
+        check_output_folder(out)
         with console.status(f"running {scenario.name} on the {engine} engine ..."):
             if posterior is None:
                 outputs = run_scenario_file(scenario, out, engine=engine,  # type: ignore[arg-type]
@@ -177,7 +188,7 @@ def validate(scenario: ScenarioArg) -> None:
 
 @app.command()
 def check(
-    model: ModelArg = Path("models/chenzhou_water.mdl"),
+    model: ModelArg = None,
 ) -> None:
     """Check that every equation of a Vensim model is dimensionally consistent.
 
@@ -189,7 +200,9 @@ def check(
         chenzhou-water check models/chenzhou_water.mdl
     """
     from chenzhou_water.model.units import check_units, format_report
+    from chenzhou_water.scenario.spec import default_model_path
 
+    model = model if model is not None else default_model_path()
     with project_errors():
         report = check_units(model)
         text = format_report(report)
@@ -232,6 +245,7 @@ def report(
     from chenzhou_water.report import write_report
 
     with project_errors():
+        check_output_folder(out.parent)
         with console.status(f"making the report of {len(results)} result(s) ..."):
             path = write_report(results, out, lang, calibration, attribute)
         console.print(f"wrote {path}", highlight=False)
@@ -285,6 +299,7 @@ def calibrate(
     from chenzhou_water.calibration.workflow import run_calibration
 
     with project_errors():
+        check_output_folder(out)
         with Progress(console=console, transient=True) as bar:
             tasks: dict[str, Any] = {}
 
@@ -325,7 +340,8 @@ class _SweepProgress:
         )
 
         self.name = name
-        self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+        self.bar = Progress(TextColumn("{task.description}", style="bold", markup=False),
+                            BarColumn(),
                             MofNCompleteColumn(), TextColumn("members"), TimeElapsedColumn(),
                             TextColumn("left"), TimeRemainingColumn(), console=err_console)
         self.task: Any = None
@@ -375,9 +391,13 @@ def sweep(
         chenzhou-water sweep scenarios/sweeps/leakage_uncertainty.yaml --out out --chunk-size 64
     """
     from chenzhou_water.sweep import run_sweep
+    from chenzhou_water.sweep.address import check_scheduler_address
 
     options = _execution_options(workers, scheduler, chunk_size, resume)
     with project_errors():
+        check_output_folder(out)
+        if scheduler is not None:
+            check_scheduler_address(scheduler)
         progress = _SweepProgress(sweep_file.stem)
         with progress.bar:
             result = run_sweep(sweep_file, out, options, progress=progress)
@@ -412,6 +432,8 @@ def hydrology(
     from chenzhou_water.scenario.spec import default_model_path
 
     with project_errors():
+        if plot is not None:
+            check_output_folder(plot.parent, "--plot")
         summary = summarise_hydrology(default_model_path(), members, seed, plot)
         table = Table(title="Dongjiang natural inflow: assumptions by calendar month",
                       header_style="bold")
@@ -459,9 +481,13 @@ def sensitivity(
         chenzhou-water sensitivity scenarios/sensitivity/sobol_top.yaml --out out/sa --resume
     """
     from chenzhou_water.sensitivity import run_sensitivity, summary_tables
+    from chenzhou_water.sweep.address import check_scheduler_address
 
     options = _execution_options(workers, scheduler, chunk_size, resume)
     with project_errors():
+        check_output_folder(out)
+        if scheduler is not None:
+            check_scheduler_address(scheduler)
         progress = _SweepProgress(sa_file.stem)
         with progress.bar:
             result = run_sensitivity(sa_file, out, options, progress=progress, plots=plots)
@@ -472,7 +498,7 @@ def sensitivity(
             f"{run.chunks_resumed} resumed) on {run.executor} in {run.seconds:.1f} s",
             highlight=False)
         for title, frame in summary_tables(result):
-            _print_frame(frame, escape(title))
+            _print_frame(frame, title)
         console.print(result.convergence.text(), highlight=False, markup=False)
         for path in (run.path, *result.files):
             console.print(f"wrote {path}", highlight=False)
@@ -480,7 +506,7 @@ def sensitivity(
 
 @app.command()
 def describe(
-    model: ModelArg = Path("models/chenzhou_water.mdl"),
+    model: ModelArg = None,
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", help="Write the full table: `.csv` (opens in Excel) or `.md`.",
         show_default=False, dir_okay=False, callback=_suffix_callback((".csv", ".md")))] = None,
@@ -497,8 +523,12 @@ def describe(
         chenzhou-water describe models/chenzhou_water.mdl --out model_variables.csv
     """
     from chenzhou_water.model.catalogue import describe_model, write_table
+    from chenzhou_water.scenario.spec import default_model_path
 
+    model = model if model is not None else default_model_path()
     with project_errors():
+        if out is not None:
+            check_output_folder(out.parent)
         table = describe_model(model)
         if kind is not None:
             table = table[table["kind"] == kind]

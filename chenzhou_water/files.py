@@ -1,4 +1,6 @@
-"""Writing files so no reader ever sees half of one, and the one rule for the cache folder.
+"""Writing files so no reader ever sees half of one, the one rule for the cache folder, and
+the check a command makes before any work that it can write where it was told to
+(:func:`check_output_folder`).
 
 Every file the package writes goes through :func:`atomic_path` (a temporary file beside the
 target, renamed onto it on success) or :func:`staged_folder` (a set of files, or a folder,
@@ -14,6 +16,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from chenzhou_water.errors import Problem, ValidationError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -85,15 +89,50 @@ def staged_folder(parent: str | Path, name: str) -> Iterator[Path]:
     """Yield a private, empty folder inside ``parent`` to fill; it is removed afterwards.
 
     The caller moves what it wrote into place (``os.replace``) before leaving the block, so
-    an interruption leaves nothing under a final name.
+    an interruption leaves nothing under a final name. The folder is named
+    ``.<name>.<process id>.<random>.partial``; the folders of ``name`` that killed processes
+    left in ``parent`` are removed first (:func:`remove_stale_staging`).
     """
     parent = Path(parent)
     parent.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".partial", dir=parent))
+    remove_stale_staging(parent, name)
+    folder = Path(tempfile.mkdtemp(prefix=f".{name}.{os.getpid()}.", suffix=".partial",
+                                   dir=parent))
     try:
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def remove_stale_staging(parent: Path, name: str) -> list[Path]:
+    """Remove the staging folders of ``name`` in ``parent`` whose process has ended.
+
+    A live process's folder (another run of the same scenario still going) is kept. Folders of
+    the older form ``.<name>.<random>.partial`` (no process recorded) are removed: nothing
+    makes them any more. Returns the folders removed.
+    """
+    removed = []
+    for folder in parent.glob(f".{name}.*.partial"):
+        parts = folder.name[len(name) + 2:].split(".")
+        owner = int(parts[0]) if len(parts) == 3 and parts[0].isdigit() else None
+        if folder.is_dir() and not folder.is_symlink() and not _alive(owner):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _alive(pid: int | None) -> bool:
+    if pid is None:
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return pid < 2**31  # another user's live process; an impossible id is not alive
+    return True
 
 
 def write_netcdf(ds: xr.Dataset, target: str | Path) -> Path:
@@ -109,3 +148,39 @@ def write_csv(frame: pd.DataFrame, target: str | Path) -> Path:
     with atomic_path(target) as tmp:
         frame.to_csv(tmp, encoding="utf-8-sig", float_format="%.6g")
     return Path(target)
+
+
+def check_output_folder(folder: str | Path, option: str = "--out") -> None:
+    """Check that ``folder`` exists as a writable folder or can be made as one.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The output folder (for a single output file, the folder it goes in).
+    option : str
+        The option that named it, for messages.
+
+    Raises
+    ------
+    ValidationError
+        If a part of the path is a file, or the nearest existing folder cannot be written.
+    """
+    folder = Path(folder)
+    existing = folder
+    while not os.path.lexists(existing) and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        if existing == folder:
+            message = f"{option}: {folder} is a file, not a folder"
+        else:
+            message = (f"{option}: {existing} is a file, not a folder: the output folder cannot "
+                       "be made under it")
+        raise ValidationError([Problem(str(folder), "", message)])
+    try:
+        handle, probe = tempfile.mkstemp(prefix=".write-probe-", dir=existing)
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ValidationError([Problem(str(folder), "", f"{option}: cannot write in "
+                                       f"{existing}: {reason}")]) from exc

@@ -9,6 +9,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "chenzhou_water.mdl"
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
+TEST_TERMINAL_WIDTH = 240
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -19,6 +20,23 @@ def _cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     mp.setenv("CHENZHOU_WATER_CACHE", str(folder))
     yield folder
     mp.undo()
+
+
+@pytest.fixture(autouse=True)
+def _fixed_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line's output does not depend on the terminal the tests run in.
+
+    Rich reads the width from ``COLUMNS`` when its console is made, and wraps or shortens
+    messages and tables to it; a test that looks for a message must not fail in a narrow
+    terminal. The width is fixed wide enough that no message or table is wrapped; typer's help
+    pages read ``COLUMNS`` each time and get the same width.
+    """
+    monkeypatch.setenv("COLUMNS", str(TEST_TERMINAL_WIDTH))
+    monkeypatch.delenv("TERMINAL_WIDTH", raising=False)
+    import cli
+
+    for console in (cli.console, cli.err_console):
+        monkeypatch.setattr(console, "width", TEST_TERMINAL_WIDTH)
 
 
 @pytest.fixture(scope="session")

@@ -32,5 +32,5 @@ def test_ci_script_executes_the_command_it_reads():
 
 def test_readme_run_command_runs_the_baseline():
     command = _readme_block("run")
-    assert "pip install -e ." in command
+    assert "pip install -c requirements.lock -e ." in command
     assert command.endswith("chenzhou-water run scenarios/baseline.yaml --out out")

@@ -161,3 +161,11 @@ def test_run_with_the_pysd_reference_engine_matches_the_engine(tmp_path):
         for name in CONTRACT_VARIABLES:
             xr.testing.assert_allclose(a[name], b[name], rtol=1e-9)
     shutil.rmtree(tmp_path)
+
+
+@pytest.mark.parametrize("command", [["check"], ["describe", "--kind", "stock"]])
+def test_the_default_model_is_found_outside_the_project_folder(tmp_path, monkeypatch, command):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, command)
+    assert result.exit_code == 0, result.output
+    assert "does not exist" not in result.output

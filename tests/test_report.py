@@ -141,6 +141,8 @@ def test_missing_and_foreign_files_are_reported_together(tmp_path, results):
     [
         (["--attribute", "nope:2030"], "unknown indicator key 'nope'"),
         (["--attribute", "leakage_rate_pct:20x0"], "is not a whole number"),
+        (["--attribute", "leakage_rate_pct:1900"],
+         "the year 1900 is not one the results cover (2015-2050)"),
         (["--lang", "fr"], "unknown language 'fr'"),
         (["--calibration", "no_such_folder"], "calibration folder not found"),
     ],
@@ -281,3 +283,38 @@ def test_a_sweep_ensemble_is_a_result_the_report_draws_as_a_fan(tmp_path, result
     html = build_report([results["baseline"], sweep.path], "en")
     assert "leakage_uncertainty" in html
     assert html.count("data:image/png;base64,") >= 6
+
+
+def _crafted(tmp_path, results, resolved: str) -> Path:
+    """A copy of the baseline result whose recorded scenario is ``resolved``."""
+    import xarray as xr
+
+    with xr.open_dataset(results["baseline"]) as ds:
+        crafted = ds.load()
+    crafted.attrs["scenario_resolved"] = resolved
+    path = tmp_path / "crafted.nc"
+    crafted.to_netcdf(path)
+    return path
+
+
+def test_a_result_file_cannot_make_the_report_read_a_local_file(tmp_path, results):
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("name: secret\ndescription: SECRET-TOKEN-123\n", encoding="utf-8")
+    crafted = _crafted(tmp_path, results, f"name: crafted\nextends: {secret}\n")
+    page = write_report([results["baseline"], crafted], tmp_path / "report.html")
+    html = page.read_text(encoding="utf-8")
+    assert "SECRET-TOKEN-123" not in html
+    assert "extends nothing" in html
+
+
+def test_a_result_file_with_an_alias_bomb_is_refused_quickly(tmp_path, results):
+    import time
+
+    bomb = "name: b\n" + "".join(
+        f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}" if i else "x"] * 10) + "]\n"
+        for i in range(9))
+    crafted = _crafted(tmp_path, results, bomb)
+    started = time.perf_counter()
+    page = write_report([results["baseline"], crafted], tmp_path / "report.html")
+    assert time.perf_counter() - started < 120
+    assert "expands to more than" in page.read_text(encoding="utf-8")

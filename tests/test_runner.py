@@ -42,3 +42,18 @@ def test_outputs_land_together_and_are_readable_by_others(tmp_path, baseline_res
     assert outputs.netcdf.stat().st_mode & 0o777 == 0o666 & ~mask, "the umask decides, not 0600"
     assert "model: chenzhou_water.mdl" in baseline_result.attrs["scenario_resolved"]
     assert str(ROOT) not in baseline_result.attrs["scenario_resolved"]
+
+
+def test_the_next_run_removes_what_killed_runs_left_but_not_a_live_runs_folder(
+        tmp_path, baseline_result):
+    killed_old_form = tmp_path / ".baseline.k2j4h5g6.partial"  # left by earlier versions
+    killed = tmp_path / f".baseline.{2**31 - 2}.a1b2c3d4.partial"  # no such process
+    live = tmp_path / f".baseline.{os.getppid()}.e5f6g7h8.partial"  # a run still going
+    other = tmp_path / ".reuse_25.k2j4h5g6.partial"  # another scenario's: not this run's
+    for folder in (killed_old_form, killed, live, other):
+        folder.mkdir()
+        (folder / "baseline.nc").write_bytes(b"a complete result of a killed run")
+    write_run_outputs(baseline_result, "baseline", tmp_path, plots=False)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == sorted([live.name, other.name, "baseline.nc", "baseline_monthly.csv",
+                            "baseline_summary.csv"])

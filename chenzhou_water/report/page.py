@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import to_hex
 
-from chenzhou_water.errors import ResultFileError
+from chenzhou_water.errors import Problem, ResultFileError, ValidationError
 from chenzhou_water.files import atomic_path
 from chenzhou_water.fonts import require_cjk_font, use_cjk_font
 from chenzhou_water.model.contract import HEADLINE_INDICATORS
@@ -88,12 +88,23 @@ def check_inputs(paths: Sequence[str | Path], lang: str = "en",
         For ``lang="zh"`` without a font that renders Chinese.
     """
     translator(lang)
-    indicator, year = parse_target(attribute_target or f"{DEFAULT_INDICATOR}:{DEFAULT_YEAR}")
+    spec = attribute_target or f"{DEFAULT_INDICATOR}:{DEFAULT_YEAR}"
+    indicator, year = parse_target(spec)
     results = load_results(paths)
+    _check_year_covered(results, year, spec)
     fit = read_calibration(calibration) if calibration is not None else None
     if lang == "zh":
         require_cjk_font()
     return ReportInputs(results, lang, indicator.key, year, fit)
+
+
+def _check_year_covered(results: Sequence[Any], year: int, spec: str) -> None:
+    """The attributed year must be one that every result covers."""
+    years = set.intersection(*(set(r.dataset["time"].dt.year.values.tolist()) for r in results))
+    if year not in years:
+        span = f"{min(years)}-{max(years)}" if years else "no year in common"
+        raise ValidationError([Problem("--attribute", "", f"{spec!r}: the year {year} is not "
+                                       f"one the results cover ({span})")])
 
 
 def _number(value: float) -> str:

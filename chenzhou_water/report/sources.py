@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 import xarray as xr
-import yaml
 
 from chenzhou_water.errors import Problem, ResultFileError, ValidationError
 from chenzhou_water.model.metadata import file_sha256
 from chenzhou_water.scenario.spec import Scenario, default_model_path, scenario_from_mapping
+from chenzhou_water.schema.checker import parse_yaml
 
 #: Global attributes every result of ``chenzhou-water run`` carries and a report needs.
 REQUIRED_ATTRS: tuple[str, ...] = ("scenario_name", "scenario_resolved", "model_sha256")
@@ -127,12 +127,18 @@ def scenario_of(result: ScenarioResult) -> Scenario:
         If the YAML cannot be read, the model is not the project's, or the scenario no longer
         validates against the model.
     """
+    # A result file is untrusted input: its recorded scenario is read under the same limits as
+    # any input file, and may not name other files (a resolved scenario never extends one).
     try:
-        data = yaml.safe_load(result.resolved_yaml)
-    except yaml.YAMLError as exc:
-        raise _problem(result.path, f"scenario_resolved is not valid YAML: {exc}") from exc
+        data = parse_yaml(result.resolved_yaml, f"{result.path.name}:scenario_resolved").data
+    except ValidationError as exc:
+        raise _problem(result.path, "scenario_resolved: " + "; ".join(
+            p.message for p in exc.problems)) from exc
     if not isinstance(data, dict):
         raise _problem(result.path, "scenario_resolved is not a scenario mapping")
+    if "extends" in data:
+        raise _problem(result.path, "scenario_resolved names a file to extend; a recorded "
+                       "scenario is complete and extends nothing")
     model = default_model_path()
     named = Path(str(data.get("model", model.name))).name
     if named != model.name:

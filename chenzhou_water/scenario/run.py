@@ -130,7 +130,8 @@ def write_run_outputs(
     """Write ``<name>.nc``, ``<name>_summary.csv``, ``<name>_monthly.csv`` and the PNG plots.
 
     The files are written as a set: into a hidden folder inside ``out_dir`` first, then moved
-    into place once all exist, so an interrupted run leaves no partial or mixed set behind.
+    into place once all exist, so no file is ever half-written. The hidden folders that killed
+    runs of ``name`` left in ``out_dir`` are removed first.
     ``on_file`` is called with each final path.
     """
     out_dir = Path(out_dir)

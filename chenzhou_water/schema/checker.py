@@ -36,6 +36,7 @@ import yaml
 
 from chenzhou_water.errors import Problem, ValidationError
 from chenzhou_water.model.metadata import Kind, ModelInfo, Variable, py_name
+from chenzhou_water.schema.yamlsafe import check_text, construct_bounded_int
 
 YamlKey = str | int | float
 YamlPath = tuple[YamlKey, ...]
@@ -65,6 +66,7 @@ _Loader.add_implicit_resolver(
     ),
     list("-+0123456789."),
 )
+_Loader.add_constructor("tag:yaml.org,2002:int", construct_bounded_int)
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,12 @@ def load_yaml(path: str | Path, display: str | None = None) -> YamlDocument:
     file = display if display is not None else str(path)
     path = Path(path)
     if not path.is_file():
-        what = "is a directory, not a file" if path.is_dir() else "file not found"
+        if path.is_dir():
+            what = "is a directory, not a file"
+        elif path.exists():
+            what = "is not a regular file (a device, pipe or socket): give a YAML file"
+        else:
+            what = "file not found"
         raise ValidationError([Problem(file, "", what)])
     try:
         text = path.read_bytes().decode("utf-8")
@@ -130,7 +137,16 @@ def load_yaml(path: str | Path, display: str | None = None) -> YamlDocument:
 
 
 def parse_yaml(text: str, file: str = "<string>") -> YamlDocument:
-    """Parse YAML text with the safe loader; see :func:`load_yaml`."""
+    """Parse YAML text with the safe loader; see :func:`load_yaml`.
+
+    The text is first checked against the limits of :mod:`chenzhou_water.schema.yamlsafe` (size,
+    control characters, depth, alias expansion), so that nothing below walks a document
+    that could exhaust memory or the stack.
+    """
+    try:
+        check_text(text, file)
+    except yaml.MarkedYAMLError as exc:
+        raise ValidationError([_syntax_problem(exc, file)]) from exc
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -238,7 +254,7 @@ def what_is(value: Any) -> str:
     if isinstance(value, bool):
         return f"{str(value).lower()} (bool)"
     if isinstance(value, str):
-        return f"{value!r} (str)"
+        return f"{excerpt(value)} (str)"
     if isinstance(value, numbers.Real):
         return f"{format_number(value)} ({type(value).__name__})"
     if isinstance(value, Mapping):
@@ -246,6 +262,15 @@ def what_is(value: Any) -> str:
     if isinstance(value, list | tuple):
         return "a list"
     return f"a {type(value).__name__}"
+
+
+def excerpt(text: str, limit: int = 40) -> str:
+    """``text`` quoted for a message, cut to its first line and ``limit`` characters: a message
+    never echoes a file (a non-YAML file read as one long string) beyond a short excerpt."""
+    first = text.split("\n", 1)[0]
+    if first == text and len(text) <= limit:
+        return repr(text)
+    return f"{first[:limit]!r}... ({len(text):,} characters)"
 
 
 def suggest(name: str, options: Iterable[str]) -> str:
