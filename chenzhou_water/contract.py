@@ -46,6 +46,9 @@ CONTRACT_UNITS: dict[str, str] = {
     "peak_day_shortage": "m3/Day",
     "local_source_capacity": "m3/Day",
     "restrictions_in_force": "Dmnl",
+    "real_loss_volume": "m3/Day",
+    "apparent_loss_volume": "m3/Day",
+    "infrastructure_leakage_index": "Dmnl",
 }
 
 CONTRACT_VARIABLES: tuple[str, ...] = tuple(CONTRACT_UNITS)

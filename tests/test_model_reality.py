@@ -86,7 +86,7 @@ def test_three_years_without_inflow_drain_the_lake_and_stop_the_diversion(run, e
 
 def test_an_empty_lake_cannot_meet_the_ecological_flow(run, empty_lake):
     out = run(inflow=empty_lake)
-    assert out["ecological_flow_compliance"][120:156].min() < 0.6
+    assert out["ecological_flow_compliance"][120:156].min() < 0.75
     assert out["ecological_flow_compliance"][:120].min() == 1.0
 
 
