@@ -71,8 +71,9 @@ def test_three_years_without_inflow_drain_the_lake_and_stop_the_diversion(run, e
     out = run(inflow=empty_lake)
     dry = slice(120, 156)
     storage = out["reservoir_storage"][dry]
-    assert storage.min() < DEAD * 1.03, "the lake is not drawn down to dead storage"
-    assert out["reservoir_level"][dry].min() < 238.0
+    # hedging slows the last metres: the lake ends the three years within 4 m of the dead level
+    assert storage.min() < DEAD + 0.05 * (NORMAL - DEAD), "the lake is not drawn down"
+    assert out["reservoir_level"][dry].min() < 241.0
     below_intake = out["reservoir_level"] <= 257.5
     assert below_intake[dry].any()
     assert np.all(out["diversion_supply"][below_intake] == 0.0), "diversion below its intake"
@@ -84,9 +85,12 @@ def test_three_years_without_inflow_drain_the_lake_and_stop_the_diversion(run, e
     assert out["restrictions_in_force"][dry].max() == 1.0
 
 
-def test_an_empty_lake_cannot_meet_the_ecological_flow(run, empty_lake):
-    out = run(inflow=empty_lake)
-    assert out["ecological_flow_compliance"][120:156].min() < 0.75
+def test_an_empty_lake_cannot_meet_the_ecological_flow(run, baseline):
+    inflow = baseline["reservoir_inflow"].copy()
+    inflow[120:168] = 0.0                                    # four years without inflow
+    out = run(inflow=inflow)
+    assert out["reservoir_storage"][120:168].min() == pytest.approx(DEAD, rel=1e-9)
+    assert out["ecological_flow_compliance"][120:168].min() < 0.5
     assert out["ecological_flow_compliance"][:120].min() == 1.0
 
 
