@@ -236,3 +236,23 @@ def test_a_commissioning_time_below_the_step_does_not_overshoot(run):
     planned = out["diversion_capacity_planned"]
     assert np.all(out["diversion_capacity"] <= planned * (1 + 1e-12))
     assert out["diversion_capacity"].max() == pytest.approx(600000.0, rel=1e-9)
+
+
+def test_the_drought_boundary_of_the_lake(compiled_model, baseline):
+    """The lake carries the diversion through five years at 30 % of the mean inflow (hedging cuts
+    hydropower to the ecological minimum), but not through five years at 20 % or two without
+    inflow: the boundary the README's stress-test section quotes."""
+    base = scenario_params(load_scenario(BASELINE))
+    cases = [(0.3, 5), (0.2, 5), (0.0, 2)]
+    series = np.tile(baseline["reservoir_inflow"], (len(cases), 1))
+    for row, (multiplier, years) in enumerate(cases):
+        series[row, 120:120 + 12 * years] *= multiplier
+    out = compiled_model.run_arrays(params=base, members=len(cases),
+                                    series={"reservoir_inflow": series},
+                                    return_columns=["unmet_demand", "dispatch_zone"])
+    unmet_months = (out["unmet_demand"] > 0).sum(axis=1)
+    assert unmet_months[0] == 0
+    assert (out["dispatch_zone"][0] == 1).sum() >= 24       # held in the hedging zone
+    assert unmet_months[1] >= 6
+    assert unmet_months[2] >= 6
+    assert out["unmet_demand"][1:].max() > 1e5
