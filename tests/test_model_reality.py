@@ -25,6 +25,8 @@ COLUMNS = [
     "local_source_capacity", "restrictions_in_force", "end_use_demand", "peak_day_shortage",
     "peak_day_supply_ratio", "leakage_rate", "dc_pue", "lake_cooling_share",
     "dc_electricity_saved", "dc_it_energy", "dead_storage", "storage_at_normal_pool",
+    "real_loss_rate", "apparent_loss_rate", "real_loss_volume", "apparent_loss_volume",
+    "infrastructure_leakage_index",
 ]
 DEAD = 2.45e9
 NORMAL = 8.12e9
@@ -117,6 +119,26 @@ def test_no_renewal_makes_leakage_rise(run, baseline):
         year_months(2050)].mean() + 0.02
     assert out["leakage_rate"][year_months(2050)].mean() > out["leakage_rate"][
         year_months(2021)].mean()
+
+
+def test_pressure_management_cuts_real_losses_and_metering_apparent_ones(run, baseline):
+    """IWA balance: pressure (FAVAD, exponent 1) scales real losses only; master meters remove
+    apparent losses only."""
+    lower = run(params={"pressure_reduction_schedule": lever({2015: 0.0, 2024.99: 0.0,
+                                                              2025: 0.2, 2050: 0.2})})
+    y = year_months(2030)
+    np.testing.assert_allclose(lower["real_loss_rate"][y], 0.8 * baseline["real_loss_rate"][y],
+                               rtol=1e-9)
+    np.testing.assert_allclose(lower["apparent_loss_rate"][y], baseline["apparent_loss_rate"][y],
+                               rtol=1e-12)
+    assert lower["leakage_rate"][y].mean() < baseline["leakage_rate"][y].mean() - 0.01
+    assert 3 < baseline["infrastructure_leakage_index"][y].mean() < 30
+    meters = run(params={"metering_programme": lever({2015: 0.0, 2018.99: 0.0, 2019: 60.0,
+                                                      2020.99: 60.0, 2021: 40.0, 2050: 40.0})})
+    np.testing.assert_allclose(meters["real_loss_rate"][y], baseline["real_loss_rate"][y],
+                               rtol=1e-12)
+    assert meters["apparent_loss_volume"][y].mean() < 0.5 * baseline["apparent_loss_volume"][
+        y].mean()
 
 
 def test_a_full_lake_spills_and_the_turbines_reach_the_rated_head(run, baseline):
