@@ -71,6 +71,20 @@ ModelArg = Annotated[Path, typer.Argument(help="Vensim model file (.mdl).", **_F
 OutDir = Annotated[Path, typer.Option("--out", "-o", help="Folder for the results (created if "
                                       "missing).", file_okay=False)]
 
+# The execution options of the commands that run ensembles (sweep, sensitivity); one
+# ExecutionOptions is built from them by _execution_options.
+Workers = Annotated[int | None, typer.Option(
+    help="Run the model on a local Dask cluster of N worker processes (default: serially).",
+    min=1, show_default=False)]
+Scheduler = Annotated[str | None, typer.Option(
+    help="Address of a running Dask scheduler, e.g. `tcp://10.0.0.5:8786`.",
+    show_default=False)]
+ChunkSize = Annotated[int | None, typer.Option(
+    "--chunk-size", help="Members (model runs) per chunk (default 10,000).", min=1,
+    show_default=False)]
+Resume = Annotated[bool, typer.Option(
+    "--resume", help="Continue an interrupted run in OUT, keeping its finished chunks.")]
+
 
 def _suffix_callback(allowed: tuple[str, ...]) -> Callable[[Path | None], Path | None]:
     def check(path: Path | None) -> Path | None:
@@ -102,15 +116,13 @@ def run(
 
         chenzhou-water run scenarios/leakage_target.yaml --out out --engine pysd
     """
-    from chenzhou_water.runner import run_scenario, write_run_outputs
-    from chenzhou_water.scenario import load_scenario
+    from chenzhou_water.scenario.run import run_scenario_file
 
     with project_errors():
-        scen = load_scenario(scenario)
-        with console.status(f"running {scen.name} on the {engine} engine ..."):
-            ds = run_scenario(scen, engine=engine)  # type: ignore[arg-type]
-            outputs = write_run_outputs(ds, scen.name, out, plots=plots)
-        _print_frame(outputs.headline, f"{scen.name}: headline indicators")
+        with console.status(f"running {scenario.name} on the {engine} engine ..."):
+            outputs = run_scenario_file(scenario, out, engine=engine,  # type: ignore[arg-type]
+                                        plots=plots)
+        _print_frame(outputs.headline, f"{outputs.netcdf.stem}: headline indicators")
         for path in (outputs.netcdf, outputs.summary_csv, outputs.monthly_csv, *outputs.plots):
             console.print(f"wrote {path}", highlight=False)
 
@@ -126,7 +138,7 @@ def validate(scenario: ScenarioArg) -> None:
 
         chenzhou-water validate scenarios/drought_2022.yaml
     """
-    from chenzhou_water.scenario import load_scenario
+    from chenzhou_water.scenario.spec import load_scenario
 
     with project_errors():
         scen = load_scenario(scenario)
@@ -151,7 +163,7 @@ def check(
 
         chenzhou-water check models/chenzhou_water.mdl
     """
-    from chenzhou_water.units import check_units, format_report
+    from chenzhou_water.model.units import check_units, format_report
 
     with project_errors():
         report = check_units(model)
@@ -292,23 +304,28 @@ class _SweepProgress:
         self.bar.update(self.task, completed=report.members_done)
 
 
+def _execution_options(workers: int | None, scheduler: str | None, chunk_size: int | None,
+                       resume: bool) -> Any:
+    """The one :class:`~chenzhou_water.execution.ExecutionOptions` of a command (its checks are
+    the library's); a bad combination is a usage error (exit status 2)."""
+    from chenzhou_water.execution import ExecutionOptions
+
+    try:
+        return ExecutionOptions(workers=workers, scheduler=scheduler, chunk_size=chunk_size,
+                                resume=resume)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--workers/--scheduler") from None
+
+
 @app.command()
 def sweep(
     sweep_file: Annotated[Path, typer.Argument(help="Sweep YAML file.", show_default=False,
                                                **_FILE)],
     out: OutDir = Path("out"),
-    workers: Annotated[int | None, typer.Option(
-        help="Run on a local Dask cluster of N worker processes (default: serially).", min=1,
-        show_default=False)] = None,
-    scheduler: Annotated[str | None, typer.Option(
-        help="Address of a running Dask scheduler, e.g. `tcp://10.0.0.5:8786`.",
-        show_default=False)] = None,
-    chunk_size: Annotated[int | None, typer.Option(
-        "--chunk-size", help="Members per chunk (default 10,000).", min=1,
-        show_default=False)] = None,
-    resume: Annotated[bool, typer.Option(
-        "--resume", help="Continue an interrupted sweep in OUT, keeping its finished chunks.")
-    ] = False,
+    workers: Workers = None,
+    scheduler: Scheduler = None,
+    chunk_size: ChunkSize = None,
+    resume: Resume = False,
 ) -> None:
     """Run a stochastic sweep: many members of a scenario with uncertain inputs and inflow.
 
@@ -326,13 +343,11 @@ def sweep(
     """
     from chenzhou_water.sweep import run_sweep
 
-    if workers is not None and scheduler is not None:
-        raise typer.BadParameter("give --workers or --scheduler, not both", param_hint="--workers")
+    options = _execution_options(workers, scheduler, chunk_size, resume)
     with project_errors():
         progress = _SweepProgress(sweep_file.stem)
         with progress.bar:
-            result = run_sweep(sweep_file, out, workers=workers, scheduler=scheduler,
-                               chunk_size=chunk_size, resume=resume, progress=progress)
+            result = run_sweep(sweep_file, out, options, progress=progress)
         run = result.run
         console.print(
             f"{run.name}: {run.members:,} members in {run.chunks} chunks ({run.chunks_computed} "
@@ -360,32 +375,27 @@ def hydrology(
 
         chenzhou-water hydrology --plot out/hydrology.png --members 500 --seed 0
     """
-    from chenzhou_water.hydrology import InflowConfig, generate_inflows, mean_inflow
-    from chenzhou_water.plots_hydrology import annual_totals, hydrology_figure
-    from chenzhou_water.results import atomic_path
-    from chenzhou_water.scenario import default_model_path
+    from chenzhou_water.hydrology.summary import summarise_hydrology
+    from chenzhou_water.scenario.spec import default_model_path
 
     with project_errors():
-        config = InflowConfig.from_model(default_model_path())
+        summary = summarise_hydrology(default_model_path(), members, seed, plot)
         table = Table(title="Dongjiang natural inflow: assumptions by calendar month",
                       header_style="bold")
-        for column in ("month", "share of year", "mean (million m³)", "CV", "lag-1 corr. (log)"):
+        table.add_column("month", justify="right")
+        for column in summary.monthly.columns:
             table.add_column(column, justify="right")
-        means = mean_inflow(config)[:12] / 1e6
-        for m in range(12):
-            table.add_row(str(m + 1), f"{config.seasonal_shares[m]:.3f}", f"{means[m]:,.0f}",
-                          f"{config.monthly_cv[m]:.2f}", f"{config.lag1_correlation[m]:.2f}")
+        formats = ("{:.3f}", "{:,.0f}", "{:.2f}", "{:.2f}")
+        for month, row in summary.monthly.iterrows():
+            table.add_row(str(month), *(f.format(v) for f, v in zip(formats, row, strict=True)))
         console.print(table)
-        totals = annual_totals(generate_inflows(members, seed=seed, config=config)) / 1e9
         console.print(
-            f"mean annual runoff {config.mean_annual_runoff / 1e9:.2f} billion m³/yr; sample of "
-            f"{members} members (seed {seed}): mean {totals.mean():.2f}, CV of calendar-year "
-            f"runoff {totals.std() / totals.mean():.2f}", highlight=False)
-        if plot is not None:
-            figure = hydrology_figure(config, members, seed)
-            with atomic_path(plot) as tmp:
-                figure.savefig(tmp, format=plot.suffix.lstrip(".") or "png", dpi=120)
-            console.print(f"wrote {plot}", highlight=False)
+            f"mean annual runoff {summary.config.mean_annual_runoff / 1e9:.2f} billion m³/yr; "
+            f"sample of {members} members (seed {seed}): mean "
+            f"{summary.sample_mean_annual_runoff / 1e9:.2f}, CV of calendar-year runoff "
+            f"{summary.sample_annual_cv:.2f}", highlight=False)
+        if summary.plot is not None:
+            console.print(f"wrote {summary.plot}", highlight=False)
 
 
 @app.command()
@@ -393,18 +403,10 @@ def sensitivity(
     sa_file: Annotated[Path, typer.Argument(help="Sensitivity-analysis YAML file.",
                                             show_default=False, **_FILE)],
     out: OutDir = Path("out"),
-    workers: Annotated[int | None, typer.Option(
-        help="Run the model on a local Dask cluster of N worker processes (default: serially).",
-        min=1, show_default=False)] = None,
-    scheduler: Annotated[str | None, typer.Option(
-        help="Address of a running Dask scheduler, e.g. `tcp://10.0.0.5:8786`.",
-        show_default=False)] = None,
-    chunk_size: Annotated[int | None, typer.Option(
-        "--chunk-size", help="Model runs per chunk (default 10,000).", min=1,
-        show_default=False)] = None,
-    resume: Annotated[bool, typer.Option(
-        "--resume", help="Continue an interrupted analysis in OUT, keeping its finished chunks.")
-    ] = False,
+    workers: Workers = None,
+    scheduler: Scheduler = None,
+    chunk_size: ChunkSize = None,
+    resume: Resume = False,
     plots: Annotated[bool, typer.Option(help="Write PNG plots.")] = True,
 ) -> None:
     """Global sensitivity analysis (SALib: Morris, Sobol', FAST, RBD-FAST, delta, PAWN).
@@ -425,14 +427,11 @@ def sensitivity(
     """
     from chenzhou_water.sensitivity import run_sensitivity, summary_tables
 
-    if workers is not None and scheduler is not None:
-        raise typer.BadParameter("give --workers or --scheduler, not both", param_hint="--workers")
+    options = _execution_options(workers, scheduler, chunk_size, resume)
     with project_errors():
         progress = _SweepProgress(sa_file.stem)
         with progress.bar:
-            result = run_sensitivity(sa_file, out, workers=workers, scheduler=scheduler,
-                                     chunk_size=chunk_size, resume=resume, progress=progress,
-                                     plots=plots)
+            result = run_sensitivity(sa_file, out, options, progress=progress, plots=plots)
         run = result.run
         console.print(
             f"{result.spec.name}: {result.spec.method_def.title}, {len(result.spec.parameters)} "
@@ -464,7 +463,7 @@ def describe(
 
         chenzhou-water describe models/chenzhou_water.mdl --out model_variables.csv
     """
-    from chenzhou_water.describe import describe_model, write_table
+    from chenzhou_water.model.catalogue import describe_model, write_table
 
     with project_errors():
         table = describe_model(model)

@@ -83,6 +83,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from chenzhou_water.engine import compile_model
+    from chenzhou_water.execution import ExecutionOptions
     from chenzhou_water.scenario import default_model_path
     from chenzhou_water.sweep import run_sweep
 
@@ -91,7 +92,8 @@ def main() -> None:
         path = sweep_file(args.members, Path(tmp))
         start = time.perf_counter()
         result = run_sweep(
-            path, Path(tmp) / "out", workers=args.workers, chunk_size=args.chunk_size
+            path, Path(tmp) / "out",
+            ExecutionOptions(workers=args.workers, chunk_size=args.chunk_size),
         )
         seconds = time.perf_counter() - start
         size = result.path.stat().st_size

@@ -23,7 +23,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 _LAZY = {
     "compile_model": "chenzhou_water.engine",
     "load_scenario": "chenzhou_water.scenario",
-    "run_scenario": "chenzhou_water.runner",
+    "run_scenario": "chenzhou_water.scenario.run",
 }
 
 __all__ = ["__version__", *_LAZY]

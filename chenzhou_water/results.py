@@ -1,103 +1,26 @@
-"""Results as labelled data: Datasets from arrays, annual indicators, and atomic file writing.
+"""What a result records beside its numbers, and the headline indicators computed from it.
 
-The kernels return plain arrays; this module gives them names, units, a calendar and
-provenance, and writes them to files that open in xarray, pandas and Excel.
+Arrays become labelled Datasets in :mod:`chenzhou_water.engine.dataset`; this module adds
+provenance (who made a result, from what resolved input) and reduces a result to the headline
+indicators of the results contract. Files are written by :mod:`chenzhou_water.files`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import xarray as xr
+import yaml
 
-from chenzhou_water.contract import HEADLINE_INDICATORS, Indicator
-from chenzhou_water.modelinfo import ModelInfo
-
-
-def calendar_times(model_times: Sequence[float], info: ModelInfo) -> pd.DatetimeIndex | None:
-    """Month-start dates of model times, or None where there is no calendar.
-
-    A calendar exists when the model counts time in months, its INITIAL TIME documentation
-    declares ``start date YYYY-MM-DD`` and every time is a whole number of months after the
-    initial time; otherwise results keep numeric model time.
-    """
-    offsets = np.asarray(model_times, dtype=float) - info.initial_time
-    monthly = info.time_units.strip().lower().startswith("month")
-    if info.start_date is None or not monthly or not np.allclose(offsets, np.round(offsets)):
-        return None
-    start = pd.Timestamp(info.start_date).to_period("M")
-    return pd.DatetimeIndex([(start + int(k)).to_timestamp() for k in np.round(offsets)],
-                            name="time")
+from chenzhou_water.model.contract import HEADLINE_INDICATORS, Indicator
 
 
-def time_coordinates(model_times: Sequence[float], info: ModelInfo) -> dict[str, Any]:
-    """``time`` (month starts where the model has a calendar, else model time) and, with a
-    calendar, ``model_time`` beside it: the coordinates of every result Dataset."""
-    model_times = np.asarray(model_times, dtype=float)
-    dates = calendar_times(model_times, info)
-    if dates is None:
-        return {"time": ("time", model_times, {"units": info.time_units})}
-    return {"time": ("time", dates.values.astype("datetime64[ns]")),
-            "model_time": ("time", model_times, {"units": info.time_units})}
-
-
-def variable_attrs(info: ModelInfo, name: str) -> dict[str, str]:
-    """``units``, ``description`` and ``long_name`` of a model variable, from the model file."""
-    var = info.get(name)
-    return {
-        "units": var.units if var else "",
-        "description": var.documentation if var else "",
-        "long_name": var.name if var else name,
-    }
-
-
-def dataset_from_arrays(
-    arrays: Mapping[str, np.ndarray],
-    model_times: Sequence[float],
-    info: ModelInfo,
-    attrs: Mapping[str, Any] | None = None,
-) -> xr.Dataset:
-    """Label result arrays of shape ``(member, time)`` as a Dataset.
-
-    Parameters
-    ----------
-    arrays : mapping of str to ndarray
-        Normalised variable name -> array of shape (member, time).
-    model_times : sequence of float
-        Model time of each saved point, in the model's time units.
-    info : ModelInfo
-        The model's metadata (units, documentation, start date).
-    attrs : mapping, optional
-        Extra global attributes (provenance).
-    """
-    coords = time_coordinates(model_times, info)
-    data_vars = {}
-    for name, values in arrays.items():
-        values = np.asarray(values, dtype=float)
-        if values.ndim == 1:
-            values = values[np.newaxis, :]
-        data_vars[name] = (("member", "time"), values, variable_attrs(info, name))
-    n_members = next(iter(data_vars.values()))[1].shape[0] if data_vars else 1
-    coords["member"] = ("member", np.arange(n_members))
-    ds = xr.Dataset(data_vars, coords=coords)
-    ds.attrs.update(
-        {
-            "model_file": info.path.name,
-            "model_sha256": info.sha256,
-            "time_units": info.time_units,
-        }
-    )
-    if attrs:
-        ds.attrs.update(attrs)
-    return ds
+def resolved_text(data: Mapping[str, Any]) -> str:
+    """A resolved input file (scenario, sweep, SA file) as YAML text, for a result's attributes."""
+    return yaml.safe_dump(dict(data), sort_keys=False, allow_unicode=True)
 
 
 def provenance(**extra: Any) -> dict[str, str]:
@@ -149,54 +72,3 @@ def annual_indicators(
 def indicator_columns(indicators: Sequence[Indicator] = HEADLINE_INDICATORS) -> dict[str, str]:
     """Column key -> ``"label [units]"`` for tables."""
     return {i.key: f"{i.label_en} [{i.units}]" for i in indicators}
-
-
-@contextlib.contextmanager
-def atomic_path(target: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; rename it onto ``target`` only on success.
-
-    An interrupted writer leaves no half-written file under the final name.
-    """
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        # mkstemp makes the file private (0600); results are for sharing: honour the umask.
-        tmp_path.chmod(0o666 & ~_umask())
-        os.replace(tmp_path, target)
-    finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
-
-
-def _read_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-# Read once, at import: changing the umask later, even briefly, races with threads that create
-# files (Dask workers) and could give them the wrong permissions.
-_UMASK = _read_umask()
-
-
-def _umask() -> int:
-    return _UMASK
-
-
-def write_netcdf(ds: xr.Dataset, target: str | Path) -> Path:
-    """Write a Dataset to NetCDF atomically, with compression."""
-    encoding = {name: {"zlib": True, "complevel": 4} for name in ds.data_vars}
-    with atomic_path(target) as tmp:
-        ds.to_netcdf(tmp, engine="netcdf4", encoding=encoding)
-    return Path(target)
-
-
-def write_csv(frame: pd.DataFrame, target: str | Path) -> Path:
-    """Write a DataFrame to CSV atomically (UTF-8 with BOM, so Excel reads Chinese labels)."""
-    with atomic_path(target) as tmp:
-        frame.to_csv(tmp, encoding="utf-8-sig", float_format="%.6g")
-    return Path(target)

@@ -23,10 +23,10 @@ population_2020,census,2020,mean,person,950000,948000,-2000,20000,True,soft,0.5,
 def results_fixture(tmp_path_factory: pytest.TempPathFactory, _cache_dir: Path) -> dict[str, Path]:
     """Result files: ``baseline``, ``leakage_target``, ``reuse_25`` (one member each) and
     ``baseline_ensemble`` (five members of generated inflow)."""
-    from chenzhou_water.hydrology import generate_inflows
-    from chenzhou_water.results import write_netcdf
-    from chenzhou_water.runner import run_scenario
-    from chenzhou_water.scenario import load_scenario
+    from chenzhou_water.files import write_netcdf
+    from chenzhou_water.hydrology.generator import generate_inflows
+    from chenzhou_water.scenario.run import run_scenario
+    from chenzhou_water.scenario.spec import load_scenario
 
     out = tmp_path_factory.mktemp("results")
     paths = {}

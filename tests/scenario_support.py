@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from chenzhou_water.errors import ValidationError
-from chenzhou_water.scenario import load_scenario
+from chenzhou_water.scenario.spec import load_scenario
 
 MODEL = Path(__file__).parent / "models" / "scenario_model.mdl"
 

@@ -19,8 +19,8 @@ from chenzhou_water.calibration import (
     load_targets,
 )
 from chenzhou_water.errors import ParameterNotConstrainedWarning
-from chenzhou_water.runner import scenario_params
-from chenzhou_water.scenario import load_scenario
+from chenzhou_water.scenario.run import scenario_params
+from chenzhou_water.scenario.spec import load_scenario
 from cli import app
 from tests.conftest import ROOT
 

@@ -13,7 +13,7 @@ from chenzhou_water.calibration import load_parameters, load_targets
 from chenzhou_water.calibration.expressions import ExpressionError, parse_expression
 from chenzhou_water.calibration.objective import compare, target_values
 from chenzhou_water.errors import ValidationError
-from chenzhou_water.modelinfo import model_info
+from chenzhou_water.model.metadata import model_info
 from tests.conftest import MODEL, ROOT
 
 TARGET = """

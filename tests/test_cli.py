@@ -9,7 +9,7 @@ import pytest
 import xarray as xr
 from typer.testing import CliRunner
 
-from chenzhou_water.contract import CONTRACT_VARIABLES
+from chenzhou_water.model.contract import CONTRACT_VARIABLES
 from cli import app
 from tests.conftest import MODEL, ROOT
 

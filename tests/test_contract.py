@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from chenzhou_water.contract import CONTRACT_UNITS, DEFAULT_OUTPUTS, HEADLINE_INDICATORS
-from chenzhou_water.modelinfo import model_info
+from chenzhou_water.model.contract import CONTRACT_UNITS, DEFAULT_OUTPUTS, HEADLINE_INDICATORS
+from chenzhou_water.model.metadata import model_info
 from tests.conftest import MODEL
 
 INFO = model_info(MODEL)

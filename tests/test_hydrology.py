@@ -1,4 +1,4 @@
-"""Tests of the stochastic Dongjiang inflow generator (chenzhou_water.hydrology)."""
+"""Tests of the stochastic Dongjiang inflow generator (chenzhou_water.hydrology.generator)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from chenzhou_water.errors import ModelError, ValidationError
-from chenzhou_water.hydrology import (
+from chenzhou_water.hydrology.generator import (
     DEFAULT_SEASONAL_SHARES,
     MONTHS,
     DroughtEvent,
@@ -25,7 +25,7 @@ from chenzhou_water.hydrology import (
     seasonal_shares_from_model,
     trend_multiplier,
 )
-from chenzhou_water.plots_hydrology import hydrology_figure, plot_inflows
+from chenzhou_water.hydrology.plots import hydrology_figure, plot_inflows
 
 matplotlib.use("Agg")
 
@@ -248,7 +248,7 @@ def test_from_mapping_collects_every_problem_with_its_path() -> None:
         "multiyear_drought": [2030],
     }
     with pytest.raises(ValidationError) as info:
-        InflowConfig.from_mapping(mapping, file="sweep.yaml", where="inflow")
+        InflowConfig.from_mapping(mapping, file="sweep.yaml", where=("inflow",))
     found = {p.where: p.message for p in info.value.problems}
     assert all(p.file == "sweep.yaml" for p in info.value.problems)
     assert "did you mean 'seasonal_shares'" in found["inflow.sesonal_shares"]

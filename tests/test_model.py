@@ -8,9 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pysd.translators.structures import abstract_expressions as ae
 
-from chenzhou_water.modelinfo import model_info, read_abstract_model
-from chenzhou_water.runner import scenario_params
-from chenzhou_water.scenario import load_scenario
+from chenzhou_water.model.metadata import model_info, read_abstract_model
+from chenzhou_water.scenario.run import scenario_params
+from chenzhou_water.scenario.spec import load_scenario
 from tests.conftest import MODEL, SCENARIOS
 
 
@@ -96,7 +96,7 @@ def _declared_constants():
 def test_invariants_hold_over_random_parameters_and_inflows(compiled_model, seed, inflow_scale):
     """Every constant drawn across its declared range, stochastic inflows scaled from near-empty
     to three times the mean: balances close, storage stays in its bounds, nothing is NaN."""
-    from chenzhou_water.hydrology import generate_inflows
+    from chenzhou_water.hydrology.generator import generate_inflows
 
     rng = np.random.default_rng(seed)
     members = 64

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from chenzhou_water.plots import model_constant, plot_leakage, plot_storage
+from chenzhou_water.scenario.plots import model_constant, plot_leakage, plot_storage
 
 
 def _result(**constants: float) -> xr.Dataset:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from chenzhou_water.scenario import load_scenario
+from chenzhou_water.scenario.spec import load_scenario
 from chenzhou_water.sweep import load_sweep
 from tests.conftest import ROOT
 

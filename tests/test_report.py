@@ -13,12 +13,12 @@ import xarray as xr
 from report_support import CALIBRATION_CSV, results_fixture  # noqa: F401  (the `results` fixture)
 from typer.testing import CliRunner
 
-from chenzhou_water.contract import HEADLINE_INDICATORS
 from chenzhou_water.errors import ReportError, ResultFileError, ValidationError
+from chenzhou_water.model.contract import HEADLINE_INDICATORS
 from chenzhou_water.report import attribute, build_report, differing_inputs, write_report
 from chenzhou_water.report.attribution import find_indicator, shapley_values
-from chenzhou_water.report.differences import describe, same_table
-from chenzhou_water.report.inputs import load_result, scenario_of
+from chenzhou_water.report.differences import difference_sentence, same_table
+from chenzhou_water.report.sources import load_result, scenario_of
 from chenzhou_water.results import annual_indicators
 from cli import app
 
@@ -111,7 +111,8 @@ def test_differing_inputs_and_their_description(results):
     alternative = scenario_of(load_result(results["leakage_target"]))
     differences = differing_inputs(reference, alternative)
     assert [d.name for d in differences] == ["metering_programme", "renewal_programme"]
-    english, chinese = describe(differences[1], "en"), describe(differences[1], "zh")
+    english = difference_sentence(differences[1], "en")
+    chinese = difference_sentence(differences[1], "zh")
     assert english.startswith("renewal_programme (mains renewed per year) [km/year]: ")
     assert "2021: 2 → 3" in english
     assert chinese.startswith("renewal_programme［km/year］：")

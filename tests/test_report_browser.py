@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from report_support import CALIBRATION_CSV, results_fixture  # noqa: F401  (the `results` fixture)
 
-from chenzhou_water.contract import HEADLINE_INDICATORS
+from chenzhou_water.model.contract import HEADLINE_INDICATORS
 from chenzhou_water.report import write_report
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",

@@ -6,9 +6,9 @@ import os
 
 import pytest
 
-from chenzhou_water import plots
-from chenzhou_water.runner import run_scenario, write_run_outputs
-from chenzhou_water.scenario import load_scenario
+from chenzhou_water.scenario import plots
+from chenzhou_water.scenario.run import run_scenario, write_run_outputs
+from chenzhou_water.scenario.spec import load_scenario
 from tests.conftest import ROOT
 
 

@@ -9,9 +9,15 @@ import pytest
 import yaml
 from scenario_support import GOOD, MODEL, only_problem, problems_of, write
 
-from chenzhou_water import scenario as scenario_module
 from chenzhou_water.errors import ValidationError
-from chenzhou_water.scenario import default_model_path, load_scenario, validate_scenario
+from chenzhou_water.scenario import spec as scenario_module
+from chenzhou_water.scenario.spec import (
+    default_model_path,
+    load_scenario,
+    scenario_from_mapping,
+    validate_scenario,
+)
+from tests.conftest import ROOT
 
 # --- a clean file ----------------------------------------------------------------------------
 
@@ -73,7 +79,7 @@ def test_to_dict_is_a_loadable_scenario(tmp_path: Path) -> None:
 
 def test_default_model_path_is_the_project_model() -> None:
     assert default_model_path().parts[-2:] == ("models", "chenzhou_water.mdl")
-    assert default_model_path().parent.parent == Path(scenario_module.__file__).parents[1]
+    assert default_model_path().parent.parent == Path(scenario_module.__file__).resolve().parents[2]
 
 
 # --- with_overrides --------------------------------------------------------------------------
@@ -339,3 +345,20 @@ def test_one_constant_under_two_spellings(tmp_path: Path) -> None:
         f"{path}:5: parameters['reservoir capacity']: 'reservoir_capacity' is set twice "
         "(also as 'reservoir_capacity')"
     )
+
+
+def test_a_scenario_loads_from_a_mapping_as_from_its_file(tmp_path):
+    from_file = load_scenario(ROOT / "scenarios" / "leakage_target.yaml")
+    data = from_file.to_dict()
+    again = scenario_from_mapping(data, source="copy", relative_to=tmp_path)
+    assert again.to_dict() == data
+
+
+def test_a_bad_mapping_is_reported_under_its_source_name(tmp_path):
+    with pytest.raises(ValidationError) as info:
+        scenario_from_mapping({"name": "x", "extends": str(ROOT / "scenarios" / "baseline.yaml"),
+                               "parameters": {"leakage_rte": 1}},
+                              source="result.nc:scenario_resolved", relative_to=tmp_path)
+    text = str(info.value)
+    assert "result.nc:scenario_resolved" in text
+    assert "parameters.leakage_rte" in text

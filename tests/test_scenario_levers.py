@@ -8,7 +8,7 @@ import pytest
 from scenario_support import MODEL, only_problem, problems_of, write
 
 from chenzhou_water.errors import ChenzhouWaterError, ValidationError
-from chenzhou_water.scenario import Scenario, load_scenario
+from chenzhou_water.scenario.spec import Scenario, load_scenario
 
 # --- levers ----------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ import pytest
 import xarray as xr
 from typer.testing import CliRunner
 
+from chenzhou_water.execution import ExecutionOptions
 from chenzhou_water.sensitivity import load_sensitivity, ranking, run_sensitivity
 from chenzhou_water.sensitivity.convergence import check_one
 from chenzhou_water.sensitivity.spec import ConvergenceRule
@@ -118,20 +119,20 @@ def test_morris_matches_linear_elementary_effects(tmp_path: Path) -> None:
 def test_same_seed_same_indices_whatever_the_chunking(tmp_path: Path) -> None:
     path = write_files(tmp_path, MORRIS)
     one = run_sensitivity(path, tmp_path / "a", plots=False)
-    two = run_sensitivity(path, tmp_path / "b", chunk_size=5, plots=False)
+    two = run_sensitivity(path, tmp_path / "b", ExecutionOptions(chunk_size=5), plots=False)
     xr.testing.assert_identical(one.yearly.drop_attrs(), two.yearly.drop_attrs())
 
 
 def test_resume_keeps_finished_chunks(tmp_path: Path) -> None:
     path = write_files(tmp_path, MORRIS)
     out = tmp_path / "out"
-    first = run_sensitivity(path, out, chunk_size=8, plots=False)
+    first = run_sensitivity(path, out, ExecutionOptions(chunk_size=8), plots=False)
     assert first.run.chunks == 4
     assert first.run.chunks_computed == 4
     for chunk in (2, 3):  # as if interrupted after two chunks
         (out / "linear.chunks" / f"chunk_{chunk:06d}.nc").unlink()
     (out / "linear.nc").unlink()
-    again = run_sensitivity(path, out, resume=True, plots=False)
+    again = run_sensitivity(path, out, ExecutionOptions(resume=True), plots=False)
     assert (again.run.chunks_resumed, again.run.chunks_computed) == (2, 2)
     xr.testing.assert_identical(first.yearly.drop_attrs(), again.yearly.drop_attrs())
 

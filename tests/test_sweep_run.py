@@ -11,8 +11,9 @@ import xarray as xr
 from typer.testing import CliRunner
 
 from chenzhou_water.engine import compile_model
-from chenzhou_water.runner import scenario_params
-from chenzhou_water.scenario import load_scenario
+from chenzhou_water.execution import ExecutionOptions
+from chenzhou_water.scenario.run import scenario_params
+from chenzhou_water.scenario.spec import load_scenario
 from chenzhou_water.sweep import (
     Ensemble,
     SweepFolderError,
@@ -90,7 +91,8 @@ def test_results_have_the_promised_shape(reference: xr.Dataset) -> None:
 def test_chunk_size_does_not_change_a_bit(
     tmp_path: Path, reference: xr.Dataset, chunk_size: int
 ) -> None:
-    result = run_sweep(write_sweep(tmp_path), tmp_path / "out", chunk_size=chunk_size)
+    result = run_sweep(write_sweep(tmp_path), tmp_path / "out",
+                       ExecutionOptions(chunk_size=chunk_size))
     assert result.run.chunks == -(-23 // chunk_size)
     assert_identical(open_sweep(tmp_path / "out").load(), reference)
 
@@ -117,7 +119,7 @@ def test_resume_after_a_crash_loses_and_repeats_nothing(
 
     path, out = write_sweep(tmp_path), tmp_path / "out"
     with pytest.raises(Crash):
-        run_sweep(path, out, chunk_size=5, progress=crash_after_two)
+        run_sweep(path, out, ExecutionOptions(chunk_size=5), progress=crash_after_two)
     chunks = {(i, min(i + 5, 23)) for i in range(0, 23, 5)}
     assert [c for c in computed if c in chunks] == [(0, 5), (5, 10)]
     with pytest.raises(SweepFolderError, match="unfinished"):
@@ -125,9 +127,9 @@ def test_resume_after_a_crash_loses_and_repeats_nothing(
     with pytest.raises(SweepFolderError, match="pass --resume to continue it"):
         run_sweep(path, out)
     with pytest.raises(SweepFolderError, match="was made with 5; omit --chunk-size"):
-        run_sweep(path, out, resume=True, chunk_size=4)
+        run_sweep(path, out, ExecutionOptions(resume=True, chunk_size=4))
     computed.clear()
-    result = run_sweep(path, out, resume=True)
+    result = run_sweep(path, out, ExecutionOptions(resume=True))
     assert sorted(c for c in computed if c in chunks) == [(10, 15), (15, 20), (20, 23)]
     assert (result.run.chunks_computed, result.run.chunks_resumed) == (3, 2)
     assert_identical(open_sweep(out).load(), reference)
@@ -140,13 +142,14 @@ def test_resume_refuses_a_folder_made_by_another_sweep(tmp_path: Path) -> None:
 
     out = tmp_path / "out"
     with pytest.raises(Crash):
-        run_sweep(write_sweep(tmp_path / "a"), out, chunk_size=20, progress=crash)
+        run_sweep(write_sweep(tmp_path / "a"), out, ExecutionOptions(chunk_size=20), progress=crash)
     with pytest.raises(SweepFolderError, match="made by a different sweep"):
-        run_sweep(write_sweep(tmp_path / "b", seed=1), out, resume=True)
+        run_sweep(write_sweep(tmp_path / "b", seed=1), out, ExecutionOptions(resume=True))
 
 
 def test_two_dask_workers_give_the_serial_results(tmp_path: Path, reference: xr.Dataset) -> None:
-    result = run_sweep(write_sweep(tmp_path), tmp_path / "out", workers=2, chunk_size=6)
+    result = run_sweep(write_sweep(tmp_path), tmp_path / "out",
+                       ExecutionOptions(workers=2, chunk_size=6))
     assert result.run.executor == "local Dask cluster (2 workers)"
     assert_identical(open_sweep(tmp_path / "out").load(), reference)
 
@@ -176,7 +179,7 @@ def test_continuous_lever_is_one_table_per_member_and_chunking_keeps_the_bits(
         (folder / "base.yaml").write_text("name: base\n", encoding="utf-8")
         path = folder / "continuous.yaml"
         path.write_text(textwrap.dedent(CONTINUOUS).lstrip("\n"), encoding="utf-8")
-        run_sweep(path, folder / "out", chunk_size=chunk_size, workers=workers)
+        run_sweep(path, folder / "out", ExecutionOptions(workers=workers, chunk_size=chunk_size))
         return open_sweep(folder / "out").load()
 
     whole = sweep(tmp_path / "whole", 9)
@@ -220,7 +223,7 @@ def test_execution_core_runs_a_plain_matrix_like_a_single_run(tmp_path: Path) ->
         fingerprint="test-matrix",
         metrics=(Metric("leakage_2030", "leakage", (2030, 2030)),),
     )
-    result = run_ensemble(ensemble, tmp_path / "out", chunk_size=2)
+    result = run_ensemble(ensemble, tmp_path / "out", ExecutionOptions(chunk_size=2))
     ds = xr.open_dataset(result.path)
     assert np.array_equal(ds.public_use_per_capita.values, matrix[:, 1])
     model = compile_model(scenario.model_path)

@@ -169,7 +169,7 @@ def test_stochastic_inflow_takes_the_scenarios_mean_runoff():
     """The calibrated baseline sets mean_annual_runoff; the generated inflow must share it."""
     from pathlib import Path
 
-    from chenzhou_water.scenario import load_scenario
+    from chenzhou_water.scenario.spec import load_scenario
     from chenzhou_water.sweep import load_sweep
 
     root = Path(__file__).resolve().parents[1]

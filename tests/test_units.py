@@ -1,4 +1,4 @@
-"""Tests of the dimensional-consistency check (``chenzhou_water.units``)."""
+"""Tests of the dimensional-consistency check (``chenzhou_water.model.units``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chenzhou_water.errors import ModelError, UnitsError, UnitsSyntaxError
-from chenzhou_water.units import (
+from chenzhou_water.model.units import (
     Unit,
     UnitIssue,
     UnitsReport,

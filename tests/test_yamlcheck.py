@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 
 from chenzhou_water.errors import ValidationError
-from chenzhou_water.yamlcheck import (
+from chenzhou_water.schema.checker import (
     Checker,
-    describe,
     format_path,
     format_range,
     is_number,
@@ -19,6 +18,7 @@ from chenzhou_water.yamlcheck import (
     parse_yaml,
     raise_problems,
     suggest,
+    what_is,
 )
 
 TEXT = """\
@@ -89,11 +89,11 @@ def test_format_path(path: tuple, text: str) -> None:
 
 
 def test_formatting_values_and_ranges() -> None:
-    assert describe("abc") == "'abc' (str)"
-    assert describe(True) == "true (bool)"
-    assert describe(None) == "null"
-    assert describe({}) == "a mapping"
-    assert describe(2.0) == "2 (float)"
+    assert what_is("abc") == "'abc' (str)"
+    assert what_is(True) == "true (bool)"
+    assert what_is(None) == "null"
+    assert what_is({}) == "a mapping"
+    assert what_is(2.0) == "2 (float)"
     assert format_range(0, 1) == "[0, 1]"
     assert format_range(None, 1.5) == "(-inf, 1.5]"
     assert format_range(0, None) == "[0, +inf)"

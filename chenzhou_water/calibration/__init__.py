@@ -13,21 +13,21 @@ Modules: :mod:`.targets` and :mod:`.parameters` read and check the files, :mod:`
 evaluates a target's arithmetic safely, :mod:`.objective` scores a population of parameter
 vectors in one engine pass, :mod:`.fit` runs differential evolution, a polish and
 :mod:`.uncertainty` (random-walk Metropolis), :mod:`.report`, :mod:`.plots` and
-:mod:`.outputs` turn the result into tables, text, pictures and files.
+:mod:`.writing` turn the result into tables, text, pictures and files.
 """
 
 from __future__ import annotations
 
 from chenzhou_water.calibration.fit import CalibrationResult, build_objective, calibrate
 from chenzhou_water.calibration.objective import Evaluation, Objective, evaluate_targets
-from chenzhou_water.calibration.outputs import (
+from chenzhou_water.calibration.parameters import FreeParameter, ParameterSet, load_parameters
+from chenzhou_water.calibration.report import Conflict, fit_table, format_report
+from chenzhou_water.calibration.targets import REDUCTIONS, Target, TargetSet, load_targets
+from chenzhou_water.calibration.writing import (
     CalibrationOutputs,
     overlay_text,
     write_calibration_outputs,
 )
-from chenzhou_water.calibration.parameters import FreeParameter, ParameterSet, load_parameters
-from chenzhou_water.calibration.report import Conflict, fit_table, format_report
-from chenzhou_water.calibration.targets import REDUCTIONS, Target, TargetSet, load_targets
 
 __all__ = [
     "REDUCTIONS",

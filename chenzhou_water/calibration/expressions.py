@@ -5,7 +5,7 @@ Python's :mod:`ast` and only a whitelist is accepted: names of model variables (
 spelling), numbers, ``+ - * /``, unary minus and parentheses. Nothing is ever passed to
 ``eval``: the tree is turned into a closure over the result arrays.
 
-The expression's units follow Vensim's rules (:mod:`chenzhou_water.units`): the two sides of
+The expression's units follow Vensim's rules (:mod:`chenzhou_water.model.units`): the two sides of
 ``+`` and ``-`` must agree, ``*`` and ``/`` combine units, and a bare number is a wildcard that
 keeps the units of what it multiplies.
 """
@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from chenzhou_water.errors import UnitsSyntaxError
-from chenzhou_water.modelinfo import ModelInfo
-from chenzhou_water.units import Unit, format_units, parse_units
-from chenzhou_water.yamlcheck import suggest
+from chenzhou_water.model.metadata import ModelInfo
+from chenzhou_water.model.units import Unit, format_units, parse_units
+from chenzhou_water.schema.checker import suggest
 
 #: Model variable kinds an expression may read (time series the engine can return).
 READABLE_KINDS = ("constant", "stock", "auxiliary", "data")

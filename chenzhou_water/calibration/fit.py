@@ -23,7 +23,7 @@ from chenzhou_water.calibration.report import Conflict, conflicts, fit_table
 from chenzhou_water.calibration.targets import TargetSet
 from chenzhou_water.calibration.uncertainty import PosteriorSample, sample_posterior, summarise
 from chenzhou_water.errors import ChenzhouWaterError, ParameterNotConstrainedWarning
-from chenzhou_water.scenario import Scenario
+from chenzhou_water.scenario.spec import Scenario
 
 Progress = Callable[[str, int, int], None]
 _FD_STEP = 1e-5  # finite-difference step in unit-cube coordinates
@@ -91,7 +91,7 @@ def build_objective(targets: TargetSet, parameters: ParameterSet,
     that already carries calibrated values (``baseline.yaml`` extending ``calibrated.yaml``)
     calibrates exactly like one that does not.
     """
-    from chenzhou_water.runner import scenario_params
+    from chenzhou_water.scenario.run import scenario_params
 
     model_path = scenario.model_path if scenario is not None else targets.model_path
     if model_path.resolve() != targets.model_path.resolve():

@@ -119,7 +119,7 @@ class Objective:
     model : chenzhou_water.engine.Model
         The compiled model.
     base_params : mapping
-        The scenario's constants and levers (:func:`chenzhou_water.runner.scenario_params`);
+        The scenario's constants and levers (:func:`chenzhou_water.scenario.run.scenario_params`);
         the free parameters override them.
 
     Attributes

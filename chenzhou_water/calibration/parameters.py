@@ -31,10 +31,10 @@ from scipy import stats
 
 from chenzhou_water._typing import FloatArray
 from chenzhou_water.errors import ModelError
-from chenzhou_water.modelcheck import resolve_constant
-from chenzhou_water.modelinfo import ModelInfo, model_info
-from chenzhou_water.scenario import default_model_path
-from chenzhou_water.yamlcheck import Checker, YamlPath, describe, load_yaml
+from chenzhou_water.model.metadata import ModelInfo, model_info
+from chenzhou_water.scenario.spec import default_model_path
+from chenzhou_water.schema.checker import Checker, YamlPath, load_yaml, what_is
+from chenzhou_water.schema.model_rules import resolve_constant
 
 __all__ = ["FreeParameter", "ParameterSet", "Prior", "load_parameters"]
 
@@ -92,7 +92,7 @@ class Prior:
         u = rng.uniform(dist.cdf(lo), dist.cdf(hi), n)
         return np.clip(dist.ppf(u), lo, hi)
 
-    def describe(self) -> str:
+    def label(self) -> str:
         """``normal(mean=0.035, sd=0.015)``, ``uniform``."""
         names = DISTRIBUTIONS[self.distribution]
         args = ", ".join(f"{k}={getattr(self, k):g}" for k in names)
@@ -167,7 +167,7 @@ def load_parameters(path: str | Path, model: str | Path | None = None) -> Parame
     data = document.data if isinstance(document.data, Mapping) else {}
     if not isinstance(document.data, Mapping):
         checker.error((), f"expected a mapping with a 'parameters' key, got "
-                      f"{describe(document.data)}")
+                      f"{what_is(document.data)}")
     checker.keys((), data, ("model", "parameters"), required=("parameters",))
     info = _model(checker, Path(path), data, model)
     entries = checker.mapping(("parameters",), data.get("parameters"),
@@ -208,7 +208,7 @@ def _parameter(checker: Checker, where: YamlPath, name: Any, raw: Any,
     prior = _prior(checker, (*where, "prior"), entry.get("prior", "uniform"))
     note = entry.get("note", "")
     if not isinstance(note, str):
-        checker.error((*where, "note"), f"expected a string, got {describe(note)}")
+        checker.error((*where, "note"), f"expected a string, got {what_is(note)}")
     if var is None or bounds is None or prior is None:
         return None
     return FreeParameter(var.py_name, bounds[0], bounds[1], prior, var.units, var.value,
@@ -247,7 +247,7 @@ def _prior(checker: Checker, where: YamlPath, raw: Any) -> Prior | None:
     dist = entry.get("distribution")
     if dist not in DISTRIBUTIONS:
         checker.error((*where, "distribution"),
-                      f"expected one of {', '.join(DISTRIBUTIONS)}, got {describe(dist)}")
+                      f"expected one of {', '.join(DISTRIBUTIONS)}, got {what_is(dist)}")
         return None
     names = DISTRIBUTIONS[dist]
     checker.keys(where, entry, ("distribution", *names), required=names)

@@ -18,7 +18,7 @@ A targets file (YAML, safe loader)::
         note: ...                            # optional
         conflict: cold-water                 # optional: a group of targets known to disagree
 
-Units follow Vensim's rules (:mod:`chenzhou_water.units`): the unit must have the same symbols
+Units follow Vensim's rules (:mod:`chenzhou_water.model.units`): the unit must have the same symbols
 as the reduced expression and may differ only by a numeric scale (``1e9*m3/year`` for
 billions of m³ a year; ``%`` stands for ``0.01``). ``annual_sum`` turns a flow per month into a
 flow per year (it multiplies the units by ``Month/year``).
@@ -42,10 +42,10 @@ from chenzhou_water.calibration.expressions import (
 )
 from chenzhou_water.calibration.periods import Period, PeriodError, parse_period
 from chenzhou_water.errors import ModelError, UnitsSyntaxError
-from chenzhou_water.modelinfo import ModelInfo, model_info, py_name
-from chenzhou_water.scenario import default_model_path
-from chenzhou_water.units import Unit, format_units, parse_units
-from chenzhou_water.yamlcheck import Checker, YamlPath, describe, load_yaml, suggest
+from chenzhou_water.model.metadata import ModelInfo, model_info, py_name
+from chenzhou_water.model.units import Unit, format_units, parse_units
+from chenzhou_water.scenario.spec import default_model_path
+from chenzhou_water.schema.checker import Checker, YamlPath, load_yaml, suggest, what_is
 
 __all__ = ["REDUCTIONS", "Target", "TargetSet", "load_targets"]
 
@@ -156,7 +156,7 @@ def load_targets(path: str | Path, model: str | Path | None = None) -> TargetSet
     checker = Checker(document)
     data = document.data if isinstance(document.data, Mapping) else None
     if data is None:
-        checker.error((), f"expected a mapping with a 'targets' key, got {describe(document.data)}")
+        checker.error((), f"expected a mapping with a 'targets' key, got {what_is(document.data)}")
         checker.raise_if_problems()
     checker.keys((), data, TOP_KEYS, required=("targets",))
     info = _model(checker, Path(path), data, model)
@@ -335,7 +335,7 @@ def _scalars(checker: Checker, where: YamlPath, entry: Mapping[str, Any]) -> dic
     ok = True
     hard = entry.get("hard")
     if "hard" in entry and not isinstance(hard, bool):
-        checker.error((*where, "hard"), f"expected true or false, got {describe(hard)}")
+        checker.error((*where, "hard"), f"expected true or false, got {what_is(hard)}")
         ok = False
     texts = {}
     for key in ("source", "note", "conflict"):

@@ -138,7 +138,7 @@ def summarise(parameters: ParameterSet, fitted: FloatArray, posterior: Posterior
             "fitted": float(fitted[i]),
             "posterior_mean": float(draws.mean()) if draws.size else float("nan"),
             "posterior_sd": sd, **_quantiles(draws),
-            "prior": p.prior.describe(), "prior_mean": float(prior[i].mean()),
+            "prior": p.prior.label(), "prior_mean": float(prior[i].mean()),
             "prior_sd": prior_sd, "sd_ratio": ratio, "shift": shift,
             "constrained": not (ratio > UNCONSTRAINED_SD_RATIO and shift < UNCONSTRAINED_SHIFT),
         })

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chenzhou_water.calibration.fit import CalibrationResult, Progress, calibrate
-from chenzhou_water.calibration.outputs import CalibrationOutputs, write_calibration_outputs
 from chenzhou_water.calibration.parameters import load_parameters
 from chenzhou_water.calibration.targets import load_targets
+from chenzhou_water.calibration.writing import CalibrationOutputs, write_calibration_outputs
 from chenzhou_water.errors import ParameterNotConstrainedWarning
-from chenzhou_water.scenario import load_scenario
+from chenzhou_water.scenario.spec import load_scenario
 
 #: The CLI's default budget: about half a minute on two cores.
 DEFAULT_BUDGET = {"popsize": 12, "maxiter": 150, "chains": 64, "steps": 400}

@@ -11,7 +11,7 @@ from chenzhou_water.engine.ir import IR_VERSION, ModelIR
 from chenzhou_water.engine.model import Model
 from chenzhou_water.engine.translate import translate
 from chenzhou_water.errors import ModelError
-from chenzhou_water.modelinfo import file_sha256, model_info, read_abstract_model
+from chenzhou_water.model.metadata import file_sha256, model_info, read_abstract_model
 
 
 def compile_model(path: str | Path, *, use_cache: bool = True) -> Model:
@@ -49,10 +49,11 @@ def compile_model(path: str | Path, *, use_cache: bool = True) -> Model:
         if _valid(cached, sha):
             ir, info = cached
             return Model(replace(ir, file_name=path.name), replace(info, path=path))
-    info = model_info(path)
+    abstract = read_abstract_model(path)  # parsed once: the metadata reads the same tree
+    info = model_info(path, abstract)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ir = translate(read_abstract_model(path), path, sha)
+        ir = translate(abstract, path, sha)
     model = Model(ir, info)
     if use_cache:
         cache.store(sha, (ir, info), model.source())

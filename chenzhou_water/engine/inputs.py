@@ -17,7 +17,7 @@ import pandas as pd
 from chenzhou_water._typing import FloatArray
 from chenzhou_water.engine.ir import ModelIR
 from chenzhou_water.errors import ModelError
-from chenzhou_water.modelinfo import py_name
+from chenzhou_water.model.metadata import py_name
 
 
 @dataclass

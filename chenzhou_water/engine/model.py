@@ -11,6 +11,7 @@ import numpy as np
 import xarray as xr
 
 from chenzhou_water.engine import codegen
+from chenzhou_water.engine.dataset import saved_times, time_grid, to_dataset
 from chenzhou_water.engine.inputs import (
     RunInputs,
     default_lookups,
@@ -20,9 +21,8 @@ from chenzhou_water.engine.inputs import (
 )
 from chenzhou_water.engine.ir import ModelIR
 from chenzhou_water.engine.plan import RunConfig, build_plan
-from chenzhou_water.engine.results import saved_times, time_grid, to_dataset
 from chenzhou_water.errors import ModelError
-from chenzhou_water.modelinfo import ModelInfo, Variable
+from chenzhou_water.model.metadata import ModelInfo, Variable
 
 #: Members simulated per pass of the kernel; larger ensembles run in chunks.
 CHUNK_MEMBERS = 10_000

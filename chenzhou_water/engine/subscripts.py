@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from chenzhou_water.errors import UnsupportedConstructError
-from chenzhou_water.modelinfo import py_name
+from chenzhou_water.model.metadata import py_name
 
 Fail = Callable[[str], UnsupportedConstructError]
 Index = tuple[Any, ...]

@@ -28,7 +28,7 @@ from chenzhou_water.engine.ir import (
 )
 from chenzhou_water.engine.subscripts import Subscripts
 from chenzhou_water.errors import ModelError, UnsupportedConstructError
-from chenzhou_water.modelinfo import py_name
+from chenzhou_water.model.metadata import py_name
 
 #: Names of the time-control variables, usable in equations like constants.
 CONTROL_VARS = ("initial_time", "final_time", "time_step", "saveper")
@@ -83,7 +83,7 @@ def translate(abstract: Any, path: str | Path, sha256: str) -> ModelIR:
     Parameters
     ----------
     abstract : pysd AbstractModel
-        The model as returned by :func:`chenzhou_water.modelinfo.read_abstract_model`.
+        The model as returned by :func:`chenzhou_water.model.metadata.read_abstract_model`.
     path : str or Path
         The model file (only its name is used, in messages and the generated header).
     sha256 : str

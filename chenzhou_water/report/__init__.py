@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from chenzhou_water.report.attribution import Attribution, attribute, shapley_values
 from chenzhou_water.report.differences import InputDifference, differing_inputs
-from chenzhou_water.report.inputs import ScenarioResult, load_result, scenario_of
 from chenzhou_water.report.page import build_report, write_report
+from chenzhou_water.report.sources import ScenarioResult, load_result, scenario_of
 
 __all__ = [
     "Attribution",

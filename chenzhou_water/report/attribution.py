@@ -20,11 +20,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from chenzhou_water.contract import HEADLINE_INDICATORS, Indicator
 from chenzhou_water.errors import Problem, ReportError, ValidationError
+from chenzhou_water.model.contract import HEADLINE_INDICATORS, Indicator
 from chenzhou_water.report.differences import InputDifference, differing_inputs
-from chenzhou_water.runner import run_scenario
-from chenzhou_water.scenario import Scenario
+from chenzhou_water.scenario.run import run_scenario
+from chenzhou_water.scenario.spec import Scenario
 
 #: Most differing inputs attributed exactly (2^12 = 4,096 runs).
 MAX_INPUTS = 12
@@ -214,7 +214,7 @@ def attribute(reference: Scenario, alternative: Scenario,
     reference, alternative : Scenario
         The two scenarios (of one model).
     indicator : str or Indicator
-        A key of :data:`~chenzhou_water.contract.HEADLINE_INDICATORS`.
+        A key of :data:`~chenzhou_water.model.contract.HEADLINE_INDICATORS`.
     year : int
         Calendar year of the indicator.
     max_inputs : int

@@ -14,10 +14,10 @@ from typing import Literal
 import numpy as np
 
 from chenzhou_water.errors import ReportError
-from chenzhou_water.modelcheck import LeverTable
-from chenzhou_water.modelinfo import ModelInfo, model_info
+from chenzhou_water.model.metadata import ModelInfo, model_info
 from chenzhou_water.report.i18n import text
-from chenzhou_water.scenario import Scenario
+from chenzhou_water.scenario.spec import Scenario
+from chenzhou_water.schema.model_rules import LeverTable
 
 InputValue = float | LeverTable
 
@@ -131,7 +131,7 @@ def _gist(documentation: str) -> str:
     return first
 
 
-def describe(diff: InputDifference, lang: str) -> str:
+def difference_sentence(diff: InputDifference, lang: str) -> str:
     """One line saying how the input differs, in ``lang``."""
     name = diff.name
     gist = _gist(diff.documentation) if lang == "en" else ""

@@ -23,16 +23,16 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from chenzhou_water.contract import HEADLINE_INDICATORS, Indicator
-from chenzhou_water.plots import (
+from chenzhou_water.model.contract import HEADLINE_INDICATORS, Indicator
+from chenzhou_water.report.attribution import Attribution
+from chenzhou_water.report.i18n import indicator_label, text, units_label
+from chenzhou_water.scenario.plots import (
     DEAD_STORAGE,
     LEAKAGE_TARGET,
     NORMAL_POOL_STORAGE,
     REUSE_TARGET,
     model_constant,
 )
-from chenzhou_water.report.attribution import Attribution
-from chenzhou_water.report.i18n import indicator_label, text, units_label
 
 Runs = Mapping[str, xr.Dataset]
 COLOURS = plt.get_cmap("tab10").colors
@@ -165,28 +165,29 @@ def plot_shortage(runs: Runs, lang: str = "en", ax: Axes | None = None) -> Axes:
                    "upper left")
 
 
+def _rate_against_target(ax: Axes | None, runs: Runs, lang: str, variable: str, constant: str,
+                         fallback: float, keys: tuple[str, str], legend_at: str) -> Axes:
+    """A rate of each scenario, in %, against a national target read from the model.
+
+    ``keys`` are the i18n keys of the target's label and of the title."""
+    ax = _axes(ax)
+    _monthly(ax, runs, variable, 100.0)
+    target = model_constant(_reference(runs), constant, fallback)
+    ax.axhline(100 * target, color="firebrick", ls="--", lw=1, label=text(keys[0], lang))
+    ax.set_ylim(bottom=0)
+    return _finish(ax, text(keys[1], lang), text("ax_percent", lang), runs, lang, legend_at)
+
+
 def plot_leakage(runs: Runs, lang: str = "en", ax: Axes | None = None) -> Axes:
     """Network leakage rate of each scenario against the national 9 % target."""
-    ax = _axes(ax)
-    _monthly(ax, runs, "leakage_rate", 100.0)
-    target = model_constant(_reference(runs), "national_leakage_target", LEAKAGE_TARGET)
-    ax.axhline(100 * target, color="firebrick", ls="--", lw=1,
-               label=text("leakage_target", lang))
-    ax.set_ylim(bottom=0)
-    return _finish(ax, text("fig_leakage", lang), text("ax_percent", lang), runs, lang,
-                   "upper right")
+    return _rate_against_target(ax, runs, lang, "leakage_rate", "national_leakage_target",
+                                LEAKAGE_TARGET, ("leakage_target", "fig_leakage"), "upper right")
 
 
 def plot_reuse(runs: Runs, lang: str = "en", ax: Axes | None = None) -> Axes:
     """Reclaimed-water reuse rate of each scenario against the national 25 % target."""
-    ax = _axes(ax)
-    _monthly(ax, runs, "reuse_rate", 100.0)
-    target = model_constant(_reference(runs), "national_reuse_target", REUSE_TARGET)
-    ax.axhline(100 * target, color="firebrick", ls="--", lw=1,
-               label=text("reuse_target", lang))
-    ax.set_ylim(bottom=0)
-    return _finish(ax, text("fig_reuse", lang), text("ax_percent", lang), runs, lang,
-                   "lower right")
+    return _rate_against_target(ax, runs, lang, "reuse_rate", "national_reuse_target",
+                                REUSE_TARGET, ("reuse_target", "fig_reuse"), "lower right")
 
 
 def plot_dc_electricity(runs: Runs, lang: str = "en", ax: Axes | None = None) -> Axes:

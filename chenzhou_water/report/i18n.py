@@ -2,7 +2,7 @@
 
 Every text the page or its figures show goes through :func:`translator`, so a page in one
 language has no words of the other (scenario names and model variable names excepted: they are
-identifiers). Indicator labels come from :data:`chenzhou_water.contract.HEADLINE_INDICATORS`.
+identifiers). Indicator labels come from :data:`chenzhou_water.model.contract.HEADLINE_INDICATORS`.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
-from chenzhou_water.contract import Indicator
 from chenzhou_water.errors import Problem, ValidationError
+from chenzhou_water.model.contract import Indicator
 
 Lang = Literal["en", "zh"]
 LANGUAGES: tuple[str, ...] = ("en", "zh")

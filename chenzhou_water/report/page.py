@@ -19,9 +19,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import to_hex
 
-from chenzhou_water.contract import HEADLINE_INDICATORS
 from chenzhou_water.errors import ResultFileError
+from chenzhou_water.files import atomic_path
 from chenzhou_water.fonts import require_cjk_font, use_cjk_font
+from chenzhou_water.model.contract import HEADLINE_INDICATORS
 from chenzhou_water.report import figures
 from chenzhou_water.report.attribution import (
     DEFAULT_INDICATOR,
@@ -31,9 +32,9 @@ from chenzhou_water.report.attribution import (
     attribute,
     parse_target,
 )
-from chenzhou_water.report.differences import describe, differing_inputs
+from chenzhou_water.report.differences import difference_sentence, differing_inputs
 from chenzhou_water.report.i18n import TEXTS, indicator_label, translator, units_label
-from chenzhou_water.report.inputs import (
+from chenzhou_water.report.sources import (
     WITHIN_COLUMNS,
     CalibrationFit,
     ScenarioResult,
@@ -42,8 +43,8 @@ from chenzhou_water.report.inputs import (
     read_calibration,
     scenario_of,
 )
-from chenzhou_water.results import annual_indicators, atomic_path
-from chenzhou_water.scenario import Scenario
+from chenzhou_water.results import annual_indicators
+from chenzhou_water.scenario.spec import Scenario
 
 MISSING = "–"
 
@@ -172,7 +173,7 @@ def scenario_blocks(results: Sequence[ScenarioResult], scenarios: Sequence[Scena
             changes = differing_inputs(scenarios[0], scenario)
             block["summary"] = (t("differs_in", ref=results[0].label, n=len(changes)) if changes
                                 else t("same_inputs"))
-            block["changes"] = [describe(d, lang) for d in changes]
+            block["changes"] = [difference_sentence(d, lang) for d in changes]
         blocks.append(block)
     return blocks
 

@@ -1,7 +1,7 @@
 """Global sensitivity analysis with SALib, evaluated in batch through the sweep's execution core.
 
 - :mod:`.spec` reads and checks an SA file (:func:`load_sensitivity`);
-- :mod:`.parameters` and :mod:`.outputs` read what varies and what is analysed;
+- :mod:`.parameters` and :mod:`.output_spec` read what varies and what is analysed;
 - :mod:`.methods` has one module per method family (Morris, Sobol', FAST, given-data), each
   with the same ``sample()`` and ``analyze()``;
 - :mod:`.evaluate` runs the design as an ensemble (chunked, resumable, serial or on Dask);

@@ -21,8 +21,8 @@ import pandas as pd
 import xarray as xr
 
 from chenzhou_water._typing import FloatArray
-from chenzhou_water.modelinfo import model_info
-from chenzhou_water.sensitivity.methods.base import Problem
+from chenzhou_water.model.metadata import model_info
+from chenzhou_water.sensitivity.methods.base import SALibProblem
 from chenzhou_water.sensitivity.spec import SensitivitySpec
 
 __all__ = ["Design", "design", "indices_dataset", "tidy_table"]
@@ -44,7 +44,7 @@ class Design:
         The constants' values of each run, in their own units.
     """
 
-    problem: Problem
+    problem: SALibProblem
     unit: FloatArray
     values: FloatArray
 
@@ -52,7 +52,7 @@ class Design:
 def design(spec: SensitivitySpec) -> Design:
     """Draw the method's sample and map it to the parameters' values."""
     names = spec.names
-    problem: Problem = {"num_vars": len(names), "names": list(names),
+    problem: SALibProblem = {"num_vars": len(names), "names": list(names),
                         "bounds": [[0.0, 1.0]] * len(names)}
     unit = np.asarray(spec.method_def.sample(problem, spec.options, spec.seed), dtype=np.float64)
     values = np.column_stack([dist.ppf(unit[:, j]) for j, (_, dist) in

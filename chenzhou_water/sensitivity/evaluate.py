@@ -17,9 +17,10 @@ from pathlib import Path
 
 import numpy as np
 import xarray as xr
-import yaml
 
 from chenzhou_water._typing import FloatArray
+from chenzhou_water.execution import SERIAL, ExecutionOptions
+from chenzhou_water.results import resolved_text
 from chenzhou_water.sensitivity.spec import SensitivitySpec
 from chenzhou_water.sweep.execute import (
     Ensemble,
@@ -59,7 +60,7 @@ def ensemble(spec: SensitivitySpec, design: FloatArray) -> Ensemble:
     """The ensemble whose member ``i`` runs row ``i`` of ``design`` (model units)."""
     digest = hashlib.sha256(np.ascontiguousarray(design, dtype=np.float64).tobytes())
     digest.update(spec.fingerprint().encode())
-    resolved = yaml.safe_dump(spec.to_dict(), sort_keys=False, allow_unicode=True)
+    resolved = resolved_text(spec.to_dict())
     return Ensemble(
         name=spec.name, scenario=spec.scenario, members=int(design.shape[0]),
         sample=matrix_sample(spec.names, design), fingerprint=digest.hexdigest(),
@@ -72,11 +73,8 @@ def evaluate_design(
     spec: SensitivitySpec,
     design: FloatArray,
     out_dir: str | Path,
+    options: ExecutionOptions = SERIAL,
     *,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    chunk_size: int | None = None,
-    resume: bool = False,
     progress: Callable[[EnsembleProgress], None] | None = None,
 ) -> Evaluation:
     """Run every row of ``design`` and return the per-run metric values.
@@ -89,7 +87,7 @@ def evaluate_design(
         Constant values of each run, in the constants' units, columns in ``spec.names`` order.
     out_dir : str or Path
         Output folder: the runs go to ``OUT/<name>.chunks/`` and ``OUT/<name>.nc``.
-    workers, scheduler, chunk_size, resume, progress
+    options, progress
         As for :func:`~chenzhou_water.sweep.execute.run_ensemble`.
 
     Raises
@@ -98,8 +96,7 @@ def evaluate_design(
         If the folder holds this analysis and ``resume`` is False, or another one.
     """
     ens = ensemble(spec, design)
-    result = run_ensemble(ens, out_dir, workers=workers, scheduler=scheduler,
-                          chunk_size=chunk_size, resume=resume, progress=progress)
+    result = run_ensemble(ens, out_dir, options, progress=progress)
     with xr.open_dataset(result.path) as ds:
         table = ds["metrics"].transpose("member", "metric").values
         names = [str(n) for n in ds["metric"].values]

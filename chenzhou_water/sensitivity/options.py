@@ -5,8 +5,8 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
+from chenzhou_water.schema.checker import Checker, suggest, what_is
 from chenzhou_water.sensitivity.methods import Method, Option
-from chenzhou_water.yamlcheck import Checker, describe, suggest
 
 __all__ = ["check_options"]
 
@@ -54,13 +54,13 @@ def _value(checker: Checker, name: str, value: Any, option: Option) -> Any:
     if option.kind is bool:
         if isinstance(value, bool):
             return value
-        checker.error(path, f"expected true or false, got {describe(value)}")
+        checker.error(path, f"expected true or false, got {what_is(value)}")
         return None
     if option.kind is int:
         if checker.whole(path, value, option.minimum, option.maximum) is None:
             return None
     elif isinstance(value, bool) or not isinstance(value, numbers.Real):
-        checker.error(path, f"expected a number, got {describe(value)}")
+        checker.error(path, f"expected a number, got {what_is(value)}")
         return None
     elif not checker.in_range(path, value, option.minimum, option.maximum, "the valid range"):
         return None

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from chenzhou_water.modelcheck import resolve_constant
-from chenzhou_water.modelinfo import ModelInfo, Variable
+from chenzhou_water.model.metadata import ModelInfo, Variable
+from chenzhou_water.schema.checker import Checker, YamlPath, what_is
+from chenzhou_water.schema.model_rules import resolve_constant
 from chenzhou_water.sweep.distributions import Distribution, parse_distribution, parse_range
-from chenzhou_water.yamlcheck import Checker, YamlPath, describe
 
 __all__ = ["declared_ranges", "parse_parameters"]
 
@@ -46,7 +46,7 @@ def parse_parameters(
     elif isinstance(raw, dict):
         entries = [((*path, name), name, body) for name, body in raw.items()]
     else:
-        checker.error(path, f"expected {_WHAT}, got {describe(raw)}")
+        checker.error(path, f"expected {_WHAT}, got {what_is(raw)}")
         return ()
     before = len(checker.problems)
     out: dict[str, Distribution] = {}

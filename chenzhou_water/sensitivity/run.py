@@ -24,7 +24,9 @@ import xarray as xr
 import yaml
 from matplotlib.axes import Axes
 
-from chenzhou_water.results import atomic_path, provenance, write_csv, write_netcdf
+from chenzhou_water.execution import SERIAL, ExecutionOptions
+from chenzhou_water.files import atomic_path, write_csv, write_netcdf
+from chenzhou_water.results import provenance
 from chenzhou_water.sensitivity.analysis import design, indices_dataset, tidy_table
 from chenzhou_water.sensitivity.convergence import ConvergenceReport, check_convergence
 from chenzhou_water.sensitivity.evaluate import evaluate_design
@@ -71,11 +73,8 @@ class SensitivityResult:
 def run_sensitivity(
     path: str | Path,
     out_dir: str | Path,
+    options: ExecutionOptions = SERIAL,
     *,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    chunk_size: int | None = None,
-    resume: bool = False,
     progress: Callable[[EnsembleProgress], None] | None = None,
     plots: bool = True,
 ) -> SensitivityResult:
@@ -87,14 +86,9 @@ def run_sensitivity(
         The SA file (see :mod:`chenzhou_water.sensitivity.spec`).
     out_dir : str or Path
         Output folder.
-    workers : int, optional
-        Run the model on a local Dask cluster of this many processes.
-    scheduler : str, optional
-        Address of an existing Dask scheduler (exclusive with ``workers``).
-    chunk_size : int, optional
-        Model runs per chunk (the sweep's default if None; a resumed folder keeps its own).
-    resume : bool
-        Continue an interrupted analysis in ``out_dir``: finished chunks are kept.
+    options : ExecutionOptions
+        Serial or Dask, model runs per chunk, and whether to continue an interrupted analysis
+        in ``out_dir`` (finished chunks are kept).
     progress : callable, optional
         Called with an :class:`~chenzhou_water.sweep.execute.EnsembleProgress` as chunks finish.
     plots : bool
@@ -113,9 +107,7 @@ def run_sensitivity(
     """
     spec = load_sensitivity(path)
     plan = design(spec)
-    evaluation = evaluate_design(spec, plan.values, out_dir, workers=workers,
-                                 scheduler=scheduler, chunk_size=chunk_size, resume=resume,
-                                 progress=progress)
+    evaluation = evaluate_design(spec, plan.values, out_dir, options, progress=progress)
     scalar, yearly = indices_dataset(spec, plan, evaluation.values)
     size = int(spec.options[spec.method_def.size_option])
     report = check_convergence((scalar, yearly), spec.method_def, spec.convergence, size)

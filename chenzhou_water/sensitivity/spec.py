@@ -33,7 +33,7 @@ Format rules
   RBD-FAST ``N``, ``M``; delta ``N``; PAWN ``N``, ``slides``; every method ``num_resamples`` and
   ``conf_level``.
 - ``outputs.metrics`` follows the sweep file's syntax and rules
-  (:mod:`chenzhou_water.sweep.outputs`); ``outputs.yearly`` entries take ``variable`` (a model
+  (:mod:`chenzhou_water.sweep.output_spec`); ``outputs.yearly`` entries take ``variable`` (a model
   variable), ``years`` (calendar years inside the run) and ``reduce`` (``mean``, ``sum``,
   ``min`` or ``max`` over the months of each year; default ``mean``) and an optional ``name``
   (default ``<variable>_<reduce>``). Every output name is distinct.
@@ -55,12 +55,13 @@ from pathlib import Path
 from typing import Any
 
 from chenzhou_water.errors import Problem, ValidationError
-from chenzhou_water.modelcheck import model_years
-from chenzhou_water.modelinfo import model_info
-from chenzhou_water.scenario import Scenario
+from chenzhou_water.model.metadata import model_info
+from chenzhou_water.scenario.spec import Scenario
+from chenzhou_water.schema.checker import Checker, raise_problems, suggest, what_is
+from chenzhou_water.schema.model_rules import model_years
 from chenzhou_water.sensitivity.methods import METHODS, Method
 from chenzhou_water.sensitivity.options import check_options
-from chenzhou_water.sensitivity.outputs import YearlyOutput, parse_sa_outputs
+from chenzhou_water.sensitivity.output_spec import YearlyOutput, parse_sa_outputs
 from chenzhou_water.sensitivity.parameters import parse_parameters
 from chenzhou_water.sweep.distributions import Distribution
 from chenzhou_water.sweep.metrics import Metric
@@ -69,9 +70,7 @@ from chenzhou_water.sweep.spec import (
     name_and_description,
     read_spec_file,
     scenario_model,
-    scenario_to_dict,
 )
-from chenzhou_water.yamlcheck import Checker, describe, raise_problems, suggest
 
 __all__ = ["SA_KEYS", "ConvergenceRule", "SensitivitySpec", "load_sensitivity"]
 
@@ -161,7 +160,7 @@ class SensitivitySpec:
         return {
             "name": self.name,
             "description": self.description,
-            "scenario": scenario_to_dict(self.scenario),
+            "scenario": self.scenario.portable_dict(),
             "parameters": {name: d.to_dict() for name, d in self.parameters},
             "method": self.method,
             "options": dict(self.options),
@@ -240,7 +239,7 @@ def _method(checker: Checker, data: dict[str, Any]) -> Method | None:
         return METHODS[name]
     hint = suggest(name, METHODS) if isinstance(name, str) else ""
     shown = f"unknown method {name!r}" if isinstance(name, str) else (
-        f"expected a method name, got {describe(name)}")
+        f"expected a method name, got {what_is(name)}")
     checker.error(("method",), f"{shown}{hint} (methods: {', '.join(METHODS)})")
     return None
 
@@ -255,7 +254,7 @@ def _convergence(checker: Checker, raw: Any) -> ConvergenceRule:
     values: dict[str, Any] = {}
     top = given.get("top", default.top)
     if isinstance(top, bool) or not isinstance(top, int) or top < 1:
-        checker.error(("convergence", "top"), f"expected a whole number >= 1, got {describe(top)}")
+        checker.error(("convergence", "top"), f"expected a whole number >= 1, got {what_is(top)}")
     else:
         values["top"] = top
     for key, lo, hi in (("tolerance", 1e-6, 10.0), ("negligible", 0.0, 1.0)):

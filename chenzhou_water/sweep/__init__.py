@@ -5,12 +5,14 @@
   per-member values that depend only on the seed and the member's index;
 - :mod:`.metrics` reduces each member's series to the numbers a planner compares;
 - :mod:`.execute` (with :mod:`.chunk` and :mod:`.store`) runs any :class:`Ensemble` chunk by chunk,
-  serially or on Dask, and writes resumable chunk files and one combined NetCDF file;
+  serially or on Dask as :class:`ExecutionOptions` say, and writes resumable chunk files
+  and one combined NetCDF file;
 - :mod:`.run` ties them together: :func:`run_sweep`.
 """
 
 from __future__ import annotations
 
+from chenzhou_water.execution import ExecutionOptions
 from chenzhou_water.sweep.execute import (
     DEFAULT_CHUNK_SIZE,
     Ensemble,
@@ -32,6 +34,7 @@ __all__ = [
     "Ensemble",
     "EnsembleProgress",
     "EnsembleResult",
+    "ExecutionOptions",
     "MemberSample",
     "Metric",
     "SampleSource",

@@ -18,8 +18,8 @@ import numpy as np
 
 from chenzhou_water._typing import FloatArray, IntArray
 from chenzhou_water.engine.model import Model
-from chenzhou_water.hydrology import generate_inflows
-from chenzhou_water.hydrology_config import InflowConfig
+from chenzhou_water.hydrology.config import InflowConfig
+from chenzhou_water.hydrology.generator import generate_inflows
 from chenzhou_water.sweep.levers import UncertainLever
 from chenzhou_water.sweep.metrics import Metric
 

@@ -25,8 +25,8 @@ import numpy as np
 from scipy import stats
 
 from chenzhou_water._typing import FloatArray
-from chenzhou_water.modelinfo import Variable
-from chenzhou_water.yamlcheck import Checker, YamlPath, describe, format_number, format_range
+from chenzhou_water.model.metadata import Variable
+from chenzhou_water.schema.checker import Checker, YamlPath, format_number, format_range, what_is
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -182,7 +182,7 @@ def parse_range(
     The body of ``{range: [low, high]}``; an SA file also takes the list alone.
     """
     if not isinstance(body, list | tuple) or len(body) != 2:
-        checker.error(path, f"expected [low, high], got {describe(body)}")
+        checker.error(path, f"expected [low, high], got {what_is(body)}")
         return None
     values = [checker.number((*path, i), v) for i, v in enumerate(body)]
     if any(v is None for v in values):

@@ -27,12 +27,14 @@ import xarray as xr
 
 from chenzhou_water._typing import FloatArray, IntArray
 from chenzhou_water.engine import compile_model
+from chenzhou_water.engine.dataset import calendar_times, time_coordinates, variable_attrs
 from chenzhou_water.errors import ChenzhouWaterError
-from chenzhou_water.hydrology_config import InflowConfig
-from chenzhou_water.modelinfo import ModelInfo, model_info
-from chenzhou_water.results import calendar_times, provenance, time_coordinates, variable_attrs
-from chenzhou_water.runner import resolved_yaml, scenario_params
-from chenzhou_water.scenario import Scenario
+from chenzhou_water.execution import SERIAL, ExecutionOptions
+from chenzhou_water.hydrology.config import InflowConfig
+from chenzhou_water.model.metadata import ModelInfo, model_info
+from chenzhou_water.results import provenance, resolved_text
+from chenzhou_water.scenario.run import scenario_params
+from chenzhou_water.scenario.spec import Scenario
 from chenzhou_water.sweep import chunk as _chunk
 from chenzhou_water.sweep.chunk import INFLOW_VARIABLE, ChunkPlan, ChunkResult
 from chenzhou_water.sweep.cluster import run_on_dask
@@ -211,11 +213,8 @@ ProgressCallback = Callable[[EnsembleProgress], None]
 def run_ensemble(
     ensemble: Ensemble,
     out_dir: str | Path,
+    options: ExecutionOptions = SERIAL,
     *,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    chunk_size: int | None = None,
-    resume: bool = False,
     progress: ProgressCallback | None = None,
 ) -> EnsembleResult:
     """Run an ensemble chunk by chunk and write ``OUT/<name>.nc``.
@@ -226,15 +225,9 @@ def run_ensemble(
         What to run.
     out_dir : str or Path
         Output folder; chunks go to ``OUT/<name>.chunks/``.
-    workers : int, optional
-        Run on a local Dask cluster of this many worker processes (one thread each).
-    scheduler : str, optional
-        Address of an existing Dask scheduler (``tcp://host:8786``); its workers need this
-        package installed. Exclusive with ``workers``. Neither: run serially in this process.
-    chunk_size : int, optional
-        Members per chunk (default :data:`DEFAULT_CHUNK_SIZE`); a resumed folder keeps its own.
-    resume : bool
-        Continue the run whose chunks are in the folder (same fingerprint required).
+    options : ExecutionOptions
+        Serial or Dask, chunk size (default :data:`DEFAULT_CHUNK_SIZE`; a resumed folder keeps
+        its own) and whether to resume the run whose chunks are in the folder.
     progress : callable, optional
         Called with an :class:`EnsembleProgress` at the start and after each chunk is written;
         an exception it raises stops the run (finished chunks stay on disk).
@@ -251,17 +244,13 @@ def run_ensemble(
         On bad options or if the model fails.
     """
     started = time.perf_counter()
-    if workers is not None and scheduler is not None:
-        raise ChenzhouWaterError("give either workers or scheduler, not both")
-    if workers is not None and workers < 1:
-        raise ChenzhouWaterError(f"workers must be at least 1, got {workers}")
     folder = prepare_folder(
         out_dir,
         ensemble.name,
         ensemble.members,
         ensemble.fingerprint,
-        chunk_size,
-        resume,
+        options.chunk_size,
+        options.resume,
         DEFAULT_CHUNK_SIZE,
     )
     done = set(folder.finished())
@@ -271,12 +260,12 @@ def run_ensemble(
     writer = _ChunkWriter(ensemble, folder, info, model_times, progress, len(done))
     writer.report()
     samples = (ensemble.sample(*folder.bounds(i)) for i in todo)
-    if todo and workers is None and scheduler is None:
+    if todo and options.serial:
         executor = "serial"
         for sample in samples:
             writer.write(_chunk.compute_chunk(plan, sample), sample)
     elif todo:
-        executor = run_on_dask(plan, samples, writer.write, workers, scheduler)
+        executor = run_on_dask(plan, samples, writer.write, options.workers, options.scheduler)
     else:
         executor = "none (every chunk was on disk)"
     path = folder.combine(_attrs(ensemble, info))
@@ -431,7 +420,7 @@ def _attrs(ensemble: Ensemble, info: ModelInfo) -> dict[str, str]:
         ensemble_name=ensemble.name,
         ensemble_fingerprint=ensemble.fingerprint,
         scenario_name=ensemble.scenario.name,
-        scenario_resolved=resolved_yaml(ensemble.scenario),
+        scenario_resolved=resolved_text(ensemble.scenario.portable_dict()),
         model_file=info.path.name,
         model_sha256=info.sha256,
         members=ensemble.members,

@@ -35,10 +35,15 @@ from typing import Any
 import numpy as np
 
 from chenzhou_water._typing import FloatArray, IntArray
-from chenzhou_water.modelcheck import LeverTable, check_lever_table, lookup_ranges, resolve_lookup
-from chenzhou_water.modelinfo import ModelInfo, Variable
+from chenzhou_water.model.metadata import ModelInfo, Variable
+from chenzhou_water.schema.checker import Checker, YamlPath, format_number, format_range, what_is
+from chenzhou_water.schema.model_rules import (
+    LeverTable,
+    check_lever_table,
+    lookup_ranges,
+    resolve_lookup,
+)
 from chenzhou_water.sweep.distributions import Distribution, parse_bounded_distribution
-from chenzhou_water.yamlcheck import Checker, YamlPath, describe, format_number, format_range
 
 __all__ = ["UncertainLever", "parse_lever"]
 
@@ -204,7 +209,7 @@ def _continuous(
         checker.error(
             (*path, "scale"),
             f"expected a list of scale factors (e.g. [0.8, 1.0, 1.2]) or a distribution of the "
-            f"factor (e.g. {{uniform: {{low: 0.5, high: 1.5}}}}), got {describe(raw)}",
+            f"factor (e.g. {{uniform: {{low: 0.5, high: 1.5}}}}), got {what_is(raw)}",
         )
         return None
     table = base.get(var.py_name, (var.lookup_x, var.lookup_y))

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import yaml
 
+from chenzhou_water.execution import SERIAL, ExecutionOptions
+from chenzhou_water.results import resolved_text
 from chenzhou_water.sweep.execute import (
     Ensemble,
     EnsembleResult,
@@ -83,7 +84,7 @@ class SweepSample:
 
 def ensemble_from_spec(spec: SweepSpec) -> Ensemble:
     """The ensemble a sweep file describes."""
-    resolved = yaml.safe_dump(spec.to_dict(), sort_keys=False, allow_unicode=True)
+    resolved = resolved_text(spec.to_dict())
     return Ensemble(
         name=spec.name, scenario=spec.scenario, members=spec.members, sample=SweepSample(spec),
         fingerprint=spec.fingerprint(), levers=spec.levers, inflow=spec.inflow, seed=spec.seed,
@@ -96,11 +97,8 @@ def ensemble_from_spec(spec: SweepSpec) -> Ensemble:
 def run_sweep(
     path: str | Path,
     out_dir: str | Path,
+    options: ExecutionOptions = SERIAL,
     *,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    chunk_size: int | None = None,
-    resume: bool = False,
     progress: ProgressCallback | None = None,
 ) -> SweepResult:
     """Validate a sweep file and run it; see :func:`~chenzhou_water.sweep.run_ensemble`.
@@ -111,7 +109,7 @@ def run_sweep(
         The sweep file.
     out_dir : str or Path
         Output folder: ``OUT/<name>.nc`` and the chunks in ``OUT/<name>.chunks/``.
-    workers, scheduler, chunk_size, resume, progress
+    options, progress
         As for :func:`~chenzhou_water.sweep.execute.run_ensemble`.
 
     Returns
@@ -126,13 +124,5 @@ def run_sweep(
         If the folder cannot hold or continue this sweep.
     """
     spec = load_sweep(path)
-    result = run_ensemble(
-        ensemble_from_spec(spec),
-        out_dir,
-        workers=workers,
-        scheduler=scheduler,
-        chunk_size=chunk_size,
-        resume=resume,
-        progress=progress,
-    )
+    result = run_ensemble(ensemble_from_spec(spec), out_dir, options, progress=progress)
     return SweepResult(spec, result)

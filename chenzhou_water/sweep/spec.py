@@ -40,8 +40,8 @@ Format rules
   declared range, and it takes no ``weights``. Each member's factor is kept as
   ``<lever>_scale``, as for a list of factors.
 - ``inflow`` (absent: the scenario's deterministic inflow) is checked by
-  :meth:`~chenzhou_water.hydrology.InflowConfig.from_mapping`, with the model's seasonal shares
-  and mean annual runoff as defaults. The stochastic series replaces the model's ``reservoir
+  :meth:`~chenzhou_water.hydrology.config.InflowConfig.from_mapping`, with the model's seasonal
+  shares and mean annual runoff as defaults. The stochastic series replaces the model's ``reservoir
   inflow`` whole, so the scenario must leave the inflow levers (``inflow multiplier schedule``,
   ``climate runoff multiplier``) at 1 and not vary them or ``mean annual runoff``: put
   droughts, trends and the mean under ``inflow``.
@@ -52,23 +52,29 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import chenzhou_water
 from chenzhou_water.errors import ModelError, Problem, ValidationError
-from chenzhou_water.hydrology_config import InflowConfig
-from chenzhou_water.modelcheck import model_years, resolve_constant
-from chenzhou_water.modelinfo import ModelInfo, model_info, py_name
-from chenzhou_water.scenario import NAME_PATTERN, Scenario, load_scenario
+from chenzhou_water.hydrology.config import InflowConfig
+from chenzhou_water.model.metadata import ModelInfo, model_info, py_name
+from chenzhou_water.scenario.spec import NAME_PATTERN, Scenario, load_scenario
+from chenzhou_water.schema.checker import (
+    Checker,
+    YamlPath,
+    load_yaml,
+    raise_problems,
+    suggest,
+    what_is,
+)
+from chenzhou_water.schema.model_rules import model_years, resolve_constant
 from chenzhou_water.sweep.distributions import Distribution, parse_distribution
 from chenzhou_water.sweep.levers import UncertainLever, parse_lever
 from chenzhou_water.sweep.metrics import Metric
-from chenzhou_water.sweep.outputs import parse_outputs
+from chenzhou_water.sweep.output_spec import parse_outputs
 from chenzhou_water.sweep.samplers import SAMPLERS, grid_members
-from chenzhou_water.yamlcheck import Checker, YamlPath, describe, load_yaml, raise_problems, suggest
 
 __all__ = [
     "INFLOW_LEVERS",
@@ -80,7 +86,6 @@ __all__ = [
     "name_and_description",
     "read_spec_file",
     "scenario_model",
-    "scenario_to_dict",
 ]
 
 SWEEP_KEYS = ("name", "description", "extends", "members", "seed", "sampler", "parameters",
@@ -141,7 +146,7 @@ class SweepSpec:
         return {
             "name": self.name,
             "description": self.description,
-            "scenario": scenario_to_dict(self.scenario),
+            "scenario": self.scenario.portable_dict(),
             "members": self.members,
             "seed": self.seed,
             "sampler": self.sampler,
@@ -219,7 +224,7 @@ def read_spec_file(path: Path, kind: str) -> tuple[Checker, dict[str, Any]]:
     checker = Checker(load_yaml(path, str(path)))
     data = checker.document.data
     if not isinstance(data, dict):
-        what = describe(data)
+        what = what_is(data)
         checker.error((), f"expected a mapping of {kind} keys at the top level, got {what}")
         checker.raise_if_problems()
     return checker, data
@@ -261,14 +266,7 @@ def name_and_description(checker: Checker, data: dict[str, Any]) -> dict[str, An
     if isinstance(data.get("description"), str):
         out["description"] = data["description"]
     elif "description" in data:
-        checker.error(("description",), f"expected a string, got {describe(data['description'])}")
-    return out
-
-
-def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
-    """The resolved scenario as plain data, its model named by file name only."""
-    out = scenario.to_dict()
-    out["model"] = Path(out["model"]).name
+        checker.error(("description",), f"expected a string, got {what_is(data['description'])}")
     return out
 
 
@@ -287,7 +285,7 @@ def _scalars(checker: Checker, data: dict[str, Any]) -> dict[str, Any]:
         hint = suggest(sampler, SAMPLERS) if isinstance(sampler, str) else ""
         checker.error(
             ("sampler",),
-            f"unknown sampler {describe(sampler)}{hint} (samplers: {', '.join(SAMPLERS)})",
+            f"unknown sampler {what_is(sampler)}{hint} (samplers: {', '.join(SAMPLERS)})",
         )
         sampler = None
     out["sampler"] = sampler
@@ -337,17 +335,12 @@ def _inflow(
     parameters: dict[str, Distribution],
     levers: list[UncertainLever],
 ) -> InflowConfig | None:
-    """The inflow settings, with problems relocated to their lines; None if absent."""
+    """The inflow settings, problems recorded on the sweep file's checker; None if absent."""
     if "inflow" not in data:
         return None
     model = scenario.model_path if scenario is not None else None
-    try:
-        config = InflowConfig.from_mapping(
-            data["inflow"] or {}, file=checker.file, where="inflow", model=model
-        )
-    except ValidationError as exc:
-        for problem in exc.problems:
-            checker.error(_yaml_path(problem.where), problem.message)
+    config = InflowConfig.from_mapping(data["inflow"] or {}, checker=checker, model=model)
+    if config is None:
         return None
     _inflow_levers(checker, data, scenario, parameters, levers)
     given = data["inflow"] if isinstance(data["inflow"], dict) else {}
@@ -391,14 +384,6 @@ def _inflow_levers(
                 "inflow replaces; model droughts and trends under inflow "
                 "(drought_2022, multiyear_drought, trend_by_2050) instead",
             )
-
-
-_WHERE_TOKEN = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
-
-
-def _yaml_path(where: str) -> YamlPath:
-    """``inflow.monthly_cv[3]`` -> ``("inflow", "monthly_cv", 3)``."""
-    return tuple(m[1] if m[1] else int(m[2]) for m in _WHERE_TOKEN.finditer(where))
 
 
 def _inputs_kept_as_series(

@@ -26,7 +26,7 @@ import numpy as np
 import xarray as xr
 
 from chenzhou_water.errors import SweepFolderError
-from chenzhou_water.results import atomic_path
+from chenzhou_water.files import atomic_path
 
 __all__ = ["FORMAT", "SweepFolder", "SweepFolderError", "open_sweep"]
 

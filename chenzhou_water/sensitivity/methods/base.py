@@ -27,7 +27,7 @@ import numpy as np
 
 from chenzhou_water._typing import FloatArray
 
-Problem = dict[str, Any]
+SALibProblem = dict[str, Any]
 """SALib's problem: ``{"num_vars": k, "names": [...], "bounds": [[lo, hi], ...]}``."""
 
 Indices = dict[str, FloatArray]
@@ -98,8 +98,8 @@ class Method:
     title: str
     options: Mapping[str, Option]
     size_option: str
-    sample: Callable[[Problem, Mapping[str, Any], int], FloatArray]
-    analyze: Callable[[Problem, FloatArray, FloatArray, Mapping[str, Any], int], Indices]
+    sample: Callable[[SALibProblem, Mapping[str, Any], int], FloatArray]
+    analyze: Callable[[SALibProblem, FloatArray, FloatArray, Mapping[str, Any], int], Indices]
     indices: tuple[str, ...]
     runs: Callable[[Mapping[str, Any], int], int]
     round_size: Callable[[float], int] = field(default=lambda n: math.ceil(n))

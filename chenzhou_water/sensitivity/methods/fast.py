@@ -22,7 +22,7 @@ from chenzhou_water.sensitivity.methods.base import (
     Indices,
     Method,
     Option,
-    Problem,
+    SALibProblem,
     as_indices,
     bootstrap_options,
     n_runs,
@@ -40,13 +40,13 @@ RBD_OPTIONS: dict[str, Option] = {
 }
 
 
-def fast_sample(problem: Problem, options: Mapping[str, Any], seed: int) -> FloatArray:
+def fast_sample(problem: SALibProblem, options: Mapping[str, Any], seed: int) -> FloatArray:
     """eFAST search curves, shape ``(N k, k)``."""
     with quiet_salib():
         return fast_sampler.sample(problem, int(options["N"]), M=int(options["M"]), seed=seed)
 
 
-def fast_analyze(problem: Problem, X: FloatArray, Y: FloatArray, options: Mapping[str, Any],
+def fast_analyze(problem: SALibProblem, X: FloatArray, Y: FloatArray, options: Mapping[str, Any],
                  seed: int) -> Indices:
     """``ST`` and ``S1`` with (indicative) intervals."""
     with quiet_salib():
@@ -63,13 +63,13 @@ def fast_constraints(options: Mapping[str, Any]) -> list[tuple[str, str]]:
     return []
 
 
-def latin_sample(problem: Problem, options: Mapping[str, Any], seed: int) -> FloatArray:
+def latin_sample(problem: SALibProblem, options: Mapping[str, Any], seed: int) -> FloatArray:
     """A Latin hypercube of ``N`` runs (for the given-data methods)."""
     with quiet_salib():
         return latin.sample(problem, int(options["N"]), seed=seed)
 
 
-def rbd_analyze(problem: Problem, X: FloatArray, Y: FloatArray, options: Mapping[str, Any],
+def rbd_analyze(problem: SALibProblem, X: FloatArray, Y: FloatArray, options: Mapping[str, Any],
                 seed: int) -> Indices:
     """``S1`` with its interval."""
     with quiet_salib():

@@ -24,7 +24,7 @@ from chenzhou_water.sensitivity.methods.base import (
     Indices,
     Method,
     Option,
-    Problem,
+    SALibProblem,
     as_indices,
     bootstrap_options,
     n_runs,
@@ -42,7 +42,7 @@ PAWN_OPTIONS: dict[str, Option] = {
 }
 
 
-def delta_analyze(problem: Problem, X: FloatArray, Y: FloatArray, options: Mapping[str, Any],
+def delta_analyze(problem: SALibProblem, X: FloatArray, Y: FloatArray, options: Mapping[str, Any],
                   seed: int) -> Indices:
     """``delta`` and ``S1`` with their intervals."""
     with quiet_salib():
@@ -52,7 +52,7 @@ def delta_analyze(problem: Problem, X: FloatArray, Y: FloatArray, options: Mappi
                             "S1": "S1", "S1_conf": "S1_conf"})
 
 
-def pawn_analyze(problem: Problem, X: FloatArray, Y: FloatArray, options: Mapping[str, Any],
+def pawn_analyze(problem: SALibProblem, X: FloatArray, Y: FloatArray, options: Mapping[str, Any],
                  seed: int) -> Indices:
     """PAWN statistics over the slides (no intervals)."""
     with quiet_salib():

@@ -23,7 +23,7 @@ from chenzhou_water.sensitivity.methods.base import (
     Indices,
     Method,
     Option,
-    Problem,
+    SALibProblem,
     as_indices,
     bootstrap_options,
     quiet_salib,
@@ -43,7 +43,7 @@ OPTIONS: dict[str, Option] = {
 }
 
 
-def sample(problem: Problem, options: Mapping[str, Any], seed: int) -> FloatArray:
+def sample(problem: SALibProblem, options: Mapping[str, Any], seed: int) -> FloatArray:
     """Morris trajectories, shape ``(runs, k)``, in the parameters' units."""
     optimal = int(options["optimal_trajectories"]) or None
     with quiet_salib():
@@ -52,7 +52,7 @@ def sample(problem: Problem, options: Mapping[str, Any], seed: int) -> FloatArra
                                    optimal_trajectories=optimal, seed=seed)
 
 
-def analyze(problem: Problem, X: FloatArray, Y: FloatArray, options: Mapping[str, Any],
+def analyze(problem: SALibProblem, X: FloatArray, Y: FloatArray, options: Mapping[str, Any],
             seed: int) -> Indices:
     """``mu_star``, ``mu_star_conf``, ``mu`` and ``sigma`` of one output, shape ``(k,)``."""
     with quiet_salib():

@@ -20,7 +20,7 @@ from chenzhou_water.sensitivity.methods.base import (
     Indices,
     Method,
     Option,
-    Problem,
+    SALibProblem,
     as_indices,
     bootstrap_options,
     not_power_of_two,
@@ -35,7 +35,7 @@ OPTIONS: dict[str, Option] = {
 }
 
 
-def sample(problem: Problem, options: Mapping[str, Any], seed: int) -> FloatArray:
+def sample(problem: SALibProblem, options: Mapping[str, Any], seed: int) -> FloatArray:
     """Saltelli's design on a scrambled Sobol' sequence, shape ``(runs, k)``."""
     with quiet_salib():
         return salib_sample.sample(problem, int(options["N"]),
@@ -43,7 +43,7 @@ def sample(problem: Problem, options: Mapping[str, Any], seed: int) -> FloatArra
                                    scramble=True, seed=seed)
 
 
-def analyze(problem: Problem, X: FloatArray, Y: FloatArray, options: Mapping[str, Any],
+def analyze(problem: SALibProblem, X: FloatArray, Y: FloatArray, options: Mapping[str, Any],
             seed: int) -> Indices:
     """``ST``, ``S1`` (and ``S2``) with their intervals, for one output."""
     second = bool(options["calc_second_order"])

@@ -3,7 +3,7 @@
 ``InflowConfig`` and its two drought settings are frozen dataclasses that check their own values
 on construction; ``InflowConfig.from_mapping`` builds one from a YAML mapping and reports every
 problem in it at once, each with its YAML path. Where the default figures come from is explained
-in :mod:`chenzhou_water.hydrology`.
+in :mod:`chenzhou_water.hydrology.generator`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from chenzhou_water.errors import Problem, ValidationError
+from chenzhou_water.errors import ModelError, Problem, ValidationError
+from chenzhou_water.model.metadata import model_info
+from chenzhou_water.schema.checker import Checker, YamlDocument, YamlPath, format_path
 
 START_YEAR = 2015
 END_YEAR = 2050
@@ -41,7 +43,58 @@ SHARE_SUM_TOLERANCE = 1e-6
 MAX_MONTHLY_CV = 3.0
 
 
-Found = list[tuple[str, str]]  # (where, message) pairs, relative to one dataclass
+SEASONAL_SHARE_LOOKUP = "inflow seasonal share"
+"""Name of the Vensim lookup holding the 12 monthly shares of the annual runoff."""
+
+MEAN_ANNUAL_RUNOFF_CONSTANT = "mean annual runoff"
+"""Name of the Vensim constant holding the mean annual runoff, m³/yr."""
+
+def seasonal_shares_from_model(model: str | Path) -> tuple[float, ...]:
+    """The monthly inflow shares the Vensim model uses for its deterministic inflow.
+
+    Parameters
+    ----------
+    model : str or Path
+        The Vensim ``.mdl`` file. Its lookup ``inflow seasonal share`` must hold 12 fractions of
+        the annual runoff, January first, summing to 1.
+
+    Returns
+    -------
+    tuple of float
+        The 12 shares, dimensionless.
+
+    Raises
+    ------
+    ModelError
+        If the model cannot be read, lacks the lookup, or the lookup is not 12 positive
+        fractions summing to 1.
+    """
+    variable = model_info(model).get(SEASONAL_SHARE_LOOKUP)
+    if variable is None or variable.kind != "lookup":
+        raise ModelError(f"{model}: the model has no lookup named '{SEASONAL_SHARE_LOOKUP}'")
+    shares = tuple(float(v) for v in variable.lookup_y)
+    if len(shares) != 12 or min(shares) <= 0:
+        raise ModelError(
+            f"{model}: '{SEASONAL_SHARE_LOOKUP}' must hold 12 positive monthly shares, "
+            f"found {len(shares)} values"
+        )
+    if abs(sum(shares) - 1.0) > SHARE_SUM_TOLERANCE:
+        raise ModelError(
+            f"{model}: '{SEASONAL_SHARE_LOOKUP}' must sum to 1, it sums to {sum(shares):.6f}"
+        )
+    return shares
+
+
+def mean_annual_runoff_from_model(model: str | Path) -> float | None:
+    """The model's constant ``mean annual runoff`` in m³/yr, or None if it has none."""
+    variable = model_info(model).get(MEAN_ANNUAL_RUNOFF_CONSTANT)
+    if variable is None or variable.kind != "constant" or variable.value is None:
+        return None
+    return variable.value
+
+
+
+Found = list[tuple[YamlPath, str]]  # (path, message) pairs, relative to one dataclass
 
 
 @dataclass(frozen=True)
@@ -69,11 +122,11 @@ class DroughtEvent:
 
     def __post_init__(self) -> None:
         found = _normalise(self) + _event_problems(self)
-        found += _range("first_month", self.first_month, 1, 12, "[]", integer=True)
-        found += _range("last_month", self.last_month, 1, 12, "[]", integer=True)
+        found += _range(("first_month",), self.first_month, 1, 12, "[]", integer=True)
+        found += _range(("last_month",), self.last_month, 1, 12, "[]", integer=True)
         if not found and self.first_month > self.last_month:
             found.append(
-                ("last_month", f"{self.last_month} is before first_month {self.first_month}; "
+                (("last_month",), f"{self.last_month} is before first_month {self.first_month}; "
                  "an event cannot run over the turn of the year")
             )  # fmt: skip
         _raise_if(found, self)
@@ -102,7 +155,7 @@ class MultiYearDrought:
 
     def __post_init__(self) -> None:
         found = _normalise(self) + _event_problems(self)
-        found += _range("length_years", self.length_years, 1, END_YEAR - START_YEAR + 1, "[]",
+        found += _range(("length_years",), self.length_years, 1, END_YEAR - START_YEAR + 1, "[]",
                         integer=True)  # fmt: skip
         _raise_if(found, self)
 
@@ -143,18 +196,18 @@ class InflowConfig:
 
     def __post_init__(self) -> None:
         found = _normalise(self)
-        found += _range("mean_annual_runoff", self.mean_annual_runoff, 0, math.inf, "(]")
+        found += _range(("mean_annual_runoff",), self.mean_annual_runoff, 0, math.inf, "(]")
         found += _monthly("seasonal_shares", self.seasonal_shares, 0, 1, "(]")
         if len(self.seasonal_shares) == 12 and abs(sum(self.seasonal_shares) - 1) > (
             SHARE_SUM_TOLERANCE
         ):
             total = sum(self.seasonal_shares)
-            found.append(("seasonal_shares", f"the 12 shares sum to {total:.6g}, not 1"))
+            found.append((("seasonal_shares",), f"the 12 shares sum to {total:.6g}, not 1"))
         found += _monthly("monthly_cv", self.monthly_cv, 0, MAX_MONTHLY_CV, "[]")
         found += _monthly("lag1_correlation", self.lag1_correlation, -1, 1, "()")
-        found += _range("trend_by_2050", self.trend_by_2050, -1, 1, "(]")
+        found += _range(("trend_by_2050",), self.trend_by_2050, -1, 1, "(]")
         found += _range(
-            "trend_start_year", self.trend_start_year, START_YEAR, END_YEAR, "[]", integer=True
+            ("trend_start_year",), self.trend_start_year, START_YEAR, END_YEAR, "[]", integer=True
         )
         _raise_if(found, self)
 
@@ -172,16 +225,11 @@ class InflowConfig:
         Parameters
         ----------
         model : str or Path
-            The Vensim ``.mdl`` file (see ``hydrology.seasonal_shares_from_model``). Its constant
+            The Vensim ``.mdl`` file (see :func:`seasonal_shares_from_model`). Its constant
             ``mean annual runoff`` (m³/yr) is used when present.
         **overrides
             Attribute values that take precedence over the model's.
         """
-        from chenzhou_water.hydrology import (
-            mean_annual_runoff_from_model,
-            seasonal_shares_from_model,
-        )
-
         overrides.setdefault("seasonal_shares", seasonal_shares_from_model(model))
         runoff = mean_annual_runoff_from_model(model)
         if runoff is not None:
@@ -193,10 +241,11 @@ class InflowConfig:
         cls,
         mapping: Any,
         *,
+        checker: Checker | None = None,
+        where: YamlPath = ("inflow",),
         file: str = "<mapping>",
-        where: str = "inflow",
         model: str | Path | None = None,
-    ) -> InflowConfig:
+    ) -> InflowConfig | None:
         """Build a config from a YAML mapping (a sweep file's ``inflow:`` section).
 
         Parameters
@@ -206,77 +255,77 @@ class InflowConfig:
             mappings. ``monthly_cv`` and ``lag1_correlation`` may be one number for all months.
             Omitted keys take their defaults. Numbers may be strings such as ``"4.54e9"``
             (PyYAML reads exponents without a dot as strings).
-        file : str
-            The file name used in problem messages.
-        where : str
+        checker : Checker, optional
+            The checker of the file the mapping is in: problems are recorded on it, located by
+            line, and None is returned. Without one, problems are raised.
+        where : tuple
             The YAML path of ``mapping`` in the file.
+        file : str
+            The file name used in problem messages when no ``checker`` is given.
         model : str or Path, optional
             A Vensim model whose seasonal shares and mean annual runoff are the defaults instead
             of the module's (see ``from_model``).
 
+        Returns
+        -------
+        InflowConfig or None
+            None when problems were recorded on ``checker``.
+
         Raises
         ------
         ValidationError
-            Listing every problem found, each with its YAML path.
+            Without a ``checker``: listing every problem found, each with its YAML path.
         """
-        problems: list[Problem] = []
+        own = checker is None
+        checker = Checker(YamlDocument(file, mapping)) if checker is None else checker
+        before = len(checker.problems)
         defaults = cls.from_model(model) if model is not None else cls()
-        values = _parse(cls, mapping, file, where, problems)
+        values = _parse(cls, mapping, checker, where)
         for name, kind in (("drought_2022", DroughtEvent), ("multiyear_drought", MultiYearDrought)):
             if name in values:
-                values[name] = _build(
-                    kind, _parse(kind, values[name], file, f"{where}.{name}", problems),
-                    file, f"{where}.{name}", problems, kind(),
-                )  # fmt: skip
-        config = _build(cls, values, file, where, problems, defaults)
-        if problems:
-            raise ValidationError(problems)
-        return config
+                path = (*where, name)
+                values[name] = _build(kind, _parse(kind, values[name], checker, path),
+                                      checker, path, kind())
+        config = _build(cls, values, checker, where, defaults)
+        if own:
+            checker.raise_if_problems()
+        return None if len(checker.problems) > before else config
 
 
 # --- parsing a mapping ------------------------------------------------------------------------
 
 
-def _parse(
-    kind: type, mapping: Any, file: str, where: str, problems: list[Problem]
-) -> dict[str, Any]:
+def _parse(kind: type, mapping: Any, checker: Checker, where: YamlPath) -> dict[str, Any]:
     """Convert a YAML mapping into constructor arguments of ``kind``, recording type problems."""
     if mapping is None:
         return {}
     if not isinstance(mapping, Mapping):
-        problems.append(Problem(file, where, f"expected a mapping, got {_shown(mapping)}"))
+        checker.error(where, f"expected a mapping, got {_shown(mapping)}")
         return {}
     names = [f.name for f in fields(kind)]
     values: dict[str, Any] = {}
     for key, raw in mapping.items():
-        path = f"{where}.{key}"
+        path = (*where, key)
         if key not in names:
-            problems.append(Problem(file, path, _unknown_key(str(key), names)))
+            checker.error(path, _unknown_key(str(key), names))
             continue
         converter = _CONVERTERS.get(key, _number)
         try:
             values[key] = converter(raw)
         except (TypeError, ValueError) as exc:
-            problems.append(Problem(file, path, str(exc)))
+            checker.error(path, str(exc))
     return values
 
 
 def _build(
-    kind: type,
-    values: dict[str, Any],
-    file: str,
-    where: str,
-    problems: list[Problem],
-    fallback: Any,
+    kind: type, values: dict[str, Any], checker: Checker, where: YamlPath, fallback: Any
 ) -> Any:
     """Construct ``kind(**values)``; on failure record its problems and return ``fallback``."""
     try:
         return kind(**{**_fields_of(fallback), **values})
-    except ValidationError as exc:
-        problems.extend(
-            Problem(file, f"{where}.{p.where}" if p.where else where, p.message)
-            for p in exc.problems
-        )
+    except _ConfigProblems as exc:
+        for path, message in exc.found:
+            checker.error((*where, *path), message)
         return fallback
 
 
@@ -359,14 +408,14 @@ def _normalise(instance: Any) -> Found:
                 isinstance(v, int) and not isinstance(v, bool) for v in value
             )
             if not ok:
-                found.append((f.name, f"expected a list of years, got {_shown(value)}"))
+                found.append(((f.name,), f"expected a list of years, got {_shown(value)}"))
                 continue
             object.__setattr__(instance, f.name, tuple(int(v) for v in value))
         elif f.name in _MONTHLY:
             try:
                 object.__setattr__(instance, f.name, tuple(float(v) for v in value))
             except (TypeError, ValueError):
-                found.append((f.name, f"expected a list of 12 numbers, got {_shown(value)}"))
+                found.append(((f.name,), f"expected a list of 12 numbers, got {_shown(value)}"))
     return found
 
 
@@ -379,9 +428,9 @@ def _event_problems(event: DroughtEvent | MultiYearDrought) -> Found:
     if not all(isinstance(year, int) for year in years):
         years = ()  # already reported by _normalise
     for i, year in enumerate(years):
-        found += _range(f"years[{i}]", year, START_YEAR, END_YEAR, "[]", integer=True)
-    found += _range("annual_probability", event.annual_probability, 0, 1, "[]")
-    found += _range("multiplier", event.multiplier, 0, 1, "(]")
+        found += _range(("years", i), year, START_YEAR, END_YEAR, "[]", integer=True)
+    found += _range(("annual_probability",), event.annual_probability, 0, 1, "[]")
+    found += _range(("multiplier",), event.multiplier, 0, 1, "(]")
     return found
 
 
@@ -389,15 +438,15 @@ def _monthly(name: str, values: Any, low: float, high: float, ends: str) -> Foun
     if not isinstance(values, tuple):
         return []  # already reported by _normalise
     if len(values) != 12:
-        return [(name, f"expected 12 monthly values (January first), got {len(values)}")]
+        return [((name,), f"expected 12 monthly values (January first), got {len(values)}")]
     found: Found = []
     for i, value in enumerate(values):
-        found += _range(f"{name}[{i}]", value, low, high, ends)
+        found += _range((name, i), value, low, high, ends)
     return found
 
 
 def _range(
-    where: str, value: Any, low: float, high: float, ends: str, *, integer: bool = False
+    where: YamlPath, value: Any, low: float, high: float, ends: str, *, integer: bool = False
 ) -> Found:
     """Check ``value`` is a finite number in the interval ``ends[0] low, high ends[1]``."""
     allowed = int if integer else int | float
@@ -412,11 +461,19 @@ def _range(
     return [(where, f"{value:g} is outside the valid range {bounds}")]
 
 
+class _ConfigProblems(ValidationError):
+    """The problems of a directly constructed config, keeping their paths for relocation."""
+
+    def __init__(self, found: Found, file: str):
+        super().__init__([Problem(file, format_path(where), message) for where, message in found])
+        self.found = found
+
+
 def _raise_if(found: Found, instance: Any) -> None:
     """Raise the problems found in a directly constructed ``instance``, if any.
 
-    Their "file" is ``<ClassName>``; ``from_mapping`` re-labels them with the YAML file and path.
+    Their "file" is ``<ClassName>``; ``from_mapping`` records them under the YAML path of the
+    mapping instead, on the checker of the file.
     """
     if found:
-        file = f"<{type(instance).__name__}>"
-        raise ValidationError([Problem(file, where, message) for where, message in found])
+        raise _ConfigProblems(found, f"<{type(instance).__name__}>")

@@ -13,7 +13,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from chenzhou_water._typing import FloatArray
-from chenzhou_water.hydrology import (
+from chenzhou_water.hydrology.generator import (
     MONTHS,
     START_YEAR,
     InflowConfig,

@@ -48,11 +48,16 @@ from pathlib import Path
 from typing import Any
 
 import chenzhou_water
-from chenzhou_water.contract import DEFAULT_OUTPUTS as _CONTRACT_DEFAULT_OUTPUTS
 from chenzhou_water.errors import ChenzhouWaterError, ModelError, Problem, ValidationError
-from chenzhou_water.modelcheck import LeverTable, check_levers, check_outputs, check_parameters
-from chenzhou_water.modelinfo import ModelInfo, model_info, py_name
-from chenzhou_water.yamlcheck import Checker, YamlDocument, describe, load_yaml, raise_problems
+from chenzhou_water.model.contract import DEFAULT_OUTPUTS as _CONTRACT_DEFAULT_OUTPUTS
+from chenzhou_water.model.metadata import ModelInfo, model_info, py_name
+from chenzhou_water.schema.checker import Checker, YamlDocument, load_yaml, raise_problems, what_is
+from chenzhou_water.schema.model_rules import (
+    LeverTable,
+    check_levers,
+    check_outputs,
+    check_parameters,
+)
 
 __all__ = [
     "DEFAULT_OUTPUTS",
@@ -60,6 +65,7 @@ __all__ = [
     "Scenario",
     "default_model_path",
     "load_scenario",
+    "scenario_from_mapping",
     "validate_scenario",
 ]
 
@@ -136,6 +142,13 @@ class Scenario:
         # Read-only copies, so a frozen Scenario cannot be changed through its mappings.
         object.__setattr__(self, "parameters", FrozenMapping(self.parameters))
         object.__setattr__(self, "levers", FrozenMapping(self.levers))
+
+    def portable_dict(self) -> dict[str, Any]:
+        """:meth:`to_dict` with the model named by file name only: what a result records as
+        the scenario it ran, free of this machine's paths."""
+        out = self.to_dict()
+        out["model"] = Path(out["model"]).name
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """The resolved scenario as plain YAML-able data (for provenance).
@@ -250,7 +263,35 @@ def load_scenario(path: str | Path) -> Scenario:
     ValidationError
         With every problem of every file in the chain, each with file, line and YAML path.
     """
-    layers, problems = _read_chain(Path(path))
+    return _resolve(*_read_chain(Path(path)), str(path))
+
+
+def scenario_from_mapping(
+    data: Mapping[str, Any], *, source: str, relative_to: str | Path
+) -> Scenario:
+    """Validate a scenario given as a mapping (scenario file keys) instead of a file.
+
+    Parameters
+    ----------
+    data : mapping
+        What a scenario file would hold; ``extends`` and ``model`` are relative to
+        ``relative_to``.
+    source : str
+        Where the mapping comes from, shown in place of a file name in messages.
+    relative_to : str or Path
+        The folder that relative ``extends`` and ``model`` paths start from.
+
+    Raises
+    ------
+    ValidationError
+        As :func:`load_scenario` (without line numbers for the mapping itself).
+    """
+    document = YamlDocument(file=source, data=dict(data))
+    return _resolve(*_read_chain(Path(relative_to) / f"{source}.yaml", document), source)
+
+
+def _resolve(layers: list[_Layer], problems: list[Problem], shown: str) -> Scenario:
+    """Check a read chain against its model, merge it, and raise every problem found."""
     info = _chain_model(layers, problems)
     for layer in layers:
         _check_sections(layer, info)
@@ -259,7 +300,7 @@ def load_scenario(path: str | Path) -> Scenario:
     scenario = _merge(layers, info, problems)
     raise_problems(problems)
     if scenario is None:  # every path that yields no scenario records a problem first
-        raise ChenzhouWaterError(f"{path}: scenario could not be resolved")
+        raise ChenzhouWaterError(f"{shown}: scenario could not be resolved")
     return scenario
 
 
@@ -268,17 +309,21 @@ def validate_scenario(path: str | Path) -> Scenario:
     return load_scenario(path)
 
 
-def _read_chain(path: Path) -> tuple[list[_Layer], list[Problem]]:
-    """Read the file and its ``extends`` ancestors, child first; report missing files and cycles."""
+def _read_chain(
+    path: Path, first: YamlDocument | None = None
+) -> tuple[list[_Layer], list[Problem]]:
+    """Read the file (or take ``first``, standing for it) and its ``extends`` ancestors, child
+    first; report missing files and cycles."""
     layers: list[_Layer] = []
     problems: list[Problem] = []
     display = str(path)
     while True:
         try:
-            document = load_yaml(path, display)
+            document = first if first is not None else load_yaml(path, display)
         except ValidationError as exc:
             problems.extend(exc.problems)
             break
+        first = None
         layer = _check_structure(path, Checker(document))
         layers.append(layer)
         extends = layer.data.get("extends")
@@ -310,7 +355,7 @@ def _check_structure(path: Path, checker: Checker) -> _Layer:
         data = {}
     elif not isinstance(data, Mapping):
         checker.error(
-            (), f"expected a mapping of scenario keys at the top level, got {describe(data)}"
+            (), f"expected a mapping of scenario keys at the top level, got {what_is(data)}"
         )
         data = {}
     data = dict(data)
@@ -319,7 +364,7 @@ def _check_structure(path: Path, checker: Checker) -> _Layer:
     if "name" in data:
         checker.string(("name",), data["name"], NAME_PATTERN, _NAME_RULE)
     if "description" in data and not isinstance(data["description"], str):
-        checker.error(("description",), f"expected a string, got {describe(data['description'])}")
+        checker.error(("description",), f"expected a string, got {what_is(data['description'])}")
     if "extends" in data:
         checker.string(("extends",), data["extends"])
     if "model" in data:

@@ -69,24 +69,24 @@ leaves the weather of each member unchanged (common random numbers across scenar
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 from chenzhou_water._typing import BoolArray, FloatArray, UInt64Array
-from chenzhou_water.errors import ModelError
-from chenzhou_water.hydrology_config import (
+from chenzhou_water.hydrology.config import (
     DEFAULT_LAG1_CORRELATION,
     DEFAULT_MEAN_ANNUAL_RUNOFF,
     DEFAULT_MONTHLY_CV,
     DEFAULT_SEASONAL_SHARES,
     END_YEAR,
+    MEAN_ANNUAL_RUNOFF_CONSTANT,
     MONTHS,
-    SHARE_SUM_TOLERANCE,
+    SEASONAL_SHARE_LOOKUP,
     START_YEAR,
     DroughtEvent,
     InflowConfig,
     MultiYearDrought,
+    mean_annual_runoff_from_model,
+    seasonal_shares_from_model,
 )
 
 __all__ = [
@@ -113,63 +113,9 @@ __all__ = [
 
 SeedLike = int | np.integer | np.random.SeedSequence | np.random.Generator | None
 
-SEASONAL_SHARE_LOOKUP = "inflow seasonal share"
-"""Name of the Vensim lookup holding the 12 monthly shares of the annual runoff."""
-
-MEAN_ANNUAL_RUNOFF_CONSTANT = "mean annual runoff"
-"""Name of the Vensim constant holding the mean annual runoff, m³/yr."""
-
 YEARS = END_YEAR - START_YEAR + 1
 _CALENDAR_MONTH = np.arange(MONTHS) % 12  # of each month of the grid; 0 = January
 _DROUGHT_STREAM = 1
-
-
-def seasonal_shares_from_model(model: str | Path) -> tuple[float, ...]:
-    """The monthly inflow shares the Vensim model uses for its deterministic inflow.
-
-    Parameters
-    ----------
-    model : str or Path
-        The Vensim ``.mdl`` file. Its lookup ``inflow seasonal share`` must hold 12 fractions of
-        the annual runoff, January first, summing to 1.
-
-    Returns
-    -------
-    tuple of float
-        The 12 shares, dimensionless.
-
-    Raises
-    ------
-    ModelError
-        If the model cannot be read, lacks the lookup, or the lookup is not 12 positive
-        fractions summing to 1.
-    """
-    from chenzhou_water.modelinfo import model_info
-
-    variable = model_info(model).get(SEASONAL_SHARE_LOOKUP)
-    if variable is None or variable.kind != "lookup":
-        raise ModelError(f"{model}: the model has no lookup named '{SEASONAL_SHARE_LOOKUP}'")
-    shares = tuple(float(v) for v in variable.lookup_y)
-    if len(shares) != 12 or min(shares) <= 0:
-        raise ModelError(
-            f"{model}: '{SEASONAL_SHARE_LOOKUP}' must hold 12 positive monthly shares, "
-            f"found {len(shares)} values"
-        )
-    if abs(sum(shares) - 1.0) > SHARE_SUM_TOLERANCE:
-        raise ModelError(
-            f"{model}: '{SEASONAL_SHARE_LOOKUP}' must sum to 1, it sums to {sum(shares):.6f}"
-        )
-    return shares
-
-
-def mean_annual_runoff_from_model(model: str | Path) -> float | None:
-    """The model's constant ``mean annual runoff`` in m³/yr, or None if it has none."""
-    from chenzhou_water.modelinfo import model_info
-
-    variable = model_info(model).get(MEAN_ANNUAL_RUNOFF_CONSTANT)
-    if variable is None or variable.kind != "constant" or variable.value is None:
-        return None
-    return variable.value
 
 
 def lognormal_parameters(config: InflowConfig) -> tuple[FloatArray, FloatArray]:

@@ -20,10 +20,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from chenzhou_water.modelcheck import OUTPUT_KINDS, check_outputs
-from chenzhou_water.modelinfo import ModelInfo, Variable
+from chenzhou_water.model.metadata import ModelInfo, Variable
+from chenzhou_water.schema.checker import Checker, YamlPath, format_path, suggest, what_is
+from chenzhou_water.schema.model_rules import OUTPUT_KINDS, check_outputs
 from chenzhou_water.sweep.metrics import ANNUAL, ANNUAL_REDUCTIONS, METRICS, Metric, default_name
-from chenzhou_water.yamlcheck import Checker, YamlPath, describe, format_path, suggest
 
 __all__ = ["OUTPUT_KEYS", "annual_reduce", "annual_variable", "check_name", "parse_outputs"]
 
@@ -115,7 +115,7 @@ def annual_reduce(checker: Checker, path: YamlPath, raw: Any) -> str | None:
     """``raw`` if it is a key of :data:`~chenzhou_water.sweep.metrics.ANNUAL_REDUCTIONS`."""
     if isinstance(raw, str) and raw in ANNUAL_REDUCTIONS:
         return raw
-    checker.error(path, f"expected one of {', '.join(ANNUAL_REDUCTIONS)}, got {describe(raw)}")
+    checker.error(path, f"expected one of {', '.join(ANNUAL_REDUCTIONS)}, got {what_is(raw)}")
     return None
 
 
@@ -161,7 +161,7 @@ def _key(checker: Checker, path: YamlPath, given: Mapping[str, Any]) -> str | No
         f"unknown metric {key!r}{hint}"
         if isinstance(key, str)
         else (
-            f"expected a metric name, got {describe(key)}"
+            f"expected a metric name, got {what_is(key)}"
             if "metric" in given
             else "missing required key 'metric'"
         )
@@ -212,7 +212,7 @@ def _timing(
             if timing == "period"
             else "a calendar year, e.g. 2025"
         )
-        checker.error(where, f"expected {expected}, got {describe(raw)}")
+        checker.error(where, f"expected {expected}, got {what_is(raw)}")
         return None
     first, last = span
     lo, hi = bounds

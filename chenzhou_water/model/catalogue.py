@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 
 from chenzhou_water.errors import ChenzhouWaterError
-from chenzhou_water.modelinfo import ModelInfo, model_info
-from chenzhou_water.results import atomic_path
+from chenzhou_water.files import atomic_path
+from chenzhou_water.model.metadata import ModelInfo, model_info
 
 #: How a documentation string says where a number comes from, in the model's own words.
 SOURCE_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (

@@ -1,6 +1,6 @@
 """Vensim units as exact algebra: a rational scale times symbols with rational exponents.
 
-Public through :mod:`chenzhou_water.units`, which explains why this is not built on pint.
+Public through :mod:`chenzhou_water.model.units`, which explains why this is not built on pint.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 The scenario loader checks its ``parameters``, ``levers`` and ``outputs`` sections with these
 functions; sweep, sensitivity and calibration loaders check the constants and levers they vary
 with the same ones, so a value is judged by one set of rules wherever it is written. Each
-function records problems on a :class:`~chenzhou_water.yamlcheck.Checker` and returns ``None``
+function records problems on a :class:`~chenzhou_water.schema.checker.Checker` and returns ``None``
 (or leaves the entry out) for what is invalid. With ``info=None`` (the model could not be read)
 only the types of the values are checked.
 """
@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from chenzhou_water.modelinfo import Kind, ModelInfo, Variable
-from chenzhou_water.yamlcheck import Checker, YamlPath, format_path, is_number
+from chenzhou_water.model.metadata import Kind, ModelInfo, Variable
+from chenzhou_water.schema.checker import Checker, YamlPath, format_path, is_number
 
 LeverTable = tuple[tuple[float, ...], tuple[float, ...]]
 """A lever's table: ``(years, values)``, sorted by year."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -18,10 +17,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from chenzhou_water.cachedir import cache_root
+from chenzhou_water.engine.dataset import dataset_from_arrays
 from chenzhou_water.errors import ModelError
-from chenzhou_water.modelinfo import ModelInfo, model_info
-from chenzhou_water.results import dataset_from_arrays
+from chenzhou_water.files import staged_folder
+from chenzhou_water.model.metadata import ModelInfo, cache_entry, model_info
 
 
 def load_pysd_model(path: str | Path) -> Any:
@@ -29,7 +28,7 @@ def load_pysd_model(path: str | Path) -> Any:
     import pysd
 
     info = model_info(path)
-    folder = cache_root() / "pysd" / info.sha256[:16]
+    folder = cache_entry(info.sha256, "pysd")
     py_file = folder / Path(path).with_suffix(".py").name
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -46,9 +45,7 @@ def _translate_into(path: Path, folder: Path) -> None:
     """
     import pysd
 
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
+    with staged_folder(folder.parent, folder.name) as work:
         shutil.copyfile(path, work / path.name)
         try:
             pysd.read_vensim(str(work / path.name))
@@ -58,8 +55,6 @@ def _translate_into(path: Path, folder: Path) -> None:
             os.replace(work, folder)
         except OSError:  # another process finished first; its translation is the same
             pass
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def _vensim_name(info: ModelInfo, name: str) -> str:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,29 +11,24 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import xarray as xr
-import yaml
 
-from chenzhou_water.contract import HEADLINE_INDICATORS, HEADLINE_YEARS
 from chenzhou_water.errors import ChenzhouWaterError
-from chenzhou_water.modelinfo import model_info
-from chenzhou_water.results import (
-    annual_indicators,
-    indicator_columns,
-    provenance,
-    write_csv,
-    write_netcdf,
-)
-from chenzhou_water.scenario import Scenario
+from chenzhou_water.files import staged_folder, write_csv, write_netcdf
+from chenzhou_water.model.contract import HEADLINE_INDICATORS, HEADLINE_YEARS
+from chenzhou_water.model.metadata import model_info
+from chenzhou_water.results import annual_indicators, indicator_columns, provenance, resolved_text
+from chenzhou_water.scenario.spec import Scenario, load_scenario
 
 Engine = Literal["numpy", "pysd"]
 ENGINES: tuple[str, ...] = ("numpy", "pysd")
 
 
 def scenario_params(scenario: Scenario) -> dict[str, Any]:
-    """The scenario's constants and lever tables in the engines' ``params`` form."""
+    """The scenario's constants and lever tables in the ensemble engine's ``params`` form:
+    a number per constant, an ``(x, y)`` pair of arrays per lever."""
     params: dict[str, Any] = {k: float(v) for k, v in scenario.parameters.items()}
     for name, (xs, ys) in scenario.levers.items():
-        params[name] = pd.Series(np.asarray(ys, dtype=float), index=np.asarray(xs, dtype=float))
+        params[name] = (np.asarray(xs, dtype=float), np.asarray(ys, dtype=float))
     return params
 
 
@@ -52,7 +45,7 @@ def run_scenario(
     Parameters
     ----------
     scenario : Scenario
-        A loaded, validated scenario (:func:`chenzhou_water.scenario.load_scenario`).
+        A loaded, validated scenario (:func:`chenzhou_water.scenario.spec.load_scenario`).
     engine : {"numpy", "pysd"}
         The vectorised ensemble engine (default) or PySD, the reference.
     members : int
@@ -87,25 +80,19 @@ def run_scenario(
             scenario_name=scenario.name,
             scenario_file=scenario.path.name,
             scenario_files=", ".join(p.name for p in scenario.files),
-            scenario_resolved=resolved_yaml(scenario),
+            scenario_resolved=resolved_text(scenario.portable_dict()),
             engine=ds.attrs.get("engine", engine),
         )
     )
     return ds
 
 
-def resolved_yaml(scenario: Scenario) -> str:
-    """The resolved scenario as YAML text for provenance, without this machine's paths."""
-    resolved = dict(scenario.to_dict())
-    if "model" in resolved:
-        resolved["model"] = Path(resolved["model"]).name
-    return yaml.safe_dump(resolved, sort_keys=False, allow_unicode=True)
-
-
 def _run_pysd(scenario: Scenario, params: Mapping[str, Any], series: Any) -> xr.Dataset:
-    from chenzhou_water.reference import run_pysd
+    from chenzhou_water.scenario.reference import run_pysd
 
-    pysd_params = dict(params)
+    # PySD's own form: a lookup's table is a pandas Series indexed by x.
+    pysd_params = {k: pd.Series(v[1], index=v[0]) if isinstance(v, tuple) else v
+                   for k, v in params.items()}
     if series:
         info = model_info(scenario.model_path)
         times = np.arange(info.initial_time, info.final_time + info.time_step / 2, info.time_step)
@@ -147,9 +134,7 @@ def write_run_outputs(
     ``on_file`` is called with each final path.
     """
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".partial", dir=out_dir))
-    try:
+    with staged_folder(out_dir, name) as staging:
         staged = [
             write_netcdf(ds, staging / f"{name}.nc"),
             write_csv(annual_indicators(ds).rename(columns=indicator_columns(HEADLINE_INDICATORS)),
@@ -157,7 +142,7 @@ def write_run_outputs(
             write_csv(monthly_table(ds), staging / f"{name}_monthly.csv"),
         ]
         if plots:
-            from chenzhou_water.plots import save_run_plots
+            from chenzhou_water.scenario.plots import save_run_plots
 
             staged += save_run_plots(ds, staging, name)
         final = [out_dir / path.name for path in staged]
@@ -165,9 +150,22 @@ def write_run_outputs(
             os.replace(source, target)
             if on_file:
                 on_file(target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return RunOutputs(final[0], final[1], final[2], tuple(final[3:]), headline_table(ds))
+
+
+def run_scenario_file(
+    path: str | Path, out_dir: str | Path, *, engine: Engine = "numpy", plots: bool = True
+) -> RunOutputs:
+    """Load a scenario file, run it and write its files: the ``run`` command.
+
+    Raises
+    ------
+    ValidationError
+        If the scenario (or a file it extends) has problems; nothing is written.
+    """
+    scenario = load_scenario(path)
+    ds = run_scenario(scenario, engine=engine)
+    return write_run_outputs(ds, scenario.name, out_dir, plots=plots)
 
 
 def monthly_table(ds: xr.Dataset, member_stat: str = "median") -> pd.DataFrame:

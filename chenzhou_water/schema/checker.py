@@ -35,7 +35,7 @@ from typing import Any
 import yaml
 
 from chenzhou_water.errors import Problem, ValidationError
-from chenzhou_water.modelinfo import Kind, ModelInfo, Variable, py_name
+from chenzhou_water.model.metadata import Kind, ModelInfo, Variable, py_name
 
 YamlKey = str | int | float
 YamlPath = tuple[YamlKey, ...]
@@ -231,7 +231,7 @@ def format_range(lo: float | None, hi: float | None) -> str:
     return f"{left}, {right}"
 
 
-def describe(value: Any) -> str:
+def what_is(value: Any) -> str:
     """A value and its YAML type for messages: ``'abc' (str)``, ``true (bool)``, ``a list``."""
     if value is None:
         return "null"
@@ -308,14 +308,14 @@ class Checker:
         """``value`` if it is a mapping, else record ``expected <what>``."""
         if isinstance(value, Mapping):
             return dict(value)
-        self.error(path, f"expected {what}, got {describe(value)}")
+        self.error(path, f"expected {what}, got {what_is(value)}")
         return None
 
     def sequence(self, path: YamlPath, value: Any, what: str = "a list") -> list | None:
         """``value`` if it is a list, else record ``expected <what>``."""
         if isinstance(value, list | tuple):
             return list(value)
-        self.error(path, f"expected {what}, got {describe(value)}")
+        self.error(path, f"expected {what}, got {what_is(value)}")
         return None
 
     def string(
@@ -332,7 +332,7 @@ class Checker:
                 if isinstance(value, bool)
                 else ""
             )
-            self.error(path, f"expected a string, got {describe(value)}{hint}")
+            self.error(path, f"expected a string, got {what_is(value)}{hint}")
             return None
         if not value.strip():
             self.error(path, "must not be empty")
@@ -351,7 +351,7 @@ class Checker:
         if isinstance(value, numbers.Real) and not isinstance(value, bool):
             self.error(path, f"expected a finite number, got {format_number(value)}")
         else:
-            self.error(path, f"expected {what}, got {describe(value)}")
+            self.error(path, f"expected {what}, got {what_is(value)}")
         return None
 
     def whole(
@@ -364,7 +364,7 @@ class Checker:
     ) -> int | None:
         """``value`` if it is a whole number (never a YAML boolean) inside ``[lo, hi]``."""
         if isinstance(value, bool) or not isinstance(value, int):
-            self.error(path, f"expected a whole number, got {describe(value)}")
+            self.error(path, f"expected a whole number, got {what_is(value)}")
             return None
         return value if self.in_range(path, value, lo, hi, what) else None
 
@@ -442,7 +442,7 @@ class Checker:
             What the variable should have been, for that message; default ``a <role>``.
         """
         if not isinstance(name, str):
-            self.error(path, f"expected a model {role} name, got {describe(name)}")
+            self.error(path, f"expected a model {role} name, got {what_is(name)}")
             return None
         var = info.get(name)
         if var is None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chenzhou_water.calibration.fit import CalibrationResult
-from chenzhou_water.results import atomic_path, write_csv
+from chenzhou_water.files import atomic_path, write_csv
 
 #: Significant digits of the calibrated values written to the overlay.
 DIGITS = 6

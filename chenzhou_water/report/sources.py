@@ -6,7 +6,6 @@ before any page is made.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +15,8 @@ import xarray as xr
 import yaml
 
 from chenzhou_water.errors import Problem, ResultFileError, ValidationError
-from chenzhou_water.modelinfo import file_sha256
-from chenzhou_water.scenario import Scenario, default_model_path, load_scenario
+from chenzhou_water.model.metadata import file_sha256
+from chenzhou_water.scenario.spec import Scenario, default_model_path, scenario_from_mapping
 
 #: Global attributes every result of ``chenzhou-water run`` carries and a report needs.
 REQUIRED_ATTRS: tuple[str, ...] = ("scenario_name", "scenario_resolved", "model_sha256")
@@ -140,16 +139,13 @@ def scenario_of(result: ScenarioResult) -> Scenario:
         raise _problem(result.path, f"the result was run with model {named!r}; only the "
                        f"project's model {model.name!r} can be rerun")
     data["model"] = str(model)
-    with tempfile.TemporaryDirectory(prefix="chenzhou-report-") as folder:
-        target = Path(folder) / f"{data.get('name', 'scenario')}.yaml"
-        target.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True),
-                          encoding="utf-8")
-        try:
-            return load_scenario(target)
-        except ValidationError as exc:
-            details = "; ".join(p.message if not p.where else f"{p.where}: {p.message}"
-                                for p in exc.problems)
-            raise _problem(result.path, f"its scenario no longer validates: {details}") from exc
+    try:
+        return scenario_from_mapping(data, source=f"{result.path.name}:scenario_resolved",
+                                     relative_to=model.parent)
+    except ValidationError as exc:
+        details = "; ".join(p.message if not p.where else f"{p.where}: {p.message}"
+                            for p in exc.problems)
+        raise _problem(result.path, f"its scenario no longer validates: {details}") from exc
 
 
 def current_model_sha() -> str:

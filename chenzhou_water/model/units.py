@@ -1,9 +1,9 @@
 """Dimensional consistency of a Vensim model, with Vensim's own units semantics.
 
 ``check_units(path)`` walks every equation of the model (PySD's ``AbstractModel``, read through
-:mod:`chenzhou_water.modelinfo`) and reports *every* place where units do not agree: the two sides
-of ``+``, ``-`` and comparisons, the branches of IF THEN ELSE, the arguments of MIN/MAX, the
-flow of an INTEG against stock/time, and the declared units of each variable against the units
+:mod:`chenzhou_water.model.metadata`) and reports *every* place where units do not agree: the
+two sides of ``+``, ``-`` and comparisons, the branches of IF THEN ELSE, the arguments of MIN/MAX,
+the flow of an INTEG against stock/time, and the declared units of each variable against the units
 its equation computes.
 
 Semantics (Vensim's): every unit name is its own symbol, compared by its exact spelling, so
@@ -41,9 +41,9 @@ from typing import Any
 
 import numpy as np
 
-from chenzhou_water._unit_algebra import DMNL, Unit, format_units, parse_units
 from chenzhou_water.errors import UnitsSyntaxError
-from chenzhou_water.modelinfo import ModelInfo, model_info, py_name, read_abstract_model
+from chenzhou_water.model.metadata import ModelInfo, model_info, py_name, read_abstract_model
+from chenzhou_water.model.unit_algebra import DMNL, Unit, format_units, parse_units
 
 __all__ = ["Unit", "UnitIssue", "UnitsReport", "check_units", "format_report",
            "format_units", "parse_units"]

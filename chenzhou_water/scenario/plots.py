@@ -16,8 +16,8 @@ import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
 
+from chenzhou_water.files import atomic_path
 from chenzhou_water.fonts import label as bilingual
-from chenzhou_water.results import atomic_path
 
 # Fallbacks when a result does not carry the model's own values (a scenario may change them).
 DEAD_STORAGE = 2.45e9  # m3; the model's ``dead storage``

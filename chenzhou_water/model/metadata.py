@@ -3,23 +3,33 @@
 This reads the model with PySD's own translator (``VensimFile`` → ``AbstractModel``) and keeps
 only plain metadata. The scenario loader validates against it, the results layer takes units
 and descriptions from it, and the engine compiles the same ``AbstractModel``.
+
+Everything derived from one model file is cached on disk in one folder keyed by the file's
+SHA-256 (:func:`cache_entry`): the metadata here, the engine's compiled kernel beside it, the
+PySD reference translation. A model file is therefore parsed at most once per process, and
+not at all while its cache folder holds what a command needs.
 """
 
 from __future__ import annotations
 
 import hashlib
+import pickle
 import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 from chenzhou_water.errors import ModelError
+from chenzhou_water.files import cache_root, write_bytes
 
 Kind = Literal["constant", "lookup", "stock", "auxiliary", "data", "control"]
 
 CONTROL_NAMES = ("initial time", "final time", "time step", "saveper")
+
+#: Bumped when :class:`ModelInfo` changes shape, so an older cached copy is never read.
+METADATA_VERSION = 1
 
 _START_DATE = re.compile(r"start date\s*:?\s*(\d{4}-\d{2}-\d{2})", re.IGNORECASE)
 
@@ -95,6 +105,31 @@ def file_sha256(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def cache_entry(sha256: str, name: str) -> Path:
+    """Where ``name``, derived from the model file with this SHA-256, is cached."""
+    return cache_root() / "models" / sha256 / name
+
+
+def load_cached(sha256: str, name: str) -> Any | None:
+    """The object pickled under :func:`cache_entry`, or None (missing or unreadable entry)."""
+    try:
+        with cache_entry(sha256, name).open("rb") as fh:
+            return pickle.load(fh)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        return None
+
+
+def store_cached(sha256: str, name: str, payload: Any, text: dict[str, str] | None = None) -> None:
+    """Pickle ``payload`` under :func:`cache_entry` (and write ``text``: file name -> content,
+    for reading). A cache folder that cannot be written is not an error: nothing is cached."""
+    try:
+        for text_name, content in (text or {}).items():
+            write_bytes(cache_entry(sha256, text_name), content.encode("utf-8"))
+        write_bytes(cache_entry(sha256, name), pickle.dumps(payload, protocol=4))
+    except OSError:
+        pass
+
+
 def read_abstract_model(path: str | Path) -> Any:
     """Parse a Vensim ``.mdl`` with PySD's translator and return its ``AbstractModel``.
 
@@ -164,9 +199,22 @@ def _classify(element: Any) -> tuple[Kind, dict[str, Any]]:
     return "auxiliary", {}
 
 
+def _metadata_name() -> str:
+    return f"metadata-v{METADATA_VERSION}.pkl"
+
+
 @lru_cache(maxsize=16)
 def _model_info_cached(path: str, sha: str) -> ModelInfo:
-    abstract = read_abstract_model(path)
+    cached = load_cached(sha, _metadata_name())
+    if isinstance(cached, ModelInfo) and cached.sha256 == sha:
+        return replace(cached, path=Path(path))
+    info = metadata_from_abstract(read_abstract_model(path), Path(path), sha)
+    store_cached(sha, _metadata_name(), info)
+    return info
+
+
+def metadata_from_abstract(abstract: Any, path: Path, sha: str) -> ModelInfo:
+    """The metadata of a model already parsed by PySD (``AbstractModel``)."""
     variables: dict[str, Variable] = {}
     control: dict[str, Any] = {}
     for element in abstract.sections[0].elements:
@@ -189,7 +237,7 @@ def _model_info_cached(path: str, sha: str) -> ModelInfo:
     match = _START_DATE.search(initial.documentation) if initial else None
     step = control.get("time_step")
     return ModelInfo(
-        path=Path(path),
+        path=path,
         sha256=sha,
         variables=variables,
         time_units=(step.units.split("[")[0].strip() if step and step.units else "Month"),
@@ -200,9 +248,17 @@ def _model_info_cached(path: str, sha: str) -> ModelInfo:
     )
 
 
-def model_info(path: str | Path) -> ModelInfo:
-    """Read the metadata of the Vensim model at ``path`` (cached by the file's SHA-256)."""
+def model_info(path: str | Path, abstract: Any = None) -> ModelInfo:
+    """Read the metadata of the Vensim model at ``path``.
+
+    Cached by the file's SHA-256, in memory and on disk; on a miss, the model is parsed, or
+    read from ``abstract`` (its ``AbstractModel``) when the caller has parsed it already.
+    """
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"{path}: model file not found")
-    return _model_info_cached(str(path.resolve()), file_sha256(path))
+    sha = file_sha256(path)
+    if abstract is not None and load_cached(sha, _metadata_name()) is None:
+        info = metadata_from_abstract(abstract, path.resolve(), sha)
+        store_cached(sha, _metadata_name(), info)
+    return _model_info_cached(str(path.resolve()), sha)

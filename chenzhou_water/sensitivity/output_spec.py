@@ -3,7 +3,7 @@
 ::
 
     outputs:
-      metrics:                       # the sweep file's syntax (chenzhou_water.sweep.outputs)
+      metrics:                       # the sweep file's syntax (chenzhou_water.sweep.output_spec)
         - {metric: reliability, period: [2030, 2035]}
       yearly:                        # a model variable reduced over each listed year
         - {variable: leakage_rate, years: [2020, 2025, 2030, 2035, 2040, 2050], reduce: mean}
@@ -18,10 +18,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from chenzhou_water.modelinfo import ModelInfo
+from chenzhou_water.model.metadata import ModelInfo
+from chenzhou_water.schema.checker import Checker, YamlPath, format_path, what_is
 from chenzhou_water.sweep.metrics import ANNUAL, Metric
-from chenzhou_water.sweep.outputs import annual_reduce, annual_variable, check_name, parse_outputs
-from chenzhou_water.yamlcheck import Checker, YamlPath, describe, format_path
+from chenzhou_water.sweep.output_spec import (
+    annual_reduce,
+    annual_variable,
+    check_name,
+    parse_outputs,
+)
 
 __all__ = ["YearlyOutput", "parse_sa_outputs"]
 
@@ -122,7 +127,7 @@ def _years(
     for i, year in enumerate(values):
         if isinstance(year, bool) or not isinstance(year, int):
             checker.error((*path, i), f"expected a calendar year (a whole number), got "
-                          f"{describe(year)}")
+                          f"{what_is(year)}")
             ok = False
         elif not lo <= year <= hi:
             checker.error((*path, i), f"{year} is outside the model's years {lo}-{hi}")
