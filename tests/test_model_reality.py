@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from chenzhou_water.runner import scenario_params
-from chenzhou_water.scenario import load_scenario
+from chenzhou_water.scenario.run import scenario_params
+from chenzhou_water.scenario.spec import load_scenario
 from tests.conftest import ROOT
 
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
