@@ -52,6 +52,8 @@ def _run_all(model, scenario_path, members=1, series=None, params=None):
     scen = load_scenario(scenario_path)
     p = scenario_params(scen)
     p.update(params or {})
+    if series is None and scen.inflow is not None:
+        series = {"reservoir_inflow": np.asarray(scen.inflow)}
     return model.run_arrays(params=p, members=members, series=series, return_columns=ALL_OUTPUTS)
 
 

@@ -60,7 +60,7 @@ import chenzhou_water
 from chenzhou_water.errors import ModelError, Problem, ValidationError
 from chenzhou_water.hydrology.config import InflowConfig
 from chenzhou_water.model.metadata import ModelInfo, model_info, py_name
-from chenzhou_water.scenario.spec import NAME_PATTERN, Scenario, load_scenario
+from chenzhou_water.scenario.spec import INFLOW_LEVERS, NAME_PATTERN, Scenario, load_scenario
 from chenzhou_water.schema.checker import (
     Checker,
     YamlPath,
@@ -91,8 +91,6 @@ __all__ = [
 SWEEP_KEYS = ("name", "description", "extends", "members", "seed", "sampler", "parameters",
               "levers", "inflow", "outputs")  # fmt: skip
 MAX_MEMBERS = 100_000_000
-#: Lookups that shape the model's own inflow, which a stochastic inflow replaces.
-INFLOW_LEVERS = ("inflow_multiplier_schedule", "climate_runoff_multiplier")
 
 
 @dataclass(frozen=True)
@@ -242,9 +240,17 @@ def extended_scenario(
         checker.error(("extends",), f"{extends!r}: scenario file not found (looked for {target})")
         return None, []
     try:
-        return load_scenario(target), []
+        scenario = load_scenario(target)
     except ValidationError as exc:
         return None, exc.problems
+    if scenario.inflow_file is not None:
+        # An ensemble's members share the kernel's inputs; a table would be silently dropped.
+        checker.error(("extends",), f"{extends!r} reads its inflow from the table "
+                      f"{scenario.inflow_file.name!r} (inflow_file), which ensembles do not use; "
+                      "extend a scenario without inflow_file (a sweep sets its inflow under "
+                      "'inflow:')")
+        return None, []
+    return scenario, []
 
 
 def scenario_model(scenario: Scenario | None) -> ModelInfo | None:
