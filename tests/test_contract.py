@@ -11,7 +11,9 @@ from chenzhou_water.model.metadata import model_info
 from tests.conftest import MODEL
 
 INFO = model_info(MODEL)
-SOURCE = re.compile(r"seed 00\d|https?://|FACTS\.md|[Aa]ssumption|Unit conversion|Physics|Lever")
+SOURCE = re.compile(
+    r"seed 00\d|https?://|docs/sources\.md|[Aa]ssumption|Unit conversion|Physics|Lever"
+)
 
 
 @pytest.mark.parametrize("name", sorted(CONTRACT_UNITS))
@@ -49,6 +51,17 @@ def test_every_constant_declares_a_range_and_names_its_source(name):
     assert SOURCE.search(var.documentation), (
         f"{var.name}: the documentation names no source and does not say it is an assumption"
     )
+
+
+def test_documentation_cites_the_projects_own_sources_file():
+    """Sources are cited through docs/sources.md (shipped), not a workplace's notes."""
+    for var in INFO.variables.values():
+        assert "FACTS.md" not in var.documentation, var.name
+        assert "seeds/" not in var.documentation, var.name
+    sources = (MODEL.parents[1] / "docs" / "sources.md").read_text(encoding="utf-8")
+    for seed in sorted(set(re.findall(r"seed 00\d", " ".join(
+            v.documentation for v in INFO.variables.values())))):
+        assert seed in sources, f"{seed} is cited by the model but not listed in docs/sources.md"
 
 
 def test_time_axis_is_monthly_2015_to_2050():

@@ -52,6 +52,8 @@ def _run_all(model, scenario_path, members=1, series=None, params=None):
     scen = load_scenario(scenario_path)
     p = scenario_params(scen)
     p.update(params or {})
+    if series is None and scen.inflow is not None:
+        series = {"reservoir_inflow": np.asarray(scen.inflow)}
     return model.run_arrays(params=p, members=members, series=series, return_columns=ALL_OUTPUTS)
 
 
@@ -112,6 +114,10 @@ def test_invariants_hold_over_random_parameters_and_inflows(compiled_model, seed
     assert (storage >= dead * (1 - 1e-12)).all()
     assert (storage <= normal * (1 + 1e-12)).all()
     assert (storage <= 9.15e9).all()
+    assert (arrays["dc_pue"] >= 1.0).all(), "PUE below 1"
+    # first-order delays never overshoot their targets, whatever the time constant in its range
+    planned = arrays["diversion_capacity_planned"]
+    assert (arrays["diversion_capacity"] <= planned * (1 + 1e-12)).all()
 
 
 def test_drought_scenario_draws_the_reservoir_down(compiled_model):

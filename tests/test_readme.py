@@ -19,8 +19,9 @@ def _block(language: str, starts_with: str) -> str:
 
 
 def _with_absolute_extends(text: str) -> str:
-    return re.sub(r"^extends: (\S+)", lambda m: "extends: " + str(
-        (ROOT / "scenarios" / m.group(1).replace("../", "")).resolve()), text, flags=re.M)
+    """Paths of the shipped files (``extends``, ``inflow_file``) made absolute."""
+    return re.sub(r"^(extends|inflow_file): (\S+)", lambda m: f"{m.group(1)}: " + str(
+        (ROOT / "scenarios" / m.group(2).replace("../", "")).resolve()), text, flags=re.M)
 
 
 def test_readme_scenario_example_is_valid(tmp_path):
@@ -29,6 +30,8 @@ def test_readme_scenario_example_is_valid(tmp_path):
     scenario = load_scenario(path)
     assert scenario.parameters["phase_3_start_year"] == 2030
     assert "renewal_programme" in scenario.levers
+    assert scenario.inflow_file is not None
+    assert scenario.inflow is not None
 
 
 def test_readme_sweep_example_is_valid(tmp_path):

@@ -132,7 +132,7 @@ def test_unknown_top_level_key_suggests_the_nearest(tmp_path: Path) -> None:
     )
     assert only_problem(path) == (
         f"{path}:3: paramters: unknown key 'paramters'; did you mean 'parameters'? "
-        "(allowed: name, description, extends, model, parameters, levers, outputs)"
+        "(allowed: name, description, extends, model, parameters, levers, outputs, inflow_file)"
     )
 
 

@@ -315,6 +315,8 @@ def test_scenario_fields_are_the_contract() -> None:
         "levers",
         "outputs",
         "files",
+        "inflow_file",
+        "inflow",
     ]
 
 

@@ -14,9 +14,13 @@ from chenzhou_water.sweep.metrics import (
     flow_compliance,
     hydropower_total,
     leakage_in_year,
+    lowest_level,
     months_below_dead_storage,
+    months_below_intake,
     months_of,
+    peak_reliability,
     reliability,
+    service_area_shortage,
     total_shortage,
     worst_storage,
 )
@@ -45,6 +49,19 @@ def test_sums_and_extremes() -> None:
     assert hydropower_total(UNMET, ALL).tolist() == [5.0, 4.0]
     assert leakage_in_year(STORAGE, slice(0, 2)).tolist() == [6.5, 3.25]
     assert flow_compliance(np.array([[1.0, 0.5], [1.0, 1.0]]), ALL).tolist() == [0.75, 1.0]
+
+
+def test_stress_metrics_count_peak_days_levels_and_the_service_area() -> None:
+    peak = np.array([[0.0, 0.0, 3.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
+    # a month fails if either the monthly mean or the peak day is short
+    assert peak_reliability(UNMET, peak, ALL).tolist() == [0.5, 0.25]
+    assert peak_reliability(UNMET, peak, ALL, tolerance=1.0).tolist() == [0.5, 0.75]
+    assert service_area_shortage(UNMET, 30.0, ALL).tolist() == [150.0, 120.0]
+    level = np.array([[270.0, 259.0, 262.0, 280.0], [257.0, 265.0, 261.4, 261.6]])
+    assert lowest_level(level, ALL).tolist() == [259.0, 257.0]
+    # below the intake (257.5 m) plus its submergence range (4 m): under 261.5 m
+    assert months_below_intake(level, 257.5, 4.0, ALL).tolist() == [1.0, 2.0]
+    assert months_below_intake(level, np.array([257.5, 250.0]), 4.0, ALL).tolist() == [1.0, 0.0]
 
 
 def test_metric_objects_select_their_years_and_fill_options() -> None:

@@ -23,6 +23,7 @@ SOURCE_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("lever", re.compile(r"\bLever\b")),
     ("calibrated", re.compile(r"[Cc]alibrated")),
     ("conversion", re.compile(r"Unit conversion|Physics")),
+    ("literature", re.compile(r"\bLiterature\b|\(literature")),
 )
 
 FORMATS = (".csv", ".md")

@@ -17,7 +17,7 @@ from chenzhou_water.files import staged_folder, write_csv, write_netcdf
 from chenzhou_water.model.contract import HEADLINE_INDICATORS, HEADLINE_YEARS
 from chenzhou_water.model.metadata import model_info
 from chenzhou_water.results import annual_indicators, indicator_columns, provenance, resolved_text
-from chenzhou_water.scenario.spec import Scenario, load_scenario
+from chenzhou_water.scenario.spec import INFLOW_VARIABLE, Scenario, load_scenario
 
 Engine = Literal["numpy", "pysd"]
 ENGINES: tuple[str, ...] = ("numpy", "pysd")
@@ -52,7 +52,8 @@ def run_scenario(
         Ensemble members (numpy engine only; PySD runs one).
     series : mapping, optional
         Exogenous series replacing model variables (for example ``reservoir_inflow``), each of
-        shape (time,) or (member, time) on the model's time grid.
+        shape (time,) or (member, time) on the model's time grid. The scenario's
+        ``inflow_file``, if any, gives ``reservoir_inflow`` unless this mapping does.
     params : mapping, optional
         Per-member overrides on top of the scenario (scalars or arrays of shape (member,)).
 
@@ -65,6 +66,9 @@ def run_scenario(
         raise ChenzhouWaterError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     all_params = scenario_params(scenario)
     all_params.update(params or {})
+    if scenario.inflow is not None:
+        # The scenario's inflow table replaces the model's inflow unless the caller gives one.
+        series = {INFLOW_VARIABLE: np.asarray(scenario.inflow, dtype=float), **(series or {})}
     if engine == "pysd":
         if members != 1:
             raise ChenzhouWaterError("the PySD engine runs one member at a time; use --members 1")

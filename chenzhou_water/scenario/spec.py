@@ -11,6 +11,7 @@ A scenario is a YAML file (read with the safe loader)::
     levers:                       # model lookup -> {year: value}
       leakage_target: {2015: 0.2, 2025: 0.12, 2035: 0.09}
     outputs: [reservoir_storage, leakage_rate]   # default: DEFAULT_OUTPUTS
+    inflow_file: inflows/designed_drought.csv    # optional; relative to this file
 
 Format rules
 ------------
@@ -27,10 +28,16 @@ Format rules
 - ``outputs``: a non-empty list of distinct model variable names (constants, stocks,
   auxiliaries or data; not lookups or control variables). Omitted: :data:`DEFAULT_OUTPUTS`,
   which must then all exist in the model.
+- ``inflow_file``: a CSV table of the reservoir's monthly natural inflow (header
+  ``year,month,inflow_m3``; m³ in the month; every month of the run exactly once) that replaces
+  the model's ``reservoir inflow`` in both engines: an observed or designed series. Read and
+  checked with :func:`chenzhou_water.schema.monthly_table.read_monthly_table` (each problem with
+  the CSV file and line). Since the file replaces the inflow whole, the chain must leave the
+  inflow levers (``inflow multiplier schedule``, ``climate runoff multiplier``) at 1.
 - ``extends``: the child overrides its parent: ``parameters`` merged by key, ``levers`` merged
   by lever (a lever's table is replaced whole), ``outputs`` replaced if given, ``name``,
-  ``description`` and ``model`` from the nearest file that gives them. Missing files and
-  circular chains are errors.
+  ``description``, ``model`` and ``inflow_file`` from the nearest file that gives them. Missing
+  files and circular chains are errors.
 - Numbers follow YAML 1.2 (``1e9`` is a number). Duplicate keys are errors, as are two
   spellings of one model name in the same mapping.
 
@@ -58,6 +65,7 @@ from chenzhou_water.schema.model_rules import (
     check_outputs,
     check_parameters,
 )
+from chenzhou_water.schema.monthly_table import read_monthly_table
 
 __all__ = [
     "DEFAULT_OUTPUTS",
@@ -72,7 +80,14 @@ __all__ = [
 #: The variables kept when a scenario does not list ``outputs``: what the results contract needs.
 DEFAULT_OUTPUTS: list[str] = list(_CONTRACT_DEFAULT_OUTPUTS)
 
-TOP_LEVEL_KEYS = ("name", "description", "extends", "model", "parameters", "levers", "outputs")
+TOP_LEVEL_KEYS = ("name", "description", "extends", "model", "parameters", "levers", "outputs",
+                  "inflow_file")  # fmt: skip
+
+#: The model variable an ``inflow_file`` replaces, and the table's value column (m³ per month).
+INFLOW_VARIABLE = "reservoir_inflow"
+INFLOW_COLUMN = "inflow_m3"
+#: Lookups that shape the model's own inflow; an inflow file replaces that inflow whole.
+INFLOW_LEVERS = ("inflow_multiplier_schedule", "climate_runoff_multiplier")
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
 _NAME_RULE = "use only ASCII letters, digits, '_' and '-' (it names output files)"
@@ -127,6 +142,10 @@ class Scenario:
         Normalised names of the variables to keep.
     files : tuple of Path
         The ``extends`` chain, resolved: the loaded file first, its root ancestor last.
+    inflow_file : Path or None
+        The reservoir inflow table (resolved), if the chain names one.
+    inflow : tuple of float or None
+        Its values, m³/month, one per month of the run (first month first).
     """
 
     name: str
@@ -137,6 +156,8 @@ class Scenario:
     levers: Mapping[str, LeverTable] = field(default_factory=dict)
     outputs: tuple[str, ...] = ()
     files: tuple[Path, ...] = ()
+    inflow_file: Path | None = None
+    inflow: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         # Read-only copies, so a frozen Scenario cannot be changed through its mappings.
@@ -148,6 +169,8 @@ class Scenario:
         the scenario it ran, free of this machine's paths."""
         out = self.to_dict()
         out["model"] = Path(out["model"]).name
+        if "inflow_file" in out:
+            out["inflow_file"] = Path(out["inflow_file"]).name
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -156,7 +179,7 @@ class Scenario:
         The result is itself a valid scenario: ``extends`` is resolved away, ``model`` is an
         absolute path, and years that are whole numbers are written as integers.
         """
-        return {
+        out: dict[str, Any] = {
             "name": self.name,
             "description": self.description,
             "model": str(self.model_path),
@@ -167,6 +190,9 @@ class Scenario:
             },
             "outputs": list(self.outputs),
         }
+        if self.inflow_file is not None:
+            out["inflow_file"] = str(self.inflow_file)
+        return out
 
     def with_overrides(
         self,
@@ -243,6 +269,9 @@ class _Layer:
     parameters: dict[str, float] = field(default_factory=dict)
     levers: dict[str, LeverTable] = field(default_factory=dict)
     outputs: tuple[str, ...] | None = None
+    inflow_file: Path | None = None
+    inflow: tuple[float, ...] | None = None
+    table_problems: list[Problem] = field(default_factory=list)
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -297,6 +326,7 @@ def _resolve(layers: list[_Layer], problems: list[Problem], shown: str) -> Scena
         _check_sections(layer, info)
     for layer in layers:
         problems.extend(sorted(layer.checker.problems, key=lambda p: p.line or 0))
+        problems.extend(layer.table_problems)
     scenario = _merge(layers, info, problems)
     raise_problems(problems)
     if scenario is None:  # every path that yields no scenario records a problem first
@@ -377,6 +407,14 @@ def _check_structure(path: Path, checker: Checker) -> _Layer:
                     ("model",), f"{model!r}: model file not found (looked for {layer.model})"
                 )
                 layer.model_problem = True
+    if "inflow_file" in data:
+        given = checker.string(("inflow_file",), data["inflow_file"])
+        if given is not None:
+            layer.inflow_file = path.parent / given
+            if not layer.inflow_file.is_file():
+                checker.error(("inflow_file",), f"{given!r}: inflow table not found (looked "
+                              f"for {layer.inflow_file}); give a CSV path relative to this file")
+                layer.inflow_file = None
     return layer
 
 
@@ -423,6 +461,25 @@ def _check_sections(layer: _Layer, info: ModelInfo | None) -> None:
         given_list = checker.sequence(("outputs",), data["outputs"], "a list of variable names")
         if given_list is not None:
             layer.outputs = check_outputs(checker, ("outputs",), given_list, info)
+    if layer.inflow_file is not None and info is not None:
+        _read_inflow_table(layer, layer.inflow_file, info)
+
+
+def _read_inflow_table(layer: _Layer, table_path: Path, info: ModelInfo) -> None:
+    """Read the layer's inflow table on the model's monthly grid, its problems kept apart."""
+    start = info.get("start_year")
+    if info.time_step != 1 or start is None or start.value is None:
+        layer.checker.error(("inflow_file",), "this model has no monthly time axis with a "
+                            "'start year'; an inflow table cannot be placed on it")
+        return
+    shown = os.path.normpath(Path(layer.checker.file).parent / layer.data["inflow_file"])
+    months = round((info.final_time - info.initial_time) / info.time_step) + 1
+    table = read_monthly_table(table_path, shown, column=INFLOW_COLUMN,
+                               unit="m³ of natural inflow in the month",
+                               first_year=int(start.value), months=months)  # fmt: skip
+    layer.table_problems.extend(table.problems)
+    if not table.problems:
+        layer.inflow = tuple(float(v) for v in table.values)
 
 
 def _merge(
@@ -432,7 +489,10 @@ def _merge(
     if not layers:
         return None
     merged: dict[str, Any] = {"parameters": {}, "levers": {}, "outputs": None}
+    inflow_layer: _Layer | None = None
     for layer in reversed(layers):
+        if "inflow_file" in layer.data:
+            inflow_layer = layer
         for key in ("name", "description"):
             if isinstance(layer.data.get(key), str):
                 merged[key] = layer.data[key]
@@ -449,6 +509,8 @@ def _merge(
     given = any("outputs" in layer.data for layer in layers)  # if invalid, already reported
     if outputs is None and info is not None and not given:
         outputs = _default_outputs(child.checker.file, info, problems)
+    if inflow_layer is not None:
+        _inflow_levers_at_one(inflow_layer, merged["levers"], problems)
     if problems or info is None:
         return None
     return Scenario(
@@ -460,7 +522,26 @@ def _merge(
         levers=merged["levers"],
         outputs=tuple(outputs),
         files=tuple(layer.path.resolve() for layer in layers),
+        inflow_file=None if inflow_layer is None or inflow_layer.inflow_file is None
+        else inflow_layer.inflow_file.resolve(),
+        inflow=None if inflow_layer is None else inflow_layer.inflow,
     )
+
+
+def _inflow_levers_at_one(
+    layer: _Layer, levers: Mapping[str, LeverTable], problems: list[Problem]
+) -> None:
+    """An inflow file replaces the model's inflow whole: levers shaping that inflow would be
+    silently ignored, so they must be absent or 1."""
+    for name in INFLOW_LEVERS:
+        if name in levers and any(float(y) != 1.0 for y in levers[name][1]):
+            line = layer.checker.document.line(("inflow_file",))
+            problems.append(Problem(
+                layer.checker.file, "inflow_file",
+                f"the inflow table replaces the model's reservoir inflow, so the lever {name!r} "
+                "set in this scenario chain would have no effect; put that change into the "
+                "table instead, or remove the lever", line,
+            ))  # fmt: skip
 
 
 def _default_outputs(file: str, info: ModelInfo, problems: list[Problem]) -> tuple[str, ...]:

@@ -110,6 +110,8 @@ def compute_chunk(plan: ChunkPlan, sample: MemberSample) -> ChunkResult:
     inflow = None
     if plan.inflow is not None:
         inflow = generate_inflows(n, seed=plan.seed, member_offset=sample.start, config=plan.inflow)
+        if sample.runoff_change is not None:
+            inflow *= 1.0 + np.asarray(sample.runoff_change, dtype=np.float64)[:, None]
     metrics = np.empty((n, len(plan.metrics)))
     series: dict[str, FloatArray] = {}
     discrete = tuple(lever for lever in plan.levers if not lever.continuous)

@@ -74,6 +74,9 @@ class MemberSample:
         Uncertain lever name -> index of each member's alternative, shape ``(stop - start,)``.
     lever_scales : mapping
         Continuous lever name -> each member's scale factor, shape ``(stop - start,)``.
+    runoff_change : ndarray or None
+        Each member's fractional change of the stochastic inflow's mean, shape
+        ``(stop - start,)``; None leaves the inflow as drawn.
     """
 
     start: int
@@ -81,6 +84,7 @@ class MemberSample:
     constants: Mapping[str, FloatArray] = field(default_factory=dict)
     lever_choices: Mapping[str, IntArray] = field(default_factory=dict)
     lever_scales: Mapping[str, FloatArray] = field(default_factory=dict)
+    runoff_change: FloatArray | None = None
 
 
 SampleSource = Callable[[int, int], MemberSample]
@@ -371,6 +375,10 @@ def chunk_dataset(
     data: dict[str, Any] = {}
     for name, values in sample.constants.items():
         data[name] = ("member", np.asarray(values, dtype=np.float64), variable_attrs(info, name))
+    if sample.runoff_change is not None:
+        data["runoff_change"] = ("member", np.asarray(sample.runoff_change, dtype=np.float64),
+                                 {"units": "1", "description": "fractional change of the mean "
+                                  "runoff applied to the member's stochastic inflow"})
     for lever in ensemble.levers:
         if lever.continuous:
             data[f"{lever.name}_scale"] = (

@@ -42,8 +42,12 @@ __all__ = [
     "flow_compliance",
     "hydropower_total",
     "leakage_in_year",
+    "lowest_level",
     "months_below_dead_storage",
+    "months_below_intake",
+    "peak_reliability",
     "reliability",
+    "service_area_shortage",
     "total_shortage",
     "worst_storage",
 ]
@@ -56,6 +60,44 @@ def reliability(unmet_demand: FloatArray, months: slice, *, tolerance: float = 0
     """Share of months whose unmet demand is at most ``tolerance`` (m³/d), per member."""
     met = unmet_demand[:, months] <= tolerance
     return met.mean(axis=1)
+
+
+def peak_reliability(
+    unmet_demand: FloatArray, peak_day_shortage: FloatArray, months: slice, *,
+    tolerance: float = 0.0,
+) -> FloatArray:
+    """Share of months in which both the monthly mean and the peak day are met, per member.
+
+    A month fails if its unmet demand or its peak-day shortage exceeds ``tolerance`` (m³/d).
+    """
+    met = (unmet_demand[:, months] <= tolerance) & (peak_day_shortage[:, months] <= tolerance)
+    return met.mean(axis=1)
+
+
+def service_area_shortage(
+    service_area_unmet_demand: FloatArray, days_per_month: Any, months: slice
+) -> FloatArray:
+    """Unmet diversion demand of the Guiyang county seat and the towns over the months, m³."""
+    return service_area_unmet_demand[:, months].sum(axis=1) * days_per_month
+
+
+def lowest_level(reservoir_level: FloatArray, months: slice) -> FloatArray:
+    """Lowest level of Dongjiang reservoir in the months, m."""
+    return reservoir_level[:, months].min(axis=1)
+
+
+def months_below_intake(
+    reservoir_level: FloatArray, diversion_intake_level: Any, intake_submergence_range: Any,
+    months: slice,
+) -> FloatArray:
+    """Months in which the lake is too low for the diversion's full capacity.
+
+    Counts the months whose level is below the intake plus its submergence range, where the
+    intake can no longer draw its full capacity.
+    """
+    threshold = np.reshape(np.asarray(diversion_intake_level, dtype=np.float64)
+                           + np.asarray(intake_submergence_range, dtype=np.float64), (-1, 1))
+    return (reservoir_level[:, months] < threshold).sum(axis=1).astype(np.float64)
 
 
 def total_shortage(unmet_demand: FloatArray, days_per_month: Any, months: slice) -> FloatArray:
@@ -162,6 +204,20 @@ METRICS: dict[str, MetricDef] = {
         MetricDef("reliability", reliability, ("unmet_demand",), "fraction of months",
                   "share of months in which unmet urban demand is at most `tolerance` m3/d",
                   options={"tolerance": 0.0}),
+        MetricDef("peak_reliability", peak_reliability, ("unmet_demand", "peak_day_shortage"),
+                  "fraction of months",
+                  "share of months in which unmet urban demand and the peak-day shortage are "
+                  "both at most `tolerance` m3/d", options={"tolerance": 0.0}),
+        MetricDef("service_area_shortage", service_area_shortage,
+                  ("service_area_unmet_demand",), "m3",
+                  "unmet diversion demand of the Guiyang county seat and the towns over the "
+                  "period", constants=("days_per_month",)),
+        MetricDef("lowest_level", lowest_level, ("reservoir_level",), "m",
+                  "lowest level of Dongjiang reservoir in the period"),
+        MetricDef("months_below_intake", months_below_intake, ("reservoir_level",), "months",
+                  "months in which the lake is below the diversion intake plus its submergence "
+                  "range (the diversion cannot draw its full capacity)",
+                  constants=("diversion_intake_level", "intake_submergence_range")),
         MetricDef("total_shortage", total_shortage, ("unmet_demand",), "m3",
                   "unmet urban demand summed over the period", constants=("days_per_month",)),
         MetricDef("worst_storage", worst_storage, ("reservoir_storage",), "m3",

@@ -51,7 +51,7 @@ class SweepSample:
     spec : SweepSpec
         The sweep; its constants take the first dimensions of the design, its levers the rest
         (a continuous lever's factor is one dimension, like a constant; on a grid it takes as
-        many levels as each constant).
+        many levels as each constant); the runoff change, if any, takes the last dimension.
     """
 
     def __init__(self, spec: SweepSpec):
@@ -60,11 +60,11 @@ class SweepSample:
         if spec.sampler == "grid":
             discrete = [len(lv.labels) for lv in spec.levers if not lv.continuous]
             combos = int(np.prod(discrete, dtype=np.int64))
-            n = len(spec.parameters) + len(spec.levers) - len(discrete)
+            n = spec.dims - len(discrete)
             k = round((spec.members / combos) ** (1 / n)) if n else 1
             levels = (k,) * len(spec.parameters) + tuple(
                 k if lv.continuous else len(lv.labels) for lv in spec.levers
-            )
+            ) + (k,) * (spec.runoff_change is not None)
         self.design: UnitDesign = unit_design(
             spec.sampler, spec.members, spec.dims, spec.seed, levels
         )
@@ -79,7 +79,9 @@ class SweepSample:
         levers = list(enumerate(self.spec.levers, start=k))
         choices = {lv.name: lv.choose(unit[:, j]) for j, lv in levers if not lv.continuous}
         scales = {lv.name: lv.scale(unit[:, j]) for j, lv in levers if lv.continuous}
-        return MemberSample(start, stop, constants, choices, scales)
+        change = self.spec.runoff_change
+        runoff = None if change is None else change.ppf(unit[:, k + len(self.spec.levers)])
+        return MemberSample(start, stop, constants, choices, scales, runoff)
 
 
 def ensemble_from_spec(spec: SweepSpec) -> Ensemble:

@@ -45,6 +45,14 @@ Format rules
   inflow`` whole, so the scenario must leave the inflow levers (``inflow multiplier schedule``,
   ``climate runoff multiplier``) at 1 and not vary them or ``mean annual runoff``: put
   droughts, trends and the mean under ``inflow``.
+- ``inflow.runoff_change`` (optional) is a distribution of each member's fractional change of
+  the mean runoff (``{uniform: {low: -0.4, high: 0.2}}``: 40 % drier to 20 % wetter), written
+  as for ``parameters``: one more dimension of the design, sampled after the levers. Member
+  ``i``'s whole stochastic series, droughts and trend included, is multiplied by ``1 +`` its
+  change; the model's release rule and inflow anomaly keep the scenario's mean, so the change
+  is a climate the operators do not know in advance. Its bounds must keep ``1 + change``
+  inside the declared range of the model's ``climate runoff multiplier``. Each member's change
+  is kept as ``runoff_change``.
 - Problems of the extended scenario are reported with those of the sweep file, all at once.
 """
 
@@ -60,7 +68,7 @@ import chenzhou_water
 from chenzhou_water.errors import ModelError, Problem, ValidationError
 from chenzhou_water.hydrology.config import InflowConfig
 from chenzhou_water.model.metadata import ModelInfo, model_info, py_name
-from chenzhou_water.scenario.spec import NAME_PATTERN, Scenario, load_scenario
+from chenzhou_water.scenario.spec import INFLOW_LEVERS, NAME_PATTERN, Scenario, load_scenario
 from chenzhou_water.schema.checker import (
     Checker,
     YamlPath,
@@ -70,7 +78,11 @@ from chenzhou_water.schema.checker import (
     what_is,
 )
 from chenzhou_water.schema.model_rules import model_years, resolve_constant
-from chenzhou_water.sweep.distributions import Distribution, parse_distribution
+from chenzhou_water.sweep.distributions import (
+    Distribution,
+    parse_bounded_distribution,
+    parse_distribution,
+)
 from chenzhou_water.sweep.levers import UncertainLever, parse_lever
 from chenzhou_water.sweep.metrics import Metric
 from chenzhou_water.sweep.output_spec import parse_outputs
@@ -91,8 +103,6 @@ __all__ = [
 SWEEP_KEYS = ("name", "description", "extends", "members", "seed", "sampler", "parameters",
               "levers", "inflow", "outputs")  # fmt: skip
 MAX_MEMBERS = 100_000_000
-#: Lookups that shape the model's own inflow, which a stochastic inflow replaces.
-INFLOW_LEVERS = ("inflow_multiplier_schedule", "climate_runoff_multiplier")
 
 
 @dataclass(frozen=True)
@@ -135,11 +145,12 @@ class SweepSpec:
     inflow: InflowConfig | None
     series: tuple[str, ...]
     metrics: tuple[Metric, ...]
+    runoff_change: Distribution | None = None
 
     @property
     def dims(self) -> int:
-        """Number of uncertain inputs (constants, then levers)."""
-        return len(self.parameters) + len(self.levers)
+        """Number of uncertain inputs (constants, then levers, then the runoff change)."""
+        return len(self.parameters) + len(self.levers) + (self.runoff_change is not None)
 
     def to_dict(self) -> dict[str, Any]:
         """The resolved sweep as plain data, free of this machine's paths."""
@@ -155,7 +166,8 @@ class SweepSpec:
             "inflow": None if self.inflow is None else asdict(self.inflow),
             "series": list(self.series),
             "metrics": [m.to_dict() for m in self.metrics],
-        }
+        } | ({} if self.runoff_change is None
+             else {"runoff_change": self.runoff_change.to_dict()})  # fmt: skip
 
     def fingerprint(self) -> str:
         """SHA-256 of what decides the results: the resolved sweep, the model file, the version."""
@@ -193,12 +205,13 @@ def load_sweep(path: str | Path) -> SweepSpec:
     parameters = _parameters(checker, data.get("parameters"), info)
     levers = _levers(checker, data.get("levers"), info, scenario)
     inflow = _inflow(checker, data, scenario, parameters, levers)
+    runoff_change = _runoff_change(checker, data, info)
     series: tuple[str, ...] = ()
     metrics: tuple[Metric, ...] = ()
     if "outputs" in data:
         series, metrics = parse_outputs(checker, data["outputs"], info, model_years(info))
     _inputs_kept_as_series(checker, series, parameters)
-    _members_rule(checker, values, len(parameters), levers, data)
+    _members_rule(checker, values, len(parameters) + (runoff_change is not None), levers, data)
     raise_problems([*checker.problems, *problems])
     if scenario is None:  # unreachable: a missing scenario always records a problem
         raise ValidationError([Problem(str(path), "extends", "the scenario could not be read")])
@@ -206,7 +219,7 @@ def load_sweep(path: str | Path) -> SweepSpec:
         name=values["name"], description=values["description"], path=path.resolve(),
         scenario=scenario, members=values["members"], seed=values["seed"],
         sampler=values["sampler"], parameters=tuple(parameters.items()), levers=tuple(levers),
-        inflow=inflow, series=series, metrics=metrics,
+        inflow=inflow, series=series, metrics=metrics, runoff_change=runoff_change,
     )  # fmt: skip
 
 
@@ -242,9 +255,17 @@ def extended_scenario(
         checker.error(("extends",), f"{extends!r}: scenario file not found (looked for {target})")
         return None, []
     try:
-        return load_scenario(target), []
+        scenario = load_scenario(target)
     except ValidationError as exc:
         return None, exc.problems
+    if scenario.inflow_file is not None:
+        # An ensemble's members share the kernel's inputs; a table would be silently dropped.
+        checker.error(("extends",), f"{extends!r} reads its inflow from the table "
+                      f"{scenario.inflow_file.name!r} (inflow_file), which ensembles do not use; "
+                      "extend a scenario without inflow_file (a sweep sets its inflow under "
+                      "'inflow:')")
+        return None, []
+    return scenario, []
 
 
 def scenario_model(scenario: Scenario | None) -> ModelInfo | None:
@@ -339,11 +360,12 @@ def _inflow(
     if "inflow" not in data:
         return None
     model = scenario.model_path if scenario is not None else None
-    config = InflowConfig.from_mapping(data["inflow"] or {}, checker=checker, model=model)
+    given = data["inflow"] if isinstance(data["inflow"], dict) else {}
+    mapping = {k: v for k, v in given.items() if k != RUNOFF_CHANGE} if given else data["inflow"]
+    config = InflowConfig.from_mapping(mapping or {}, checker=checker, model=model)
     if config is None:
         return None
     _inflow_levers(checker, data, scenario, parameters, levers)
-    given = data["inflow"] if isinstance(data["inflow"], dict) else {}
     if scenario is not None and "mean_annual_runoff" in scenario.parameters \
             and "mean_annual_runoff" not in given:
         # The scenario (for example the calibrated baseline) sets the mean the model's own
@@ -351,6 +373,32 @@ def _inflow(
         runoff = float(scenario.parameters["mean_annual_runoff"])
         config = replace(config, mean_annual_runoff=runoff)
     return config
+
+
+RUNOFF_CHANGE = "runoff_change"
+#: The lookup whose declared range bounds ``1 + runoff_change``.
+RUNOFF_MULTIPLIER_LOOKUP = "climate_runoff_multiplier"
+
+
+def _runoff_change(
+    checker: Checker, data: dict[str, Any], info: ModelInfo | None
+) -> Distribution | None:
+    """The distribution of each member's mean-runoff change (``inflow.runoff_change``)."""
+    given = data.get("inflow")
+    if not isinstance(given, dict) or RUNOFF_CHANGE not in given:
+        return None
+    path: YamlPath = ("inflow", RUNOFF_CHANGE)
+    lookup = info.get(RUNOFF_MULTIPLIER_LOOKUP) if info is not None else None
+    if lookup is None or lookup.lookup_range is None:
+        if info is not None:
+            checker.error(path, f"the model declares no range for '{RUNOFF_MULTIPLIER_LOOKUP}', "
+                          "which bounds the runoff change")
+        return None
+    (_, low), (_, high) = lookup.lookup_range
+    what = (f"the changes allowed by the model's '{RUNOFF_MULTIPLIER_LOOKUP}' range "
+            f"[{low:g}, {high:g}], i.e.")
+    return parse_bounded_distribution(checker, path, given[RUNOFF_CHANGE],
+                                      (low - 1, high - 1), what)  # fmt: skip
 
 
 def _inflow_levers(
