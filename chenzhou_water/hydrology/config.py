@@ -24,9 +24,9 @@ END_YEAR = 2050
 MONTHS = 12 * (END_YEAR - START_YEAR + 1)  # 432; month index 0 = January 2015
 
 DEFAULT_MEAN_ANNUAL_RUNOFF = 4.54e9
-"""m³/yr; FACTS.md (144 m³/s mean flow; the other published figure is 4.48e9)."""
+"""m³/yr; docs/sources.md (144 m³/s mean flow; the other published figure is 4.48e9)."""
 
-# Assumptions (FACTS.md: not published); January first. See the hydrology module docstring.
+# Assumptions (docs/sources.md: not published); January first. See the hydrology module docstring.
 # The shares are those of the Vensim model's lookup ``inflow seasonal share``; a test checks
 # that the two agree.
 DEFAULT_SEASONAL_SHARES: tuple[float, ...] = (
@@ -109,7 +109,7 @@ class DroughtEvent:
         Probability, in [0, 1], that the event happens in any other year, drawn per member.
     multiplier : float
         Inflow multiplier during the event, in (0, 1]. Default 0.3: rainfall in Chenzhou after
-        8 July 2022 was more than 70 % below normal (FACTS.md).
+        8 July 2022 was more than 70 % below normal (docs/sources.md).
     first_month, last_month : int
         Calendar months (1 = January) of the event, inclusive. Default July-December.
     """

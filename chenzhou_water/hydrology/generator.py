@@ -21,13 +21,15 @@ the mean annual runoff (the lognormal bias correction)::
 
 Figures and assumptions
 -----------------------
-Mean annual runoff: 4.54 billion m³/yr (FACTS.md, public, confidence H). It is used rather than
-the other published 4.48 billion m³ because it agrees with the published mean flow of 144 m³/s
-(144 m³/s x 365.25 d = 4.544 billion m³); 4.48 is probably a different period of record.
+Mean annual runoff: 4.54 billion m³/yr (docs/sources.md, public, confidence H). It is used
+rather than the other published 4.48 billion m³ because it agrees with the published mean flow
+of 144 m³/s (144 m³/s x 365.25 d = 4.544 billion m³); 4.48 is probably a different period of
+record.
 
 The monthly shares, monthly coefficients of variation and lag-1 correlations are **not published**
-(FACTS.md, "Not found anywhere"). They are assumptions for a Nanling / southern-Hunan subtropical
-monsoon regime (basin precipitation 1,645 mm/yr; wet season April-September, FACTS.md):
+(docs/sources.md, "Not found anywhere"). They are assumptions for a Nanling / southern-Hunan
+subtropical monsoon regime (basin precipitation 1,645 mm/yr; wet season April-September,
+docs/sources.md):
 
 * Shares (``DEFAULT_SEASONAL_SHARES``) are the Vensim model's lookup ``inflow seasonal share``,
   which the model uses for its deterministic inflow; ``InflowConfig.from_model`` reads them from
@@ -50,7 +52,7 @@ are the stochastic counterparts of the model's lookups ``inflow multiplier sched
 ``climate runoff multiplier``:
 
 * A 2022-type event multiplies the inflow from July to December of the chosen years by 0.3
-  (FACTS.md: rainfall after 8 July 2022 more than 70 % below normal in Chenzhou).
+  (docs/sources.md: rainfall after 8 July 2022 more than 70 % below normal in Chenzhou).
 * A multi-year drought multiplies a run of years by one factor.
 * Where drought events overlap, the lower multiplier applies: both describe the same rainfall
   deficit relative to normal, so they are not compounded.

@@ -26,7 +26,7 @@ __all__ = ["hydrology_figure", "plot_inflows"]
 
 MILLION = 1e6
 MONTH_LABELS = ("J", "F", "M", "A", "M", "J", "J", "A", "S", "O", "N", "D")
-_WET_SEASON = (3.5, 9.5)  # April-September on a 1..12 month axis (FACTS.md)
+_WET_SEASON = (3.5, 9.5)  # April-September on a 1..12 month axis (docs/sources.md)
 
 
 def _new_axes(ax: Axes | None) -> Axes:
