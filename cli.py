@@ -366,6 +366,16 @@ def _execution_options(workers: int | None, scheduler: str | None, chunk_size: i
         raise typer.BadParameter(str(exc), param_hint="--workers/--scheduler") from None
 
 
+def _check_before_work(out: Path, options: Any) -> None:
+    """What every chunked command checks before any work: the output folder can be written and
+    the scheduler (if one is named) answers."""
+    from chenzhou_water.sweep.address import check_scheduler_address
+
+    check_output_folder(out)
+    if options.scheduler is not None:
+        check_scheduler_address(options.scheduler)
+
+
 @app.command()
 def sweep(
     sweep_file: Annotated[Path, typer.Argument(help="Sweep YAML file.", show_default=False,
@@ -391,13 +401,10 @@ def sweep(
         chenzhou-water sweep scenarios/sweeps/leakage_uncertainty.yaml --out out --chunk-size 64
     """
     from chenzhou_water.sweep import run_sweep
-    from chenzhou_water.sweep.address import check_scheduler_address
 
     options = _execution_options(workers, scheduler, chunk_size, resume)
     with project_errors():
-        check_output_folder(out)
-        if scheduler is not None:
-            check_scheduler_address(scheduler)
+        _check_before_work(out, options)
         progress = _SweepProgress(sweep_file.stem)
         with progress.bar:
             result = run_sweep(sweep_file, out, options, progress=progress)
@@ -481,13 +488,9 @@ def sensitivity(
         chenzhou-water sensitivity scenarios/sensitivity/sobol_top.yaml --out out/sa --resume
     """
     from chenzhou_water.sensitivity import run_sensitivity, summary_tables
-    from chenzhou_water.sweep.address import check_scheduler_address
-
     options = _execution_options(workers, scheduler, chunk_size, resume)
     with project_errors():
-        check_output_folder(out)
-        if scheduler is not None:
-            check_scheduler_address(scheduler)
+        _check_before_work(out, options)
         progress = _SweepProgress(sa_file.stem)
         with progress.bar:
             result = run_sensitivity(sa_file, out, options, progress=progress, plots=plots)
