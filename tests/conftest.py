@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,18 @@ def _cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     mp = pytest.MonkeyPatch()
     mp.setenv("CHENZHOU_WATER_CACHE", str(folder))
     yield folder
+    mp.undo()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_pysd_lookups() -> Iterator[None]:
+    """PySD reference runs in seconds instead of half a minute (see ``fast_scalar_lookup_call``)."""
+    from engine_support import fast_scalar_lookup_call
+    from pysd.py_backend.lookups import Lookups
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(Lookups, "_call", fast_scalar_lookup_call())
+    yield
     mp.undo()
 
 

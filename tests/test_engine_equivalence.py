@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +37,6 @@ def test_subscripted_model_matches_pysd(tmp_path: Path) -> None:
     per_capita = np.array([0.11, 0.15, 0.19])
     dataset = engine.run(params={"demand per capita": per_capita}, members=3)
     reference = pysd_model(path)
-    compared = 0
     for member, value in enumerate(per_capita):
         frame = pysd_run(reference, {"demand_per_capita": float(value)})
         compared += assert_matches_pysd(dataset, member, frame, engine)
@@ -97,3 +98,37 @@ def test_project_model_results_are_pinned_to_pysd(tmp_path: Path) -> None:
     dataset = engine.run()
     frame = pysd_run(pysd_model(path))
     assert assert_matches_pysd(dataset, 0, frame, engine, rtol=1e-12) >= len(dataset.data_vars)
+
+
+@pytest.mark.parametrize("model", [PROJECT_MODEL, *sorted(MODELS.glob("*.mdl"))],
+                         ids=lambda p: p.name)
+def test_the_fast_lookup_call_is_pysds_own_on_every_table(model: Path, tmp_path: Path) -> None:
+    """The suite's PySD runs replace PySD's table call by ``np.interp`` (see conftest): on every
+    table the models declare, at its points, between them and beyond both ends, the replacement
+    gives PySD's own value to the last bit or to 1e-13, and falls back to PySD where it must."""
+    from pysd.py_backend.lookups import Lookups
+
+    if (model.parent / "external").is_dir():
+        shutil.copytree(model.parent / "external", tmp_path / "external")
+    reference = pysd_model(copy_model(model, tmp_path))
+    tables = [v for v in vars(reference.components._components).values()
+              if isinstance(v, Lookups)]
+    fast = Lookups._call
+    assert hasattr(fast, "original"), "the suite's PySD runs are meant to use the fast call"
+    original = fast.original
+    rng = np.random.default_rng(3)
+    for table in tables:
+        xs = table.data["lookup_dim"].values
+        span = xs[-1] - xs[0] or 1.0
+        points = np.concatenate([xs, rng.uniform(xs[0] - span, xs[-1] + span, 40),
+                                 [xs[0] - 1e6, xs[-1] + 1e6]])
+        for x in points:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # PySD warns each time it holds an end value
+                want = original(table, table.data, float(x))
+                got = fast(table, table.data, float(x))
+            np.testing.assert_allclose(np.asarray(got, dtype=float),
+                                       np.asarray(want, dtype=float), rtol=1e-13, atol=0,
+                                       err_msg=f"{table.py_name} at {x}")
+    if model == PROJECT_MODEL:
+        assert len(tables) >= 20, "the project model's tables were not found"
