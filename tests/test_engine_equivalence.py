@@ -37,6 +37,7 @@ def test_subscripted_model_matches_pysd(tmp_path: Path) -> None:
     per_capita = np.array([0.11, 0.15, 0.19])
     dataset = engine.run(params={"demand per capita": per_capita}, members=3)
     reference = pysd_model(path)
+    compared = 0
     for member, value in enumerate(per_capita):
         frame = pysd_run(reference, {"demand_per_capita": float(value)})
         compared += assert_matches_pysd(dataset, member, frame, engine)
