@@ -186,7 +186,8 @@ def check_output_folder(folder: str | Path, option: str = "--out") -> None:
                                        f"{existing}: {reason}")]) from exc
 
 
-def refuse_existing(paths: list[Path], overwrite: bool, option: str = "--out") -> None:
+def refuse_existing(paths: list[Path], overwrite: bool, option: str = "--out", *,
+                    resumable: bool = False) -> None:
     """Refuse to write over earlier results unless told to (``--overwrite``).
 
     Parameters
@@ -197,6 +198,8 @@ def refuse_existing(paths: list[Path], overwrite: bool, option: str = "--out") -
         True lets the command replace them; nothing is checked then.
     option : str
         The option that named where they go, for the message.
+    resumable : bool
+        The command can continue the earlier run (``--resume``): the message says so.
 
     Raises
     ------
@@ -208,9 +211,10 @@ def refuse_existing(paths: list[Path], overwrite: bool, option: str = "--out") -
     found = [p for p in paths if os.path.lexists(p)]
     if found:
         more = f" (and {len(found) - 1} more of its files)" if len(found) > 1 else ""
+        resume = "--resume to continue it, " if resumable else ""
         raise ValidationError([Problem(str(found[0]), "", f"{option}: already exists{more}, "
-                                       "from an earlier run; pass --overwrite to replace it, "
-                                       "or choose another place")])
+                                       f"from an earlier run; pass {resume}--overwrite to "
+                                       "replace it, or choose another place")])
 
 
 def replace_from_staging(staging: Path, out_dir: Path) -> list[Path]:
@@ -258,7 +262,7 @@ def result_place(out_dir: str | Path, name: str, existing: list[Path], *, overwr
                                        "each other: --resume continues the run in the folder, "
                                        "--overwrite replaces it; choose one")])
     if not resume:
-        refuse_existing(existing, overwrite)
+        refuse_existing(existing, overwrite, resumable=True)
     if not (overwrite and any(os.path.lexists(p) for p in existing)):
         yield out_dir
         return
