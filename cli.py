@@ -363,6 +363,8 @@ def _ensemble_progress(display: Any) -> Callable[[Any], None]:
     """The sweep's progress reports (members done of all) fed to the progress display."""
 
     def report(state: Any) -> None:
+        if state.note:
+            display.note(state.note)
         display("members", state.members_done, state.members_total)
 
     return report

@@ -124,6 +124,10 @@ class ProgressDisplay:
             self._tenths[stage] = tenth
             self._line(stage, self._numbers(done, total))
 
+    def note(self, text: str) -> None:
+        """Show a message once (where the Dask dashboard is), above the bar on a terminal."""
+        self.console.print(text, highlight=False, markup=False, soft_wrap=True)
+
     def stage(self, name: str) -> None:
         """Announce a step whose length is unknown (a model run, writing the files)."""
         self(name, 0, 0)
