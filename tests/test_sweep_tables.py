@@ -70,7 +70,8 @@ def test_summary_gives_quantiles_overall_and_by_lever_alternative():
 
 
 def test_files_are_written_with_a_byte_order_mark(tmp_path):
-    written = write_sweep_tables(_sweep(series=True), tmp_path, "s")
+    ds = _sweep(series=True)
+    written = write_sweep_tables(ds, tmp_path, "s") + save_sweep_plots(ds, tmp_path, "s")
     names = [p.name for p in written]
     assert names == ["s_metrics.csv", "s_metrics_summary.csv", "s_metric_reliability.png",
                      "s_metric_worst_storage.png", "s_fan_leakage_rate.png"]

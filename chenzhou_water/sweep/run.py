@@ -151,6 +151,10 @@ def run_sweep(
                       resume=options.resume) as place:
         result = run_ensemble(ensemble_from_spec(spec), place, options, progress=progress)
         with open_sweep(place, spec.name) as ds:
-            files = write_sweep_tables(ds, place, spec.name, plots=plots)
+            files = write_sweep_tables(ds, place, spec.name)
+            if plots:
+                from chenzhou_water.sweep.plots import save_sweep_plots  # matplotlib: on demand
+
+                files += save_sweep_plots(ds, place, spec.name)
     run = replace(result, path=moved(result.path, place, out_dir), out_dir=out_dir)
     return SweepResult(spec, run, tuple(moved(f, place, out_dir) for f in files))

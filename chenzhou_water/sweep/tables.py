@@ -112,19 +112,14 @@ def summary_table(ds: xr.Dataset, quantiles: Sequence[float] = QUANTILES) -> pd.
                                                                             "scenario"]))
 
 
-def write_sweep_tables(ds: xr.Dataset, out_dir: str | Path, name: str, *,
-                       plots: bool = True) -> list[Path]:
-    """Write a sweep's CSV tables (and plots) into ``out_dir``, each file atomically.
+def write_sweep_tables(ds: xr.Dataset, out_dir: str | Path, name: str) -> list[Path]:
+    """Write a sweep's CSV tables into ``out_dir``, each file atomically; returns the paths.
 
-    Returns the paths written, the tables first.
+    The plots are :func:`~chenzhou_water.sweep.plots.save_sweep_plots`.
     """
     out_dir = Path(out_dir)
     written = [write_csv(metrics_table(ds), out_dir / f"{name}_metrics.csv")]
     summary = summary_table(ds)
     if not summary.empty:
         written.append(write_csv(summary, out_dir / f"{name}_metrics_summary.csv"))
-    if plots:
-        from chenzhou_water.sweep.plots import save_sweep_plots
-
-        written += save_sweep_plots(ds, out_dir, name)
     return written
