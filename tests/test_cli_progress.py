@@ -156,3 +156,17 @@ def test_report_to_a_file_shows_progress_lines(tmp_path, results):
     assert result.exit_code == 0, result.output
     assert "progress: making the report of 1 result(s): started" in result.output
     assert "progress: making the report of 1 result(s): done" in result.output
+
+
+class _Client:
+    dashboard_link = "http://127.0.0.1:40123/status"
+
+
+def test_the_dask_dashboard_address_or_its_absence_is_told_once():
+    from chenzhou_water.sweep.cluster import _tell_dashboard
+
+    notes: list[str] = []
+    _tell_dashboard(_Client(), notes.append, bokeh=True)
+    _tell_dashboard(_Client(), notes.append, bokeh=False)
+    assert notes == ["Dask dashboard: http://127.0.0.1:40123/status",
+                     "no Dask dashboard: it needs bokeh (pip install 'bokeh>=3.1')"]

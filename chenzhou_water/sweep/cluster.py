@@ -72,7 +72,7 @@ def run_on_dask(
             n_workers=n,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=":0" if bokeh else None,  # ":0": a free port
+            dashboard_address=":0",  # a free port (Dask serves its HTTP routes without bokeh too)
             silence_logs=logging.ERROR,
         ) as cluster,
         Client(cluster) as client,
