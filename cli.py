@@ -19,7 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from chenzhou_water.errors import ChenzhouWaterError, ValidationError
-from chenzhou_water.files import check_output_folder
+from chenzhou_water.files import check_output_folder, refuse_existing
 
 app = typer.Typer(
     name="chenzhou-water",
@@ -38,6 +38,31 @@ err_console = Console(stderr=True, soft_wrap=True, markup=False, emoji=False)
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from chenzhou_water import __version__
+
+        console.print(f"chenzhou-water {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option(
+        "--version", help="Print the version and exit.", callback=_show_version,
+        is_eager=True)] = False,
+) -> None:
+    """Simulate the water system of Chenzhou (郴州): Dongjiang reservoir, diversion, city
+    supply, leakage, reuse and the lake-cooled data centre."""
+
+
+def _progress(unit: str = "") -> Any:
+    """The one progress display: bars on a terminal, plain lines on stderr otherwise."""
+    from chenzhou_water.progress import ProgressDisplay
+
+    return ProgressDisplay(err_console, unit)
 
 
 @contextmanager
@@ -61,6 +86,10 @@ def _print_error(exc: Exception) -> None:
 
 
 def _print_frame(frame: Any, title: str) -> None:
+    if not console.is_terminal:  # a file or a pipe: whole names and numbers, no separators
+        plain = frame.map(lambda v: f"{v:.6g}" if isinstance(v, float) else str(v))
+        console.print(f"{title}\n{plain.to_string()}", highlight=False, soft_wrap=True)
+        return
     table = Table(title=title, show_lines=False, header_style="bold")
     table.add_column(frame.index.name or "", overflow="fold")
     for col in frame.columns:
@@ -94,6 +123,9 @@ ChunkSize = Annotated[int | None, typer.Option(
     show_default=False)]
 Resume = Annotated[bool, typer.Option(
     "--resume", help="Continue an interrupted run in OUT, keeping its finished chunks.")]
+Overwrite = Annotated[bool, typer.Option(
+    "--overwrite", help="Replace an earlier result of the same name (without it, an existing "
+    "result is an error and nothing is touched).")]
 
 
 def _suffix_callback(allowed: tuple[str, ...]) -> Callable[[Path | None], Path | None]:
@@ -117,6 +149,7 @@ def run(
         file_okay=False, show_default=False)] = None,
     draws: Annotated[int, typer.Option(help="With --posterior: how many draws to run.",
                                        min=1)] = 200,
+    overwrite: Overwrite = False,
 ) -> None:
     """Run a scenario and write `OUT/<scenario>.nc`, CSV tables and PNG plots.
 
@@ -146,16 +179,17 @@ def run(
             raise typer.BadParameter("--posterior runs on the numpy engine only",
                                      param_hint="--engine")
         check_output_folder(out)
-        with console.status(f"running {scenario.name} on the {engine} engine ..."):
+        with _progress() as progress:
             if posterior is None:
                 outputs = run_scenario_file(scenario, out, engine=engine,  # type: ignore[arg-type]
-                                            plots=plots)
+                                            plots=plots, progress=progress, overwrite=overwrite)
                 extra, note = (), ""
             else:
                 from chenzhou_water.calibration.posterior_runs import run_posterior_file
 
+                progress.stage(f"running {scenario.name} over {draws} posterior draws")
                 outputs, quantiles = run_posterior_file(scenario, posterior, out, draws=draws,
-                                                        plots=plots)
+                                                        plots=plots, overwrite=overwrite)
                 extra, note = (quantiles,), " (median of the posterior draws)"
         _print_frame(outputs.headline, f"{outputs.netcdf.stem}: headline indicators{note}")
         for path in (outputs.netcdf, outputs.summary_csv, outputs.monthly_csv, *outputs.plots,
@@ -164,26 +198,28 @@ def run(
 
 
 @app.command()
-def validate(scenario: ScenarioArg) -> None:
-    """Check a scenario file (and every file it extends) without running it.
+def validate(
+    file: Annotated[Path, typer.Argument(
+        help="A scenario, sweep, sensitivity-analysis, calibration targets or calibration "
+        "parameters file (recognised by its keys).", show_default=False, **_FILE)],
+) -> None:
+    """Check an input file (and every file it extends) without running anything.
 
-    Reports every problem at once, each with its file, line and YAML path; exits with status 2
-    when there is any.
+    Recognises the kind of file by its keys and checks it by that kind's rules; reports every
+    problem at once, each with its file, line and YAML path, and the kind the file was read
+    as; exits with status 2 when there is any.
 
     **Example**
 
         chenzhou-water validate scenarios/drought_2022.yaml
+
+        chenzhou-water validate scenarios/sweeps/drought_risk.yaml
     """
-    from chenzhou_water.scenario.spec import load_scenario
+    from chenzhou_water.filekinds import validate_file
 
     with project_errors():
-        scen = load_scenario(scenario)
-        files = " <- ".join(p.name for p in scen.files)
-        console.print(
-            f"{scenario}: valid ({files}; {len(scen.parameters)} parameters, "
-            f"{len(scen.levers)} levers, {len(scen.outputs)} outputs)",
-            highlight=False,
-        )
+        checked = validate_file(file)
+        console.print(f"{file}: valid {checked.kind} ({checked.summary})", highlight=False)
 
 
 @app.command()
@@ -228,6 +264,7 @@ def report(
     attribute: Annotated[str, typer.Option(
         help="Headline indicator and year whose difference is attributed to the inputs, as "
         "KEY:YEAR.")] = "unmet_demand_kt_d:2030",
+    overwrite: Overwrite = False,
 ) -> None:
     """Write one self-contained HTML page comparing scenario results, in English or Chinese.
 
@@ -246,7 +283,9 @@ def report(
 
     with project_errors():
         check_output_folder(out.parent)
-        with console.status(f"making the report of {len(results)} result(s) ..."):
+        refuse_existing([out], overwrite)
+        with _progress() as progress:
+            progress.stage(f"making the report of {len(results)} result(s)")
             path = write_report(results, out, lang, calibration, attribute)
         console.print(f"wrote {path}", highlight=False)
 
@@ -275,6 +314,7 @@ def calibrate(
     steps: Annotated[int, typer.Option(help="Posterior sampler: steps per walker (half "
                                        "burn-in).", min=2)] = 300,
     plots: Annotated[bool, typer.Option(help="Write PNG plots.")] = True,
+    overwrite: Overwrite = False,
 ) -> None:
     """Calibrate the free parameters to the reported figures and report the fit.
 
@@ -293,21 +333,14 @@ def calibrate(
 
         chenzhou-water calibrate calibration/targets.yaml --seed 1 --steps 600
     """
-    from rich.progress import Progress
-
     from chenzhou_water.calibration.report import format_report, parameter_table
     from chenzhou_water.calibration.workflow import run_calibration
 
     with project_errors():
         check_output_folder(out)
-        with Progress(console=console, transient=True) as bar:
-            tasks: dict[str, Any] = {}
-
-            def progress(stage: str, done: int, total: int) -> None:
-                if stage not in tasks:
-                    tasks[stage] = bar.add_task(stage, total=total or None)
-                bar.update(tasks[stage], completed=done)
-
+        refuse_existing([out / "calibrated.yaml", out / "fit.csv"], overwrite)
+        with _progress() as progress:
+            progress.stage("checking the files")
             run = run_calibration(targets, scenario, out, parameters_path=parameters, seed=seed,
                                   popsize=popsize, maxiter=maxiter, chains=chains,
                                   walkers=walkers, steps=steps, plots=plots, progress=progress)
@@ -326,31 +359,15 @@ def calibrate(
             raise typer.Exit(EXIT_FAILED)
 
 
-class _SweepProgress:
-    """A rich progress bar fed by the sweep's progress callback (members done, time left)."""
+def _ensemble_progress(display: Any) -> Callable[[Any], None]:
+    """The sweep's progress reports (members done of all) fed to the progress display."""
 
-    def __init__(self, name: str):
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
+    def report(state: Any) -> None:
+        if state.note:
+            display.note(state.note)
+        display("members", state.members_done, state.members_total)
 
-        self.name = name
-        self.bar = Progress(TextColumn("{task.description}", style="bold", markup=False),
-                            BarColumn(),
-                            MofNCompleteColumn(), TextColumn("members"), TimeElapsedColumn(),
-                            TextColumn("left"), TimeRemainingColumn(), console=err_console)
-        self.task: Any = None
-
-    def __call__(self, report: Any) -> None:
-        if self.task is None:  # resumed members count as done, not as speed
-            self.task = self.bar.add_task(self.name, total=report.members_total,
-                                          completed=report.members_done)
-        self.bar.update(self.task, completed=report.members_done)
+    return report
 
 
 def _execution_options(workers: int | None, scheduler: str | None, chunk_size: int | None,
@@ -385,6 +402,11 @@ def sweep(
     scheduler: Scheduler = None,
     chunk_size: ChunkSize = None,
     resume: Resume = False,
+    members: Annotated[int | None, typer.Option(
+        help="Run this many members instead of the file's `members` (a smaller copy to try "
+        "the sweep; the file is not changed).", min=1, show_default=False)] = None,
+    overwrite: Overwrite = False,
+    plots: Annotated[bool, typer.Option(help="Write PNG plots.")] = True,
 ) -> None:
     """Run a stochastic sweep: many members of a scenario with uncertain inputs and inflow.
 
@@ -405,15 +427,16 @@ def sweep(
     options = _execution_options(workers, scheduler, chunk_size, resume)
     with project_errors():
         _check_before_work(out, options)
-        progress = _SweepProgress(sweep_file.stem)
-        with progress.bar:
-            result = run_sweep(sweep_file, out, options, progress=progress)
+        with _progress("members") as display:
+            result = run_sweep(sweep_file, out, options, progress=_ensemble_progress(display),
+                               members=members, overwrite=overwrite, plots=plots)
         run = result.run
         console.print(
             f"{run.name}: {run.members:,} members in {run.chunks} chunks ({run.chunks_computed} "
             f"run, {run.chunks_resumed} resumed) on {run.executor} in {run.seconds:.1f} s "
             f"({run.members_per_second:,.0f} members/s)", highlight=False)
-        console.print(f"wrote {run.path}", highlight=False)
+        for path in (run.path, *result.files):
+            console.print(f"wrote {path}", highlight=False)
 
 
 @app.command()
@@ -425,6 +448,7 @@ def hydrology(
     members: Annotated[int, typer.Option(help="Members sampled for the figure and the annual "
                                          "statistics.", min=1)] = 500,
     seed: Annotated[int, typer.Option(help="Seed of the sample.", min=0)] = 0,
+    overwrite: Overwrite = False,
 ) -> None:
     """Print the stochastic inflow generator's assumptions: monthly shares, CVs, lag-1
     correlations and mean annual runoff, with the annual statistics of a sample.
@@ -441,7 +465,10 @@ def hydrology(
     with project_errors():
         if plot is not None:
             check_output_folder(plot.parent, "--plot")
-        summary = summarise_hydrology(default_model_path(), members, seed, plot)
+            refuse_existing([plot], overwrite, "--plot")
+        with _progress() as progress:
+            progress.stage(f"sampling {members} members of the inflow generator")
+            summary = summarise_hydrology(default_model_path(), members, seed, plot)
         table = Table(title="Dongjiang natural inflow: assumptions by calendar month",
                       header_style="bold")
         table.add_column("month", justify="right")
@@ -470,6 +497,7 @@ def sensitivity(
     chunk_size: ChunkSize = None,
     resume: Resume = False,
     plots: Annotated[bool, typer.Option(help="Write PNG plots.")] = True,
+    overwrite: Overwrite = False,
 ) -> None:
     """Global sensitivity analysis (SALib: Morris, Sobol', FAST, RBD-FAST, delta, PAWN).
 
@@ -491,9 +519,9 @@ def sensitivity(
     options = _execution_options(workers, scheduler, chunk_size, resume)
     with project_errors():
         _check_before_work(out, options)
-        progress = _SweepProgress(sa_file.stem)
-        with progress.bar:
-            result = run_sensitivity(sa_file, out, options, progress=progress, plots=plots)
+        with _progress("model runs") as display:
+            result = run_sensitivity(sa_file, out, options, progress=_ensemble_progress(display),
+                                     plots=plots, overwrite=overwrite)
         run = result.run
         console.print(
             f"{result.spec.name}: {result.spec.method_def.title}, {len(result.spec.parameters)} "
@@ -515,6 +543,7 @@ def describe(
         show_default=False, dir_okay=False, callback=_suffix_callback((".csv", ".md")))] = None,
     kind: Annotated[Literal["constant", "lookup", "stock", "auxiliary", "data", "control"] | None,
                     typer.Option(help="Show one kind only.", show_default=False)] = None,
+    overwrite: Overwrite = False,
 ) -> None:
     """List a model's variables: kind, units, declared range, value and where each number
     comes from (seed document, public source, assumption, lever, calibrated, conversion).
@@ -532,15 +561,18 @@ def describe(
     with project_errors():
         if out is not None:
             check_output_folder(out.parent)
+            refuse_existing([out], overwrite)
         table = describe_model(model)
         if kind is not None:
             table = table[table["kind"] == kind]
+        counts = ", ".join(f"{n} {k}" for k, n in table["kind"].value_counts().items())
+        if out is not None:  # the table goes to the file; one line here
+            console.print(f"wrote {write_table(table, out)} ({len(table)} variables: {counts})",
+                          highlight=False)
+            return
         shown = table[["kind", "units", "min", "max", "value", "sources"]].astype(object)
         _print_frame(shown.where(shown.notna(), ""), f"{model.name}: {len(table)} variables")
-        counts = table["kind"].value_counts().to_dict()
-        console.print(", ".join(f"{n} {k}" for k, n in counts.items()), highlight=False)
-        if out is not None:
-            console.print(f"wrote {write_table(table, out)}", highlight=False)
+        console.print(counts, highlight=False)
 
 
 def main(argv: list[str] | None = None) -> Callable[..., Any]:

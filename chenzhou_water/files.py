@@ -184,3 +184,96 @@ def check_output_folder(folder: str | Path, option: str = "--out") -> None:
         reason = exc.strerror or type(exc).__name__
         raise ValidationError([Problem(str(folder), "", f"{option}: cannot write in "
                                        f"{existing}: {reason}")]) from exc
+
+
+def refuse_existing(paths: list[Path], overwrite: bool, option: str = "--out", *,
+                    resumable: bool = False) -> None:
+    """Refuse to write over earlier results unless told to (``--overwrite``).
+
+    Parameters
+    ----------
+    paths : list of Path
+        The files or folders a command is about to write.
+    overwrite : bool
+        True lets the command replace them; nothing is checked then.
+    option : str
+        The option that named where they go, for the message.
+    resumable : bool
+        The command can continue the earlier run (``--resume``): the message says so.
+
+    Raises
+    ------
+    ValidationError
+        Naming the first existing path and how to go on; nothing has been touched.
+    """
+    if overwrite:
+        return
+    found = [p for p in paths if os.path.lexists(p)]
+    if found:
+        more = f" (and {len(found) - 1} more of its files)" if len(found) > 1 else ""
+        resume = "--resume to continue it, " if resumable else ""
+        raise ValidationError([Problem(str(found[0]), "", f"{option}: already exists{more}, "
+                                       f"from an earlier run; pass {resume}--overwrite to "
+                                       "replace it, or choose another place")])
+
+
+def replace_from_staging(staging: Path, out_dir: Path) -> list[Path]:
+    """Move everything in ``staging`` into ``out_dir``, replacing what is there by name.
+
+    A folder is swapped whole: the old one is renamed aside, the new one renamed into place,
+    then the old one removed, so a reader sees either the old folder or the new one.
+    Returns the final paths, in name order.
+    """
+    final = []
+    for source in sorted(staging.iterdir()):
+        target = out_dir / source.name
+        if target.is_dir() and not target.is_symlink():
+            aside = Path(tempfile.mkdtemp(prefix=f".{source.name}.{os.getpid()}.",
+                                          suffix=".old", dir=out_dir))
+            os.replace(target, aside / source.name)
+            os.replace(source, target)
+            shutil.rmtree(aside, ignore_errors=True)
+        else:
+            os.replace(source, target)
+        final.append(target)
+    return final
+
+
+@contextlib.contextmanager
+def result_place(out_dir: str | Path, name: str, existing: list[Path], *, overwrite: bool,
+                 resume: bool = False) -> Iterator[Path]:
+    """The folder a command writes a set of results into, so that a replaced set lands whole.
+
+    Without ``overwrite`` an existing result is refused (:func:`refuse_existing`) unless the
+    command resumes it, and the command writes into ``out_dir`` itself. With ``overwrite`` and
+    something to replace, it writes into a :func:`staged_folder` whose content replaces the
+    old set by name once the block ends without error; an interrupted run leaves the old set
+    as it was.
+
+    Raises
+    ------
+    ValidationError
+        If ``overwrite`` and ``resume`` are both asked for, or (without either) if one of
+        ``existing`` exists.
+    """
+    out_dir = Path(out_dir)
+    if overwrite and resume:
+        raise ValidationError([Problem(str(out_dir), "", "--overwrite and --resume exclude "
+                                       "each other: --resume continues the run in the folder, "
+                                       "--overwrite replaces it; choose one")])
+    if not resume:
+        refuse_existing(existing, overwrite, resumable=True)
+    if not (overwrite and any(os.path.lexists(p) for p in existing)):
+        yield out_dir
+        return
+    with staged_folder(out_dir, name) as staging:
+        yield staging
+        replace_from_staging(staging, out_dir)
+
+
+def moved(path: Path, staging: Path, out_dir: Path) -> Path:
+    """Where ``path``, written under ``staging``, lies once :func:`result_place` moved it."""
+    try:
+        return Path(out_dir) / Path(path).relative_to(staging)
+    except ValueError:
+        return Path(path)

@@ -159,6 +159,8 @@ def test_calibrate_command_writes_a_loadable_overlay(synthetic, tmp_path):
         "--maxiter", "20", "--chains", "2", "--walkers", "12", "--steps", "10", "--no-plots"])
     assert result.exit_code == 0, result.output
     assert "fit: reported against simulated" in result.output
+    for stage in ("checking the files", "fit", "posterior"):  # plain lines, not a terminal
+        assert f"progress: {stage}:" in result.output, result.output
     assert "conflict 'population'" in result.output
     assert str(folder) not in (out / "calibrated.yaml").read_text(encoding="utf-8")
     header = (out / "fit.csv").read_text(encoding="utf-8-sig").splitlines()[0]

@@ -27,6 +27,10 @@ def test_run_baseline_writes_netcdf_csv_plots_and_prints_headlines(tmp_path):
     result = runner.invoke(app, ["run", scenario, "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "headline indicators" in result.output
+    # not on a terminal: plain progress lines (on stderr) for logs and CI
+    for stage in ("checking the scenario", "running baseline on the numpy engine",
+                  "writing the files"):
+        assert f"progress: {stage}:" in result.output, result.output
     for year in ("2020", "2025", "2030", "2035", "2050"):
         assert year in result.output
     with xr.open_dataset(out / "baseline.nc") as ds:

@@ -31,7 +31,7 @@ def test_a_file_name_that_looks_like_markup_is_printed_as_written(tmp_path):
     path = _scenario(tmp_path, "name: ok\ndescription: d\n", "[red]a.yaml")
     result = runner.invoke(app, ["validate", str(path)])
     assert result.exit_code == 0, result.output
-    assert f"{path}: valid ([red]a.yaml;" in result.output
+    assert f"{path}: valid scenario file ([red]a.yaml;" in result.output
 
 
 def test_the_projects_own_messages_render_as_written(tmp_path):

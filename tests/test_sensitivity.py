@@ -138,11 +138,11 @@ def test_resume_keeps_finished_chunks(tmp_path: Path) -> None:
 
 
 def test_rerun_without_resume_is_refused(tmp_path: Path) -> None:
-    from chenzhou_water.sweep import SweepFolderError
+    from chenzhou_water.errors import ValidationError
 
     path = write_files(tmp_path, MORRIS)
     run_sensitivity(path, tmp_path / "out", plots=False)
-    with pytest.raises(SweepFolderError, match="--resume"):
+    with pytest.raises(ValidationError, match="--resume to continue it, --overwrite"):
         run_sensitivity(path, tmp_path / "out", plots=False)
 
 

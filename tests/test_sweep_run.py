@@ -6,11 +6,13 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 from typer.testing import CliRunner
 
 from chenzhou_water.engine import compile_model
+from chenzhou_water.errors import ValidationError
 from chenzhou_water.execution import ExecutionOptions
 from chenzhou_water.scenario.run import scenario_params
 from chenzhou_water.scenario.spec import load_scenario
@@ -124,7 +126,7 @@ def test_resume_after_a_crash_loses_and_repeats_nothing(
     assert [c for c in computed if c in chunks] == [(0, 5), (5, 10)]
     with pytest.raises(SweepFolderError, match="unfinished"):
         open_sweep(out)
-    with pytest.raises(SweepFolderError, match="pass --resume to continue it"):
+    with pytest.raises(ValidationError, match="pass --resume to continue it, --overwrite"):
         run_sweep(path, out)
     with pytest.raises(SweepFolderError, match="was made with 5; omit --chunk-size"):
         run_sweep(path, out, ExecutionOptions(resume=True, chunk_size=4))
@@ -247,9 +249,31 @@ def test_cli_sweep_runs_and_reports(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "small: 23 members in 2 chunks (2 run, 0 resumed) on serial" in result.output
     assert (out / "small.nc").is_file()
+    metrics = pd.read_csv(out / "small_metrics.csv", encoding="utf-8-sig", index_col="member")
+    assert len(metrics) == 23
+    assert "reliability [fraction of months]" in metrics.columns
+    assert "background_leakage_rate [Dmnl]" in metrics.columns
+    assert (out / "small_metrics_summary.csv").is_file()
+    assert (out / "small_metric_reliability.png").read_bytes()[:4] == b"\x89PNG"
+    assert (out / "small_fan_reservoir_storage.png").is_file()
+    before = {p.name: p.stat().st_mtime_ns for p in out.rglob("*")}
     again = CliRunner().invoke(app, ["sweep", str(write_sweep(tmp_path)), "--out", str(out)])
-    assert again.exit_code == 1
-    assert "pass --resume" in again.output
+    assert again.exit_code == 2, again.output
+    assert "pass --resume to continue it, --overwrite to replace it" in again.output
+    assert {p.name: p.stat().st_mtime_ns for p in out.rglob("*")} == before  # nothing touched
+    both = CliRunner().invoke(app, ["sweep", str(write_sweep(tmp_path)), "--out", str(out),
+                                    "--overwrite", "--resume"])
+    assert both.exit_code == 2
+    assert "--overwrite and --resume exclude each other" in both.output
+    smaller = CliRunner().invoke(app, ["sweep", str(write_sweep(tmp_path)), "--out", str(out),
+                                       "--overwrite", "--members", "5", "--no-plots"])
+    assert smaller.exit_code == 0, smaller.output
+    with open_sweep(out) as ds:
+        assert ds.sizes["member"] == 5
+    assert len(pd.read_csv(out / "small_metrics.csv", encoding="utf-8-sig")) == 5
+    assert sorted(p.name for p in (out / "small.chunks").iterdir()) == [
+        "chunk_000000.nc", "manifest.json"]
+    assert not [p for p in out.iterdir() if p.name.startswith(".")], "staging left behind"
 
 
 def test_cli_sweep_bad_file_exits_2_with_every_problem_located(tmp_path: Path) -> None:

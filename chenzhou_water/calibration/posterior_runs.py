@@ -90,7 +90,8 @@ def run_posterior(scenario: Scenario, folder: str | Path, draws: int = 200) -> x
 
 
 def run_posterior_file(path: str | Path, folder: str | Path, out_dir: str | Path, *,
-                       draws: int = 200, plots: bool = True) -> tuple[RunOutputs, Path]:
+                       draws: int = 200, plots: bool = True,
+                       overwrite: bool = True) -> tuple[RunOutputs, Path]:
     """The ``run --posterior`` command: load the scenario, run it over the posterior draws of
     ``folder``, write the run's files (fan-chart plots) and ``<name>_quantiles.csv``.
 
@@ -99,14 +100,16 @@ def run_posterior_file(path: str | Path, folder: str | Path, out_dir: str | Path
     ValidationError
         If the scenario or the posterior draws have problems; nothing is written.
     """
-    from chenzhou_water.files import write_csv
-    from chenzhou_water.scenario.run import write_run_outputs
+    from chenzhou_water.files import refuse_existing, write_csv
+    from chenzhou_water.scenario.run import run_files, write_run_outputs
     from chenzhou_water.scenario.spec import load_scenario
 
     scenario = load_scenario(path)
+    quantiles_csv = Path(out_dir) / f"{scenario.name}_quantiles.csv"
+    refuse_existing([*run_files(out_dir, scenario.name), quantiles_csv], overwrite)
     ds = run_posterior(scenario, folder, draws)
     outputs = write_run_outputs(ds, scenario.name, out_dir, plots=plots)
-    quantiles = write_csv(quantile_table(ds), Path(out_dir) / f"{scenario.name}_quantiles.csv")
+    quantiles = write_csv(quantile_table(ds), quantiles_csv)
     return outputs, quantiles
 
 

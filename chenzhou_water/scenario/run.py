@@ -13,7 +13,7 @@ import pandas as pd
 import xarray as xr
 
 from chenzhou_water.errors import ChenzhouWaterError
-from chenzhou_water.files import staged_folder, write_csv, write_netcdf
+from chenzhou_water.files import refuse_existing, staged_folder, write_csv, write_netcdf
 from chenzhou_water.model.contract import HEADLINE_INDICATORS, HEADLINE_YEARS
 from chenzhou_water.model.metadata import model_info
 from chenzhou_water.results import annual_indicators, indicator_columns, provenance, resolved_text
@@ -158,18 +158,33 @@ def write_run_outputs(
     return RunOutputs(final[0], final[1], final[2], tuple(final[3:]), headline_table(ds))
 
 
+def run_files(out_dir: str | Path, name: str) -> list[Path]:
+    """The tables a run of scenario ``name`` writes in ``out_dir`` (its plots aside)."""
+    return [Path(out_dir) / f"{name}{end}" for end in (".nc", "_summary.csv", "_monthly.csv")]
+
+
 def run_scenario_file(
-    path: str | Path, out_dir: str | Path, *, engine: Engine = "numpy", plots: bool = True
+    path: str | Path, out_dir: str | Path, *, engine: Engine = "numpy", plots: bool = True,
+    progress: Callable[[str, int, int], None] | None = None, overwrite: bool = True,
 ) -> RunOutputs:
     """Load a scenario file, run it and write its files: the ``run`` command.
+
+    ``progress(stage, done, total)`` is told when each step (check, run, write) starts.
+    Without ``overwrite``, an earlier result of the scenario in ``out_dir`` is refused.
 
     Raises
     ------
     ValidationError
-        If the scenario (or a file it extends) has problems; nothing is written.
+        If the scenario (or a file it extends) has problems, or (without ``overwrite``) its
+        result exists in ``out_dir``; nothing is written.
     """
+    report = progress or (lambda stage, done, total: None)
+    report("checking the scenario", 0, 0)
     scenario = load_scenario(path)
+    refuse_existing(run_files(out_dir, scenario.name), overwrite)
+    report(f"running {scenario.name} on the {engine} engine", 0, 0)
     ds = run_scenario(scenario, engine=engine)
+    report("writing the files", 0, 0)
     return write_run_outputs(ds, scenario.name, out_dir, plots=plots)
 
 

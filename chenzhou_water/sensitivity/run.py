@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -25,7 +25,7 @@ import yaml
 from matplotlib.axes import Axes
 
 from chenzhou_water.execution import SERIAL, ExecutionOptions
-from chenzhou_water.files import atomic_path, write_csv, write_netcdf
+from chenzhou_water.files import atomic_path, moved, result_place, write_csv, write_netcdf
 from chenzhou_water.results import provenance
 from chenzhou_water.sensitivity.analysis import design, indices_dataset, tidy_table
 from chenzhou_water.sensitivity.convergence import ConvergenceReport, check_convergence
@@ -77,6 +77,7 @@ def run_sensitivity(
     *,
     progress: Callable[[EnsembleProgress], None] | None = None,
     plots: bool = True,
+    overwrite: bool = False,
 ) -> SensitivityResult:
     """Run the global sensitivity analysis an SA file describes.
 
@@ -93,6 +94,9 @@ def run_sensitivity(
         Called with an :class:`~chenzhou_water.sweep.execute.EnsembleProgress` as chunks finish.
     plots : bool
         Write PNG plots.
+    overwrite : bool
+        Replace an earlier result of this analysis in ``out_dir``; the new set replaces it
+        only once it is complete.
 
     Returns
     -------
@@ -107,16 +111,23 @@ def run_sensitivity(
     """
     spec = load_sensitivity(path)
     plan = design(spec)
-    evaluation = evaluate_design(spec, plan.values, out_dir, options, progress=progress)
-    scalar, yearly = indices_dataset(spec, plan, evaluation.values)
-    size = int(spec.options[spec.method_def.size_option])
-    report = check_convergence((scalar, yearly), spec.method_def, spec.convergence, size)
-    attrs = _attrs(spec, evaluation.run, report)
-    for ds in (scalar, yearly):
-        if ds is not None:
-            ds.attrs.update(attrs)
-    files = _write(spec, Path(out_dir), scalar, yearly, report, plots)
-    return SensitivityResult(spec, scalar, yearly, report, evaluation.run, files)
+    out_dir = Path(out_dir)
+    existing = [out_dir / f"{spec.name}{end}" for end in (".nc", ".chunks", "_indices.csv")]
+    with result_place(out_dir, spec.name, existing, overwrite=overwrite,
+                      resume=options.resume) as place:
+        evaluation = evaluate_design(spec, plan.values, place, options, progress=progress)
+        scalar, yearly = indices_dataset(spec, plan, evaluation.values)
+        size = int(spec.options[spec.method_def.size_option])
+        report = check_convergence((scalar, yearly), spec.method_def, spec.convergence, size)
+        attrs = _attrs(spec, evaluation.run, report)
+        for ds in (scalar, yearly):
+            if ds is not None:
+                ds.attrs.update(attrs)
+        files = _write(spec, place, scalar, yearly, report, plots)
+    run = replace(evaluation.run, path=moved(evaluation.run.path, place, out_dir),
+                  out_dir=out_dir)
+    files = tuple(moved(f, place, out_dir) for f in files)
+    return SensitivityResult(spec, scalar, yearly, report, run, files)
 
 
 def _attrs(spec: SensitivitySpec, run: EnsembleResult, report: ConvergenceReport) -> dict:

@@ -8,6 +8,7 @@ many chunks there are; the driving process writes each result as it arrives.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from collections.abc import Callable, Iterator
 from itertools import islice
@@ -31,6 +32,7 @@ def run_on_dask(
     write: Callable[[ChunkResult, MemberSample], None],
     workers: int | None,
     scheduler: str | None,
+    note: Callable[[str], None] | None = None,
 ) -> str:
     """Compute the chunks of ``samples`` on Dask and pass each result to ``write``.
 
@@ -46,6 +48,9 @@ def run_on_dask(
         Start a local cluster of this many worker processes (one thread each).
     scheduler : str, optional
         Address of a running scheduler; used instead of a local cluster.
+    note : callable, optional
+        Told once, when the cluster is up, where its dashboard is (or that there is none:
+        the dashboard needs bokeh).
 
     Returns
     -------
@@ -56,22 +61,38 @@ def run_on_dask(
 
     if scheduler is not None:
         with Client(scheduler) as client:
+            _tell_dashboard(client, note, bokeh=True)
             workers_there = max(1, len(client.scheduler_info().get("workers", {})))
             _submit_all(client, plan, samples, write, QUEUED_PER_WORKER * workers_there)
         return f"Dask scheduler {scheduler}"
     n = int(workers or 1)
+    bokeh = importlib.util.find_spec("bokeh") is not None
     with (
         LocalCluster(
             n_workers=n,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # a free port (Dask serves its HTTP routes without bokeh too)
             silence_logs=logging.ERROR,
         ) as cluster,
         Client(cluster) as client,
     ):
+        _tell_dashboard(client, note, bokeh)
         _submit_all(client, plan, samples, write, QUEUED_PER_WORKER * n)
     return f"local Dask cluster ({n} worker{'s' if n != 1 else ''})"
+
+
+def _tell_dashboard(client: Any, note: Callable[[str], None] | None, bokeh: bool) -> None:
+    if note is None:
+        return
+    try:
+        link = client.dashboard_link if bokeh else None
+    except (KeyError, AttributeError, ValueError):  # a scheduler that serves no dashboard
+        link = None
+    if link:
+        note(f"Dask dashboard: {link}")
+    else:
+        note("no Dask dashboard: it needs bokeh (pip install 'bokeh>=3.1')")
 
 
 def _submit_all(

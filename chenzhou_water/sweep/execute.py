@@ -160,13 +160,17 @@ class Ensemble:
 
 @dataclass(frozen=True)
 class EnsembleProgress:
-    """Reported to the progress callback at the start and after every chunk written."""
+    """Reported to the progress callback at the start and after every chunk written.
+
+    ``note`` is a message to show once (where the Dask dashboard is), else empty.
+    """
 
     chunks_done: int
     chunks_total: int
     members_done: int
     members_total: int
     chunks_resumed: int
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -269,7 +273,8 @@ def run_ensemble(
         for sample in samples:
             writer.write(_chunk.compute_chunk(plan, sample), sample)
     elif todo:
-        executor = run_on_dask(plan, samples, writer.write, options.workers, options.scheduler)
+        executor = run_on_dask(plan, samples, writer.write, options.workers, options.scheduler,
+                               note=writer.report)
     else:
         executor = "none (every chunk was on disk)"
     path = folder.combine(_attrs(ensemble, info))
@@ -352,13 +357,14 @@ class _ChunkWriter:
         self.done.add(index)
         self.report()
 
-    def report(self) -> None:
+    def report(self, note: str = "") -> None:
         if self.progress is None:
             return
         members = sum(self.folder.bounds(i)[1] - self.folder.bounds(i)[0] for i in self.done)
         self.progress(
             EnsembleProgress(
-                len(self.done), self.folder.n_chunks, members, self.folder.members, self.resumed
+                len(self.done), self.folder.n_chunks, members, self.folder.members, self.resumed,
+                note,
             )
         )
 

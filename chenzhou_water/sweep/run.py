@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from chenzhou_water.execution import SERIAL, ExecutionOptions
+from chenzhou_water.files import moved, result_place
 from chenzhou_water.results import resolved_text
 from chenzhou_water.sweep.execute import (
     Ensemble,
@@ -18,6 +19,8 @@ from chenzhou_water.sweep.execute import (
 )
 from chenzhou_water.sweep.samplers import UnitDesign, unit_design
 from chenzhou_water.sweep.spec import SweepSpec, load_sweep
+from chenzhou_water.sweep.store import open_sweep
+from chenzhou_water.sweep.tables import write_sweep_tables
 
 __all__ = ["SweepResult", "SweepSample", "ensemble_from_spec", "run_sweep"]
 
@@ -32,10 +35,13 @@ class SweepResult:
         The validated sweep file.
     run : EnsembleResult
         The run: combined file, chunks computed and resumed, wall time, executor.
+    files : tuple of Path
+        The tables and plots written beside the combined file (:mod:`.tables`).
     """
 
     spec: SweepSpec
     run: EnsembleResult
+    files: tuple[Path, ...] = ()
 
     @property
     def path(self) -> Path:
@@ -102,6 +108,9 @@ def run_sweep(
     options: ExecutionOptions = SERIAL,
     *,
     progress: ProgressCallback | None = None,
+    members: int | None = None,
+    overwrite: bool = False,
+    plots: bool = True,
 ) -> SweepResult:
     """Validate a sweep file and run it; see :func:`~chenzhou_water.sweep.run_ensemble`.
 
@@ -110,9 +119,17 @@ def run_sweep(
     path : str or Path
         The sweep file.
     out_dir : str or Path
-        Output folder: ``OUT/<name>.nc`` and the chunks in ``OUT/<name>.chunks/``.
+        Output folder: ``OUT/<name>.nc``, the chunks in ``OUT/<name>.chunks/``, and the tables
+        and plots of :mod:`.tables` (``OUT/<name>_metrics.csv`` ...).
     options, progress
         As for :func:`~chenzhou_water.sweep.execute.run_ensemble`.
+    members : int, optional
+        Run this many members instead of the file's ``members``.
+    overwrite : bool
+        Replace an earlier result of this sweep in ``out_dir``; the new set replaces it only
+        once it is complete.
+    plots : bool
+        Write the PNG plots.
 
     Returns
     -------
@@ -121,10 +138,23 @@ def run_sweep(
     Raises
     ------
     ValidationError
-        If the sweep file or its scenario has problems (all of them, located).
+        If the sweep file or its scenario has problems (all of them, located), if ``out_dir``
+        holds a result of this sweep and neither ``overwrite`` nor ``options.resume`` is set,
+        or if both are.
     SweepFolderError
-        If the folder cannot hold or continue this sweep.
+        If the folder cannot continue this sweep.
     """
-    spec = load_sweep(path)
-    result = run_ensemble(ensemble_from_spec(spec), out_dir, options, progress=progress)
-    return SweepResult(spec, result)
+    spec = load_sweep(path, members=members)
+    out_dir = Path(out_dir)
+    existing = [out_dir / f"{spec.name}{end}" for end in (".nc", ".chunks", "_metrics.csv")]
+    with result_place(out_dir, spec.name, existing, overwrite=overwrite,
+                      resume=options.resume) as place:
+        result = run_ensemble(ensemble_from_spec(spec), place, options, progress=progress)
+        with open_sweep(place, spec.name) as ds:
+            files = write_sweep_tables(ds, place, spec.name)
+            if plots:
+                from chenzhou_water.sweep.plots import save_sweep_plots  # matplotlib: on demand
+
+                files += save_sweep_plots(ds, place, spec.name)
+    run = replace(result, path=moved(result.path, place, out_dir), out_dir=out_dir)
+    return SweepResult(spec, run, tuple(moved(f, place, out_dir) for f in files))

@@ -182,13 +182,16 @@ class SweepSpec:
         return hashlib.sha256(text.encode()).hexdigest()
 
 
-def load_sweep(path: str | Path) -> SweepSpec:
+def load_sweep(path: str | Path, members: int | None = None) -> SweepSpec:
     """Read and validate a sweep file and the scenario it extends.
 
     Parameters
     ----------
     path : str or Path
         The sweep file.
+    members : int, optional
+        Run this many members instead of the file's ``members`` (a smaller copy, e.g. to try
+        a sweep); checked by the same rules (a power of 2 for ``sobol``, a full grid).
 
     Raises
     ------
@@ -211,7 +214,13 @@ def load_sweep(path: str | Path) -> SweepSpec:
     if "outputs" in data:
         series, metrics = parse_outputs(checker, data["outputs"], info, model_years(info))
     _inputs_kept_as_series(checker, series, parameters)
+    if members is not None:
+        _members_override(checker, values, members)
+    before = len(checker.problems)
     _members_rule(checker, values, len(parameters) + (runoff_change is not None), levers, data)
+    if members is not None:  # the number came from the command line, not from this line
+        checker.problems[before:] = [replace(p, message=f"{p.message} (--members {members})")
+                                     for p in checker.problems[before:]]
     raise_problems([*checker.problems, *problems])
     if scenario is None:  # unreachable: a missing scenario always records a problem
         raise ValidationError([Problem(str(path), "extends", "the scenario could not be read")])
@@ -444,6 +453,14 @@ def _inputs_kept_as_series(
                 f"{name!r} is an uncertain constant; its "
                 "sampled values are kept per member already",
             )
+
+
+def _members_override(checker: Checker, values: dict[str, Any], members: int) -> None:
+    """``--members``: replaces the file's ``members``, within the same bounds."""
+    if not 1 <= members <= MAX_MEMBERS:
+        checker.error(("members",), f"--members must be from 1 to {MAX_MEMBERS:,}, got {members}")
+        return
+    values["members"] = members
 
 
 def _members_rule(

@@ -1,0 +1,125 @@
+"""A sweep's results for people: the per-member table, the summary of each metric, and plots.
+
+Beside ``OUT/<name>.nc`` a sweep writes
+
+- ``<name>_metrics.csv``: one row per member, the sampled inputs and then the metrics, each
+  column headed ``name [units]`` — a table pandas (``index_col="member"``) or the EMA
+  Workbench take as it is;
+- ``<name>_metrics_summary.csv``: each metric's mean, minimum, 5/25/50/75/95 % quantiles and
+  maximum over all members, and over the members of each alternative of a lever with
+  alternatives (the sweep's scenarios);
+- ``<name>_metric_<metric>.png``: each metric's histogram and empirical distribution (ECDF);
+- ``<name>_fan_<variable>.png``: a fan chart of each kept series.
+
+Everything is computed from arrays (one column of a million members at a time), never by
+looping over rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from chenzhou_water.files import write_csv
+
+__all__ = ["QUANTILES", "column_header", "metric_columns", "metrics_table", "summary_table",
+           "write_sweep_tables"]
+
+#: The quantiles of the summary table.
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+ALL_MEMBERS = "all members"
+
+
+def column_header(name: str, units: str) -> str:
+    """A column's header: ``name [units]`` (as in a run's monthly table); ``name`` if no units."""
+    return f"{name} [{units}]" if units else name
+
+
+def metric_columns(ds: xr.Dataset) -> dict[str, str]:
+    """Metric name -> its column header, the units taken from the metric definitions.
+
+    The combined file records each metric's units (``metric_units``), written from
+    :attr:`~chenzhou_water.sweep.metrics.MetricDef.units` when the sweep ran.
+    """
+    if "metric" not in ds.coords:
+        return {}
+    names = [str(n) for n in ds["metric"].values]
+    units = ([str(u) for u in ds["metric_units"].values] if "metric_units" in ds.coords
+             else [""] * len(names))
+    return {n: column_header(n, u) for n, u in zip(names, units, strict=True)}
+
+
+def _inputs(ds: xr.Dataset) -> list[str]:
+    """The sampled inputs: every variable over ``member`` only, in file order."""
+    return [str(n) for n, v in ds.data_vars.items() if v.dims == ("member",)]
+
+
+def metrics_table(ds: xr.Dataset) -> pd.DataFrame:
+    """Members (rows) by sampled inputs, then metrics (columns), headed ``name [units]``."""
+    columns: dict[str, np.ndarray] = {}
+    for name in _inputs(ds):
+        columns[column_header(name, str(ds[name].attrs.get("units", "")))] = ds[name].values
+    headers = metric_columns(ds)
+    if headers:
+        values = np.asarray(ds["metrics"].transpose("member", "metric").values)
+        for j, header in enumerate(headers.values()):
+            columns[header] = values[:, j]
+    frame = pd.DataFrame(columns, index=pd.Index(ds["member"].values, name="member"))
+    return frame
+
+
+def _groups(ds: xr.Dataset) -> list[tuple[str, np.ndarray | None]]:
+    """All members, then the members of each alternative of each lever with alternatives."""
+    groups: list[tuple[str, np.ndarray | None]] = [(ALL_MEMBERS, None)]
+    for name in _inputs(ds):
+        if not name.endswith("_choice") or "flag_meanings" not in ds[name].attrs:
+            continue
+        lever = name.removesuffix("_choice")
+        choice = ds[name].values
+        for i, label in enumerate(str(ds[name].attrs["flag_meanings"]).split()):
+            groups.append((f"{lever}={label}", choice == i))
+    return groups
+
+
+def summary_table(ds: xr.Dataset, quantiles: Sequence[float] = QUANTILES) -> pd.DataFrame:
+    """Each metric's statistics over the members, by group (all members, lever alternatives).
+
+    Index ``(metric, scenario)``; columns ``members``, ``mean``, ``min``, ``q05`` ... ``q95``,
+    ``max``. NaN metrics (a period outside the run) are left out of the statistics.
+    """
+    headers = metric_columns(ds)
+    if not headers:
+        return pd.DataFrame()
+    values = np.asarray(ds["metrics"].transpose("member", "metric").values)
+    rows, index = [], []
+    for j, header in enumerate(headers.values()):
+        for group, mask in _groups(ds):
+            column = values[:, j] if mask is None else values[mask, j]
+            column = column[np.isfinite(column)]
+            stats = {"members": column.size}
+            if column.size:
+                qs = np.quantile(column, quantiles)
+                stats |= {"mean": column.mean(), "min": column.min()}
+                stats |= {f"q{round(100 * q):02d}": v for q, v in zip(quantiles, qs, strict=True)}
+                stats["max"] = column.max()
+            rows.append(stats)
+            index.append((header, group))
+    return pd.DataFrame(rows, index=pd.MultiIndex.from_tuples(index, names=["metric",
+                                                                            "scenario"]))
+
+
+def write_sweep_tables(ds: xr.Dataset, out_dir: str | Path, name: str) -> list[Path]:
+    """Write a sweep's CSV tables into ``out_dir``, each file atomically; returns the paths.
+
+    The plots are :func:`~chenzhou_water.sweep.plots.save_sweep_plots`.
+    """
+    out_dir = Path(out_dir)
+    written = [write_csv(metrics_table(ds), out_dir / f"{name}_metrics.csv")]
+    summary = summary_table(ds)
+    if not summary.empty:
+        written.append(write_csv(summary, out_dir / f"{name}_metrics_summary.csv"))
+    return written
