@@ -7,7 +7,9 @@ whether the restriction raises the density, Bryant and Lempert 2010) are theirs,
 extra-trees feature scores.
 
 The box chosen from the peeling trajectory is the one with the highest coverage among those
-whose density reaches ``density_target``; if none does, the densest.
+whose density reaches ``density_target``; if none does, the densest that still covers half the
+failures. Its restrictions whose quasi-p-values are not below 0.05 are then dropped (the
+workbench's ``drop_restriction``, which adds the resulting box to the trajectory).
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ __all__ = ["DENSITY_TARGET", "Discovery", "discover", "feature_scores"]
 
 #: Density (share of the futures in the box that fail) the chosen box should reach.
 DENSITY_TARGET = 0.8
+#: Restrictions of the chosen box whose quasi-p-values are all at least this are dropped.
+SIGNIFICANCE = 0.05
+#: Where no box reaches the target density, the densest box covering this share of failures.
+MIN_COVERAGE = 0.5
 
 
 def _workbench() -> tuple[Any, Any]:
@@ -85,16 +91,32 @@ def discover(
     prim, _ = _workbench()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the workbench's own logging of each peel
-        box = prim.Prim(x, fails, threshold=density_target).find_box()
-    trajectory = box.peeling_trajectory[["coverage", "density", "mass", "res_dim"]].copy()
-    reached = trajectory.index[trajectory["density"] >= density_target]
-    chosen = int(trajectory.loc[reached, "coverage"].idxmax()) if len(reached) \
-        else int(trajectory["density"].idxmax())
-    _, limits = box.inspect(chosen, style="data")[0]
+        # The threshold at the base rate keeps the peeling trajectory where no box reaches the
+        # target density (the workbench would return the unrestricted box); we choose below.
+        box = prim.Prim(x, fails, threshold=float(fails.mean())).find_box()
+    peeled = box.peeling_trajectory[["coverage", "density", "mass", "res_dim"]]
+    reached = peeled.index[peeled["density"] >= density_target]
+    broad = peeled.index[peeled["coverage"] >= MIN_COVERAGE]
+    chosen = int(peeled.loc[reached, "coverage"].idxmax()) if len(reached) \
+        else int(peeled.loc[broad, "density"].idxmax())
+    limits = _limits(box, chosen)
+    weak = limits.index[limits[["qp_low", "qp_high"]].min(axis=1) >= SIGNIFICANCE]
+    for i, name in enumerate(weak):
+        # each drop adds the box without that restriction to the end of the trajectory
+        box.drop_restriction(name, i=chosen if i == 0 else -1)
+    if len(weak):
+        chosen = len(box.peeling_trajectory) - 1
+        limits = _limits(box, chosen)
+    trajectory = box.peeling_trajectory[["coverage", "density", "mass", "res_dim"]]
+    return Discovery(n, len(fails), trajectory.reset_index(drop=True), chosen, limits)
+
+
+def _limits(box: Any, i: int) -> pd.DataFrame:
+    """Box ``i``'s restricted dimensions with their quasi-p-values."""
+    _, limits = box.inspect(i, style="data")[0]
     limits.columns = ["low", "high", "qp_low", "qp_high"]
     limits.index.name = "uncertainty"
-    return Discovery(n, len(fails), trajectory.reset_index(drop=True), chosen,
-                     limits.astype(float))
+    return limits.astype(float)
 
 
 def feature_scores(x: pd.DataFrame, fails: BoolArray, seed: int) -> pd.Series:
