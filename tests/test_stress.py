@@ -241,3 +241,29 @@ def test_two_workers_and_serial_give_identical_tables(tmp_path):
                                        "peak_day_factor"]
     assert {"scenario", "policy", "peak_reliability_2025_2050"} <= set(table.columns)
     assert len(table) == 2 * 8
+
+
+def test_the_report_shows_a_study_in_both_languages(tmp_path):
+    from chenzhou_water.report import build_report
+    from chenzhou_water.stress.run import analyse, study_dataset
+    from chenzhou_water.stress.writing import with_analysis
+
+    spec = load_study(write(tmp_path, edit("futures: 8", "futures: 64")))
+    values = StudyFutures(spec).values(0, 64)
+    # policy base fails on the peak day where growth is fast; phase3 never does
+    peak = np.where(values["population_growth_rate"] > 1.8, 0.8, 1.0)
+    outcomes = np.stack([np.stack([peak, np.full(64, 262.0)], axis=1),
+                         np.stack([np.ones(64), np.full(64, 263.0)], axis=1)])
+    ds = study_dataset(spec, values, outcomes)
+    path = tmp_path / "tiny.nc"
+    with_analysis(ds, analyse(spec, ds)).to_netcdf(path)
+    english = build_report([path], "en")
+    assert "Where each policy fails (PRIM)" in english
+    failing = int((values["population_growth_rate"] > 1.8).sum())
+    row = english.split("<td>base</td><td>peak_reliability_2025_2050</td>")[1].split("</tr>")[0]
+    assert f"<td>{failing}/64</td>" in row
+    assert "population_growth_rate 1." in row  # restricted from below, near the planted 1.8
+    assert "no restriction found" in english  # phase3 never fails
+    chinese = build_report([path], "zh")
+    assert "各政策的失效条件" in chinese
+    assert "Where each policy fails" not in chinese
