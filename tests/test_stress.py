@@ -170,6 +170,13 @@ def test_the_clean_study_loads(tmp_path):
     assert spec.discovery == ("peak_reliability_2025_2050",)
 
 
+def test_the_shipped_study_is_valid():
+    spec = load_study(Path(__file__).resolve().parents[1] / "scenarios/studies/policies.yaml")
+    assert [p.name for p in spec.policies] == ["baseline", "leakage_target", "diversion_phase3",
+                                               "reuse_25", "datacentre_expansion"]
+    assert len(spec.discovery) == 3
+
+
 @pytest.mark.parametrize(("old", "new", "where", "message"), [
     ("  base: base.yaml", "  base: nowhere.yaml", "policies.base", "scenario file not found"),
     ("  drought_frequency: {uniform: {low: 0.0, high: 0.1}}", "  drought_frequency: 0.05",
