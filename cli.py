@@ -440,6 +440,41 @@ def sweep(
 
 
 @app.command()
+def stress(
+    study_file: Annotated[Path, typer.Argument(help="Study YAML file.", show_default=False,
+                                               **_FILE)],
+    out: OutDir = Path("out"),
+    workers: Workers = None,
+    scheduler: Scheduler = None,
+    chunk_size: ChunkSize = None,
+    resume: Resume = False,
+) -> None:
+    """Stress-test policies over the same futures: response surfaces, robustness, PRIM boxes.
+
+    Writes `OUT/<name>.nc` (policy x future outcomes, sampled uncertainties), CSV tables
+    (outcomes, robustness ranking, PRIM boxes, feature scores) and PNG plots; each policy's
+    ensemble is kept in `OUT/<name>.runs/` and an interrupted study continues with `--resume`.
+
+    **Example**
+
+        chenzhou-water stress scenarios/studies/policies.yaml --out out/policies --workers 2
+    """
+    from chenzhou_water.stress import run_study
+
+    options = _execution_options(workers, scheduler, chunk_size, resume)
+    with project_errors():
+        _check_before_work(out, options)
+        progress = _SweepProgress(study_file.stem)
+        with progress.bar:
+            result = run_study(study_file, out, options, progress=progress)
+        _print_frame(result.analysis.robustness[["rank", "satisficing"]], "robustness")
+        console.print(f"{len(result.spec.policies)} policies x {result.spec.futures:,} futures in "
+                      f"{result.seconds:.1f} s", highlight=False)
+        for path in result.files:
+            console.print(f"wrote {path}", highlight=False)
+
+
+@app.command()
 def hydrology(
     plot: Annotated[Path | None, typer.Option(
         help="Save a figure of the assumptions and a sample of series (PNG, SVG or PDF).",

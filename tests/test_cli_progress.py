@@ -21,6 +21,7 @@ runner = CliRunner()
 SHIPPED_INPUTS = sorted(
     [*(ROOT / "scenarios" / "sweeps").glob("*.yaml"),
      *(ROOT / "scenarios" / "sensitivity").glob("*.yaml"),
+     *(ROOT / "scenarios" / "studies").glob("*.yaml"),
      *(ROOT / "calibration").glob("*.yaml"),
      *(ROOT / "calibration" / "examples").glob("*.yaml")])
 
@@ -115,6 +116,9 @@ def test_validate_every_shipped_input_file(path):
      "calibration targets file (key 'targets')", "did you mean 'leakage_rate'?"),
     ("parameters:\n  background_leakage_rate: {{bounds: [0.5, 0.1]}}\n",
      "calibration parameters file (only 'parameters')", "background_leakage_rate"),
+    ("name: s\nfutures: 8\npolicies: {{base: {{scenario: {base}}}}}\nuncertainties: {{}}\n"
+     "outcomes: {{reliability: {{direction: maximise, threshold: 0.95}}}}\n",
+     "stress study file (key 'policies')", "uncertainties: name at least one uncertainty"),
     ("name: s\nparamters: {{}}\n", "scenario file", "paramters"),
 ])
 def test_validate_names_the_kind_of_a_broken_file(tmp_path, text, kind, message):

@@ -30,6 +30,7 @@ def _writing_commands(place):
         "report": ["report", str(place / "in.nc"), "--out", str(place / "report.html")],
         "describe": ["describe", str(MODEL), "--out", str(place / "table.csv")],
         "hydrology": ["hydrology", "--plot", str(place / "hydrology.png"), "--members", "5"],
+        "stress": ["stress", str(scenarios / "studies" / "policies.yaml"), "--out", str(place)],
     }
 
 

@@ -125,6 +125,15 @@ def _check_sensitivity(path: Path) -> str:
             f"{len(spec.yearly)} yearly outputs")
 
 
+def _check_study(path: Path) -> str:
+    from chenzhou_water.stress.spec import load_study
+
+    spec = load_study(path)
+    return (f"stress study {spec.name!r}: {len(spec.policies)} policies on {spec.futures:,} "
+            f"futures ({spec.sampler}), {len(spec.uncertainties)} uncertainties, "
+            f"{len(spec.outcomes)} outcomes")
+
+
 def _check_targets(path: Path) -> str:
     from chenzhou_water.calibration.targets import load_targets
 
@@ -142,6 +151,7 @@ def _check_parameters(path: Path) -> str:
 #: The kinds, most specific first; the scenario (no distinctive key) last.
 FILE_KINDS: tuple[FileKind, ...] = (
     FileKind("calibration targets file", _has("targets"), _check_targets),
+    FileKind("stress study file", _has("policies", "futures"), _check_study),
     FileKind("sensitivity-analysis file", _has("method"), _check_sensitivity),
     FileKind("sweep file", _has("members", "sampler"), _check_sweep),
     FileKind("calibration parameters file", _only_parameters, _check_parameters),

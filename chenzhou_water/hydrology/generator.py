@@ -71,9 +71,11 @@ leaves the weather of each member unchanged (common random numbers across scenar
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from chenzhou_water._typing import BoolArray, FloatArray, UInt64Array
+from chenzhou_water._typing import BoolArray, FloatArray, IntArray, UInt64Array
 from chenzhou_water.hydrology.config import (
     DEFAULT_LAG1_CORRELATION,
     DEFAULT_MEAN_ANNUAL_RUNOFF,
@@ -103,6 +105,7 @@ __all__ = [
     "START_YEAR",
     "DroughtEvent",
     "InflowConfig",
+    "MemberClimate",
     "MultiYearDrought",
     "SeedLike",
     "generate_inflows",
@@ -114,6 +117,27 @@ __all__ = [
 ]
 
 SeedLike = int | np.integer | np.random.SeedSequence | np.random.Generator | None
+
+
+@dataclass(frozen=True)
+class MemberClimate:
+    """Climate stressors that differ between members (a stress test's futures).
+
+    Each attribute is None (every member takes the config's value) or one value per member.
+
+    Attributes
+    ----------
+    variability : ndarray or None
+        Factor on every monthly coefficient of variation (1: the config's ``monthly_cv``).
+    drought_probability : ndarray or None
+        Annual probability that a multi-year drought run starts, in [0, 1].
+    drought_length : ndarray or None
+        Length of each multi-year drought run, whole years >= 1.
+    """
+
+    variability: FloatArray | None = None
+    drought_probability: FloatArray | None = None
+    drought_length: IntArray | None = None
 
 YEARS = END_YEAR - START_YEAR + 1
 _CALENDAR_MONTH = np.arange(MONTHS) % 12  # of each month of the grid; 0 = January
@@ -178,6 +202,7 @@ def generate_inflows(
     seed: SeedLike,
     member_offset: int = 0,
     config: InflowConfig | None = None,
+    climate: MemberClimate | None = None,
 ) -> FloatArray:
     """Draw stochastic monthly Dongjiang natural inflow series.
 
@@ -194,6 +219,10 @@ def generate_inflows(
         Global index of the first member of this call, for drawing an ensemble in chunks.
     config : InflowConfig, optional
         The inflow assumptions; default ``InflowConfig()``.
+    climate : MemberClimate, optional
+        Per-member variability and multi-year drought frequency and length, arrays of shape
+        ``(members,)``, in place of the config's. The weather normals and drought uniforms stay
+        those of the member's index (common random numbers across futures).
 
     Returns
     -------
@@ -206,28 +235,71 @@ def generate_inflows(
     key = _philox_key(seed)
     eps = _member_normals(key, member_offset, members, MONTHS)
     log_inflow = _periodic_ar1(eps, np.asarray(config.lag1_correlation, dtype=np.float64))
-    mu, sigma = lognormal_parameters(config)
-    log_inflow *= sigma[_CALENDAR_MONTH]
-    log_inflow += mu[_CALENDAR_MONTH]
+    if climate is not None and climate.variability is not None:
+        mu, sigma = _member_lognormal(config, np.asarray(climate.variability, dtype=np.float64))
+        log_inflow *= sigma[:, _CALENDAR_MONTH]
+        log_inflow += mu[:, _CALENDAR_MONTH]
+    else:
+        mu, sigma = lognormal_parameters(config)
+        log_inflow *= sigma[_CALENDAR_MONTH]
+        log_inflow += mu[_CALENDAR_MONTH]
     inflow = np.exp(log_inflow, out=log_inflow)
     inflow *= trend_multiplier(config)
-    if config.has_droughts:
-        _apply_droughts(inflow, config, key, member_offset)
+    probability, length = _multiyear_settings(config, climate, members)
+    if config.has_droughts or np.any(probability > 0):
+        _apply_droughts(inflow, config, key, member_offset, probability, length)
     return inflow
 
 
-def _apply_droughts(inflow: FloatArray, config: InflowConfig, key: UInt64Array, first: int) -> None:
+def _member_lognormal(
+    config: InflowConfig, variability: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Log-space mean and deviation, shape (member, 12), with each member's CV factor."""
+    shares = np.asarray(config.seasonal_shares, dtype=np.float64)
+    shares = shares / shares.sum()
+    cv = np.asarray(config.monthly_cv, dtype=np.float64)[None, :] * variability[:, None]
+    variance = np.log1p(cv**2)
+    mu = np.log(shares * config.mean_annual_runoff)[None, :] - variance / 2
+    return mu, np.sqrt(variance)
+
+
+def _multiyear_settings(
+    config: InflowConfig, climate: MemberClimate | None, members: int
+) -> tuple[FloatArray, IntArray]:
+    """Each member's multi-year drought start probability and run length."""
+    event = config.multiyear_drought
+    probability = np.full(members, event.annual_probability)
+    length = np.full(members, event.length_years, dtype=np.int64)
+    if climate is not None and climate.drought_probability is not None:
+        probability = np.asarray(climate.drought_probability, dtype=np.float64)
+    if climate is not None and climate.drought_length is not None:
+        length = np.asarray(climate.drought_length, dtype=np.int64)
+    return probability, length
+
+
+def _apply_droughts(
+    inflow: FloatArray,
+    config: InflowConfig,
+    key: UInt64Array,
+    first: int,
+    probability: FloatArray,
+    length: IntArray,
+) -> None:
     """Multiply ``inflow`` (member, month) in place by the drought multipliers.
 
     A multi-year run multiplies every month of its years; a 2022-type event multiplies its
-    season. Where both apply, the lower multiplier wins.
+    season. Where both apply, the lower multiplier wins. ``probability`` and ``length`` are each
+    member's multi-year run start probability and length in years.
     """
     members = inflow.shape[0]
     event, multiyear = config.drought_2022, config.multiyear_drought
     uniforms = np.ones((members, 2 * YEARS))  # 1 is never below a probability
-    if event.annual_probability > 0 or multiyear.annual_probability > 0:
+    if event.annual_probability > 0 or np.any(probability > 0):
         uniforms = _member_uniforms(key, first, members, 2 * YEARS)
-    run_years = _run_years(_event_years(multiyear, uniforms[:, YEARS:]), multiyear.length_years)
+    starts = uniforms[:, YEARS:] < probability[:, None]
+    for year in multiyear.years:
+        starts[:, year - START_YEAR] = True
+    run_years = _run_years(starts, length)
     whole_year = np.where(run_years, multiyear.multiplier, 1.0)
     in_season = np.where(_event_years(event, uniforms[:, :YEARS]), event.multiplier, 1.0)
     np.minimum(in_season, whole_year, out=in_season)
@@ -246,11 +318,11 @@ def _event_years(event: DroughtEvent | MultiYearDrought, uniforms: FloatArray) -
     return happens
 
 
-def _run_years(starts: BoolArray, length_years: int) -> BoolArray:
-    """Shape (members, years): the years covered by runs of ``length_years`` from ``starts``."""
+def _run_years(starts: BoolArray, length_years: IntArray) -> BoolArray:
+    """Shape (members, years): the years covered by runs of ``length_years`` (per member)."""
     covered = starts.copy()
-    for lag in range(1, length_years):
-        covered[:, lag:] |= starts[:, : YEARS - lag]
+    for lag in range(1, min(int(length_years.max(initial=1)), YEARS)):
+        covered[:, lag:] |= starts[:, : YEARS - lag] & (lag < length_years)[:, None]
     return covered
 
 

@@ -352,6 +352,10 @@ def build_report(paths: Sequence[str | Path], lang: str = "en",
     ReportError
         For Chinese without a font that renders it.
     """
+    from chenzhou_water.report.study import is_study, study_page
+
+    if len(paths) == 1 and is_study(paths[0]):  # a stress study has its own page
+        return study_page(paths[0], lang)
     inputs = check_inputs(paths, lang, calibration, attribute_target)
     t = translator(lang)
     notes: list[str] = []

@@ -109,7 +109,8 @@ def compute_chunk(plan: ChunkPlan, sample: MemberSample) -> ChunkResult:
     n = sample.stop - sample.start
     inflow = None
     if plan.inflow is not None:
-        inflow = generate_inflows(n, seed=plan.seed, member_offset=sample.start, config=plan.inflow)
+        inflow = generate_inflows(n, seed=plan.seed, member_offset=sample.start, config=plan.inflow,
+                                  climate=sample.climate)
         if sample.runoff_change is not None:
             inflow *= 1.0 + np.asarray(sample.runoff_change, dtype=np.float64)[:, None]
     metrics = np.empty((n, len(plan.metrics)))

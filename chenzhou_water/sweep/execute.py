@@ -31,6 +31,7 @@ from chenzhou_water.engine.dataset import calendar_times, time_coordinates, vari
 from chenzhou_water.errors import ChenzhouWaterError
 from chenzhou_water.execution import SERIAL, ExecutionOptions
 from chenzhou_water.hydrology.config import InflowConfig
+from chenzhou_water.hydrology.generator import MemberClimate
 from chenzhou_water.model.metadata import ModelInfo, model_info
 from chenzhou_water.results import provenance, resolved_text
 from chenzhou_water.scenario.run import scenario_params
@@ -77,6 +78,9 @@ class MemberSample:
     runoff_change : ndarray or None
         Each member's fractional change of the stochastic inflow's mean, shape
         ``(stop - start,)``; None leaves the inflow as drawn.
+    climate : MemberClimate or None
+        Each member's inflow variability and multi-year drought frequency and length (a stress
+        test's futures); None draws every member with the ensemble's inflow settings.
     """
 
     start: int
@@ -85,6 +89,7 @@ class MemberSample:
     lever_choices: Mapping[str, IntArray] = field(default_factory=dict)
     lever_scales: Mapping[str, FloatArray] = field(default_factory=dict)
     runoff_change: FloatArray | None = None
+    climate: MemberClimate | None = None
 
 
 SampleSource = Callable[[int, int], MemberSample]

@@ -25,7 +25,14 @@ from chenzhou_water.schema.checker import Checker, YamlPath, format_path, sugges
 from chenzhou_water.schema.model_rules import OUTPUT_KINDS, check_outputs
 from chenzhou_water.sweep.metrics import ANNUAL, ANNUAL_REDUCTIONS, METRICS, Metric, default_name
 
-__all__ = ["OUTPUT_KEYS", "annual_reduce", "annual_variable", "check_name", "parse_outputs"]
+__all__ = [
+    "OUTPUT_KEYS",
+    "annual_reduce",
+    "annual_variable",
+    "check_name",
+    "parse_metric",
+    "parse_outputs",
+]
 
 OUTPUT_KEYS = ("series", "metrics")
 METRIC_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -148,6 +155,11 @@ def _metric(
     if "name" in given:
         ok = check_name(checker, (*path, "name"), name) is not None and ok
     return Metric(name, key, span, options, **(annual or {})) if ok else None  # type: ignore[arg-type]
+
+
+#: One metric entry (a name or a mapping), checked and located at ``path``; a stress study's
+#: outcomes are sweep metrics with a direction and a threshold.
+parse_metric = _metric
 
 
 def _key(checker: Checker, path: YamlPath, given: Mapping[str, Any]) -> str | None:
