@@ -464,9 +464,8 @@ def stress(
     options = _execution_options(workers, scheduler, chunk_size, resume)
     with project_errors():
         _check_before_work(out, options)
-        progress = _SweepProgress(study_file.stem)
-        with progress.bar:
-            result = run_study(study_file, out, options, progress=progress)
+        with _progress("members") as display:
+            result = run_study(study_file, out, options, progress=_ensemble_progress(display))
         _print_frame(result.analysis.robustness[["rank", "satisficing"]], "robustness")
         console.print(f"{len(result.spec.policies)} policies x {result.spec.futures:,} futures in "
                       f"{result.seconds:.1f} s", highlight=False)
