@@ -15,6 +15,7 @@ import pandas as pd
 import xarray as xr
 import yaml
 
+from chenzhou_water.display import indicator_unit
 from chenzhou_water.model.contract import HEADLINE_INDICATORS, Indicator
 
 
@@ -70,5 +71,20 @@ def annual_indicators(
 
 
 def indicator_columns(indicators: Sequence[Indicator] = HEADLINE_INDICATORS) -> dict[str, str]:
-    """Column key -> ``"label [units]"`` for tables."""
-    return {i.key: f"{i.label_en} [{i.units}]" for i in indicators}
+    """Column key -> ``"label [unit]"`` for tables, in the display vocabulary
+    (:mod:`chenzhou_water.display`; values shown through :func:`displayed_indicators`)."""
+    out = {}
+    for i in indicators:
+        unit = indicator_unit(i).en
+        out[i.key] = f"{i.label_en} [{unit}]" if unit else i.label_en
+    return out
+
+
+def displayed_indicators(frame: pd.DataFrame,
+                         indicators: Sequence[Indicator] = HEADLINE_INDICATORS) -> pd.DataFrame:
+    """:func:`annual_indicators` in the English display units, columns ``label [unit]``."""
+    shown = frame.copy()
+    for ind in indicators:
+        if ind.key in shown:
+            shown[ind.key] = shown[ind.key] * indicator_unit(ind).en_factor
+    return shown.rename(columns=indicator_columns(indicators))

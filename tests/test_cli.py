@@ -44,7 +44,9 @@ def test_run_baseline_writes_netcdf_csv_plots_and_prints_headlines(tmp_path):
     assert len(csv.splitlines()) == 1 + 36
     monthly = (out / "baseline_monthly.csv").read_text(encoding="utf-8-sig").splitlines()
     assert len(monthly) == 1 + 432
-    assert monthly[0].startswith("time,reservoir_storage [m3],")
+    assert monthly[0].startswith("time,reservoir_storage [million m³],")
+    assert "Dmnl" not in monthly[0]
+    assert "leakage_rate [%]" in monthly[0]
     assert monthly[1].startswith("2015-01-01,")
     pngs = sorted(p.name for p in out.glob("*.png"))
     assert pngs == [f"baseline_{k}.png" for k in
