@@ -80,6 +80,21 @@ DISPLAY_UNITS: dict[str, DisplayUnit] = {
     "kt CO2/yr": DisplayUnit("kt CO₂/yr", "万吨CO₂/年", 1.0, 0.1),
     "m3/10^4 CNY": DisplayUnit("m³ per 10⁴ CNY", "m³/万元"),
     "10^3 persons": DisplayUnit("10³ persons", "万人", 1.0, 0.1),
+    # units of levers and parameters (difference texts)
+    "km/year": DisplayUnit("km/yr", "公里/年"),
+    "district/year": DisplayUnit("districts/yr", "个分区/年"),
+    "1/year": DisplayUnit("%/yr", "%/年", 100.0, 100.0),
+    "m3/year": DisplayUnit("million m³/yr", "万m³/年", 1e-6, 1e-4),
+    "rack": DisplayUnit("racks", "架"),
+    "year": DisplayUnit("year", "年"),
+    "Month": DisplayUnit("months", "月"),
+    "km": DisplayUnit("km", "公里"),
+    "CNY": DisplayUnit("CNY", "元"),
+    "kW/rack": DisplayUnit("kW/rack", "千瓦/架"),
+    "t/kWh": DisplayUnit("kg CO₂/kWh", "千克CO₂/千瓦时", 1e3, 1e3),
+    "CNY/year": DisplayUnit("CNY/yr", "元/年"),
+    "1/km": DisplayUnit("per km", "/公里"),
+    "1/degC": DisplayUnit("per °C", "/°C"),
 }
 
 #: Contract variables in ``Dmnl`` that are not shares, with how they are shown.
@@ -89,6 +104,71 @@ VARIABLE_UNITS: dict[str, DisplayUnit] = {
     "dispatch_zone": DisplayUnit("zone 1–4", "调度区1–4"),
     "restrictions_in_force": DisplayUnit("0/1", "0/1"),
 }
+
+
+#: Chinese names of the levers, of the parameters scenarios, sweeps and the calibration set, and
+#: of the headline indicators (by key; their labels live in ``model.contract``). English pages
+#: show the model's identifier.
+NAMES_ZH: dict[str, str] = {
+    # levers
+    "inflow_multiplier_schedule": "入库径流系数（逐年）",
+    "climate_runoff_multiplier": "气候变化径流系数",
+    "diversion_in_service_schedule": "东江引水工程投运比例",
+    "service_area_connection_schedule": "引水沿线乡镇接入比例",
+    "central_city_priority": "中心城区供水优先度",
+    "treatment_capacity_schedule": "中心城区水厂规模",
+    "local_source_capacity_schedule": "本地水源可供水量",
+    "renewal_programme": "老旧管网更新长度",
+    "metering_programme": "分区计量（DMA）建设",
+    "pressure_reduction_schedule": "分区压力管理降压比例",
+    "population_growth_rate": "人口增长率",
+    "domestic_use_trend": "居民人均生活用水量",
+    "gdp_growth_rate": "GDP增长率",
+    "repeat_use_schedule": "工业用水重复利用率",
+    "restrictions_enabled": "启用限水措施",
+    "other_prefecture_water_use": "中心城区以外用水量",
+    "collection_rate_schedule": "污水收集率",
+    "wastewater_treatment_capacity_schedule": "污水处理厂规模",
+    "reclaimed_capacity_schedule": "再生水生产能力",
+    "rack_target": "数据中心规划机柜数",
+    "heat_recovery_schedule": "数据中心余热回收比例",
+    # parameters
+    "phase_3_start_year": "引水三期投运年份",
+    "background_leakage_rate": "背景漏损率",
+    "leakage_per_old_main_km": "每公里老旧管网漏损量",
+    "unmetered_loss_rate": "计量损失率",
+    "initial_old_high_leak_mains": "初始老旧高漏损管网长度",
+    "metering_effect_delay": "分区计量见效时间",
+    "initial_population": "初始人口",
+    "initial_gdp": "初始GDP",
+    "peak_day_factor": "高峰日系数",
+    "mean_annual_runoff": "多年平均径流量",
+    "reference_pue": "参考PUE",
+    "pue_at_reference_temperature": "参考水温下的PUE",
+    "pue_temperature_sensitivity": "PUE水温敏感度",
+    "it_power_per_rack": "单机柜IT功率",
+    "cooling_temperature_rise": "冷却水温升",
+    "rack_installation_time": "机柜安装周期",
+    "grid_emission_factor": "电网排放因子",
+    "guiyang_seat_use_per_capita": "桂阳县城人均用水量",
+    "high_leak_ageing_rate": "管网老化进入高漏损类别的速率",
+    "public_use_per_capita": "人均公共用水量",
+    "service_area_population_growth": "引水沿线服务区人口增长率",
+}
+
+
+def display_name(name: str, lang: str) -> str:
+    """A lever's, parameter's or indicator's name for a reader of ``lang`` (the identifier
+    where no Chinese name is known, and on English pages)."""
+    if lang == "zh":
+        if name in NAMES_ZH:
+            return NAMES_ZH[name]
+        from chenzhou_water.model.contract import HEADLINE_INDICATORS
+
+        for ind in HEADLINE_INDICATORS:
+            if ind.key == name:
+                return ind.label_zh
+    return name
 
 
 def variable_unit(name: str, model_units: str | None = None) -> DisplayUnit:
