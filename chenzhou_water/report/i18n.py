@@ -130,6 +130,76 @@ TEXTS: dict[str, tuple[str, str]] = {
     "leakage_target": ("National target 9 % (2025)", "国家目标9%（2025年）"),
     "reuse_target": ("National target 25 %", "国家目标25%"),
     "electricity_saved": ("Electricity saved", "节电量"),
+    # key messages, targets, caveats
+    "key_messages": ("Key messages", "主要结论"),
+    "targets": ("National targets", "国家目标对照"),
+    "caveats": ("Caveats", "说明与局限"),
+    "col_national_target": ("Target", "目标"),
+    "col_value_in_year": ("Value in the target year", "目标年份数值"),
+    "col_met": ("Met", "是否达标"),
+    "col_first_met": ("First year met", "首次达标年份"),
+    "col_source": ("Source", "来源"),
+    "not_by": ("not by {year}", "{year}年前未达标"),
+    "target_message": ("{target}: {clauses}.", "{target}：{clauses}。"),
+    "target_met": ("{scenario} meets it in {year} ({value})",
+                   "{scenario}于{year}年达标（{value}）"),
+    "target_late": ("{scenario} only in {year}, later than the target year ({value})",
+                    "{scenario}迟至{year}年才达标（{value}）"),
+    "target_missed": ("{scenario} does not meet it by {year} ({value} in {year})",
+                      "{scenario}到{year}年仍未达标（{year}年为{value}）"),
+    "shortage_members": ("In {short} of {members} stochastic inflow futures of {scenario}, the "
+                         "central city is short of water in at least one month from 2025 on.",
+                         "在{scenario}的{members}个随机来水情景中，有{short}个情景自2025年起至少"
+                         "有一个月中心城区供水不足。"),
+    "no_shortage_mean": ("With the hydrology these runs assume, the central city is never short of "
+                         "water between {first} and {last} (unmet demand 0 in every year).",
+                         "在本次模拟采用的水文条件下，{first}—{last}年中心城区各年均无供水缺口"
+                         "（缺水量为0）。"),
+    "shortage_mean": ("The largest annual shortage is in {scenario} in {year}: {value} of unmet "
+                      "demand.", "年均供水缺口最大的是{scenario}的{year}年：{value}。"),
+    "no_differences": ("The runs give the same headline indicators in every report year.",
+                       "各情景在报告年份的主要指标均相同。"),
+    "largest_difference": ("The largest difference between the runs is {indicator} in {year}: "
+                           "{alt} in {alternative} against {ref} in {reference} ({change} %).",
+                           "各情景间差异最大的是{year}年{indicator}：{alternative}为{alt}，"
+                           "{reference}为{ref}（{change}%）。"),
+    "caveat_hydrology": ("Hydrology assumed: {runs}.", "水文条件假定：{runs}。"),
+    "hydrology_mean": ("mean hydrology (the mean year repeated; no drought unless the scenario "
+                       "sets one)", "多年平均来水（逐年重复平均年，除情景设定外不含干旱）"),
+    "hydrology_table": ("inflow read from a table (a designed sequence)",
+                        "入库径流取自来水序列文件（设计序列）"),
+    "hydrology_stochastic": ("stochastic inflows, {members} members",
+                             "随机来水，{members}个成员"),
+    "caveat_calibration": ("The model is calibrated to Chenzhou's reported figures: {met} of "
+                           "{total} binding targets within tolerance (objective {objective}).",
+                           "模型已按郴州公开数据率定：{total}个约束目标中{met}个在容差范围内"
+                           "（目标函数值{objective}）。"),
+    "caveat_left_out": ("The model runs in monthly steps (the peak day enters through a peak-day "
+                        "factor), leaves out water quality and groundwater, and assumes the "
+                        "reservoir's dispatch chart, monthly inflow shares and evaporation where "
+                        "no source was found (docs/sources.md).",
+                        "模型按月步长计算（高峰日通过高峰日系数体现），未考虑水质和地下水；"
+                        "水库调度图、逐月来水分配和蒸发等缺乏公开资料的部分采用假定值"
+                        "（见docs/sources.md）。"),
+    "attribution_chosen": ("Attributed: {indicator} in {year}, the indicator that differs most "
+                           "between {ref} and {alt} in that year.",
+                           "归因指标：{year}年{indicator}，该年{ref}与{alt}之间差异最大的指标。"),
+    "nothing_differs": ("No headline indicator differs between {ref} and {alt} in {year}; there "
+                        "is nothing to attribute.",
+                        "{year}年{ref}与{alt}的主要指标均相同，无需归因。"),
+    # sweeps
+    "sweeps": ("Sweeps: distributions of outcomes", "参数扫描：结果分布"),
+    "sweep_sampled": ("{members} members, sampler {sampler}, seed {seed}; sampled:",
+                      "{members}个成员，抽样方法{sampler}，随机种子{seed}；抽样输入："),
+    "sweep_inflow": ("stochastic inflow (seed {seed})", "随机来水（随机种子{seed}）"),
+    "metric": ("Metric", "指标"),
+    "mean": ("Mean", "均值"),
+    "share_short": ("Members with a shortage", "出现缺水的成员比例"),
+    "fig_exceedance": ("Exceedance curves of the sweep's metrics",
+                       "参数扫描指标的超越概率曲线"),
+    "ax_exceedance": ("Share of members exceeding", "超越概率"),
+    "sweep_no_series": ("{label} keeps no monthly series: it appears in the sweep section only.",
+                        "{label}未保存逐月序列，仅在参数扫描部分列出。"),
     "co2_avoided": ("CO2 avoided", "二氧化碳减排量"),
 }
 

@@ -381,7 +381,7 @@ class Checker:
         Returns ``{"en": ..., "zh": ...}`` (one string counts for both languages); ``pattern``
         and ``rule`` apply to the string, or to the English text of a mapping.
         """
-        if isinstance(value, str):
+        if isinstance(value, str | bool):  # a boolean gets string()'s hint on yes/no
             text = self.string(path, value, pattern, rule)
             return None if text is None else {"en": text, "zh": text}
         if not isinstance(value, Mapping):
