@@ -80,6 +80,12 @@ DISPLAY_UNITS: dict[str, DisplayUnit] = {
     "kt CO2/yr": DisplayUnit("kt CO₂/yr", "万吨CO₂/年", 1.0, 0.1),
     "m3/10^4 CNY": DisplayUnit("m³ per 10⁴ CNY", "m³/万元"),
     "10^3 persons": DisplayUnit("10³ persons", "万人", 1.0, 0.1),
+    # units of sweep metrics (``sweep.metrics``)
+    "fraction of months": DisplayUnit("% of months", "%（月数）", 100.0, 100.0),
+    "fraction of production": DisplayUnit("% of production", "%（占供水量）", 100.0, 100.0),
+    "fraction": _SHARE,
+    "months": DisplayUnit("months", "个月"),
+    "kWh": DisplayUnit("GWh", "亿kWh", 1e-6, 1e-8),
     # units of levers and parameters (difference texts)
     "km/year": DisplayUnit("km/yr", "公里/年"),
     "district/year": DisplayUnit("districts/yr", "个分区/年"),

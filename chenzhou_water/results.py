@@ -70,6 +70,23 @@ def annual_indicators(
     return frame
 
 
+def end_use_demand(ds: xr.Dataset) -> xr.DataArray | None:
+    """What the central city's customers use, m³/d: the demand on the utility less real losses
+    (``urban_water_demand`` × (1 − real losses / production), as the model defines demand).
+
+    None where the result lacks one of the three variables.
+    """
+    needs = ("urban_water_demand", "real_loss_volume", "urban_water_production")
+    if not all(v in ds for v in needs):
+        return None
+    production = ds["urban_water_production"]
+    rate = (ds["real_loss_volume"] / production.where(production > 0)).fillna(0.0)
+    out = ds["urban_water_demand"] * (1.0 - rate)
+    out.attrs = {"units": "m3/Day", "description": "end-use demand of the central city "
+                 "(demand on the utility less real losses)"}
+    return out
+
+
 def indicator_columns(indicators: Sequence[Indicator] = HEADLINE_INDICATORS) -> dict[str, str]:
     """Column key -> ``"label [unit]"`` for tables, in the display vocabulary
     (:mod:`chenzhou_water.display`; values shown through :func:`displayed_indicators`)."""

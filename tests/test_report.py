@@ -113,9 +113,9 @@ def test_differing_inputs_and_their_description(results):
     assert [d.name for d in differences] == ["metering_programme", "renewal_programme"]
     english = difference_sentence(differences[1], "en")
     chinese = difference_sentence(differences[1], "zh")
-    assert english.startswith("renewal_programme (mains renewed per year) [km/year]: ")
-    assert "2021: 2 → 3" in english
-    assert chinese.startswith("renewal_programme［km/year］：")
+    assert english.startswith("renewal_programme (mains renewed per year) [km/yr]: ")
+    assert "2021: 2 → 3.5" in english
+    assert chinese.startswith("老旧管网更新长度［公里/年］：2021: 2 → 3.5")
 
 
 # --- bad inputs ---------------------------------------------------------------------------------

@@ -142,8 +142,8 @@ def difference_sentence(diff: InputDifference, lang: str) -> str:
     unit = variable_unit(diff.name, diff.units)
     factor = unit.factor(lang)
 
-    def shown(x: float) -> str:
-        return format_number(x * factor, lang)
+    def shown(x: float) -> str:  # as few decimals as the value needs
+        return format_number(x * factor, lang, "#,##0.###")
 
     if diff.kind == "parameter":
         return text("param_change", lang, name=name, units=unit.label(lang) or "1",

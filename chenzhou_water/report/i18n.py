@@ -100,8 +100,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "param_change": ("{name} [{units}]: {old} → {new}", "{name}［{units}］：{old} → {new}"),
     # figures
     "fig_storage": ("Dongjiang reservoir storage", "东江水库蓄水量"),
-    "fig_supply": ("Central-city supply, demand and shortage", "中心城区供需与缺口"),
+    "fig_supply": ("Central-city demand, leakage and shortage", "中心城区用水需求、漏损与供水缺口"),
     "fig_supply_annual": ("Demand and supply (annual mean)", "需水量与供水量（年均）"),
+    "fig_end_use": ("Demand without leakage (annual mean)", "用水需求（不含漏损，年均）"),
+    "fig_leakage_volume": ("Leakage volume (annual mean)", "漏损水量（年均）"),
     "fig_shortage": ("Unmet demand (monthly)", "供水缺口（逐月）"),
     "no_shortage": ("No unmet demand in any scenario", "各情景均无供水缺口"),
     "within_count": ("{n} of {m} targets within tolerance.", "{m}个目标中有{n}个在容差范围内。"),
@@ -113,12 +115,12 @@ TEXTS: dict[str, tuple[str, str]] = {
                        "东江湖大数据中心：节电量与二氧化碳减排量"),
     "fig_hydropower": ("Hydropower generation", "水电发电量"),
     "fig_waterfall": ("{indicator} in {year}: {ref} → {alt}", "{year}年{indicator}：{ref} → {alt}"),
-    "ax_storage": ("Storage [10⁹ m³]", "蓄水量［10⁹ m³］"),
-    "ax_flow": ("Water [10³ m³/d]", "水量［10³ m³/日］"),
-    "ax_unmet": ("Unmet demand [10³ m³/d]", "供水缺口［10³ m³/日］"),
+    "ax_storage": ("Storage", "蓄水量"),
+    "ax_flow": ("Water", "水量"),
+    "ax_unmet": ("Unmet demand", "供水缺口"),
     "ax_percent": ("%", "%"),
-    "ax_gwh": ("GWh/yr", "吉瓦时/年"),
-    "ax_kt": ("kt CO2/yr", "千吨二氧化碳/年"),
+    "ax_gwh": ("Electricity", "电量"),
+    "ax_kt": ("CO₂", "二氧化碳"),
     "ax_year": ("Year", "年份"),
     "median": ("median", "中位数"),
     "band": ("5–95 %", "5–95%区间"),
@@ -232,21 +234,3 @@ def translator(lang: str) -> Callable[..., str]:
 def indicator_label(indicator: Indicator, lang: str) -> str:
     """The indicator's label in ``lang``."""
     return indicator.label_zh if lang == "zh" else indicator.label_en
-
-
-#: Units of the headline indicators as written on the page: (English, Chinese).
-UNITS: dict[str, tuple[str, str]] = {
-    "10^9 m3": ("10⁹ m³", "10⁹ m³"),
-    "GWh/yr": ("GWh/yr", "GWh/年"),
-    "10^3 m3/d": ("10³ m³/d", "10³ m³/日"),
-    "L/person/d": ("L/person/d", "升/人/日"),
-    "kt CO2/yr": ("kt CO₂/yr", "千吨CO₂/年"),
-    "m3/10^4 CNY": ("m³/10⁴ CNY", "m³/万元"),
-    "10^3 persons": ("10³ persons", "千人"),
-}
-
-
-def units_label(units: str, lang: str) -> str:
-    """Units as shown on the page in ``lang`` (unknown units unchanged)."""
-    english, chinese = UNITS.get(units, (units, units))
-    return chinese if lang == "zh" else english

@@ -20,6 +20,7 @@ import xarray as xr
 from chenzhou_water.display import format_number, indicator_unit
 from chenzhou_water.model.contract import HEADLINE_INDICATORS, Indicator
 from chenzhou_water.report.i18n import indicator_label, text
+from chenzhou_water.report.indicators import REPORT_INDICATORS
 from chenzhou_water.report.targets import NATIONAL_TARGETS, NationalTarget
 
 #: Years the messages look at (the planning horizon of the runs).
@@ -39,7 +40,7 @@ class Run:
 
 
 def _indicator(key: str) -> Indicator:
-    return next(i for i in HEADLINE_INDICATORS if i.key == key)
+    return next(i for i in (*REPORT_INDICATORS, *HEADLINE_INDICATORS) if i.key == key)
 
 
 def _value(ind: Indicator, value: float, lang: str) -> str:
@@ -48,7 +49,7 @@ def _value(ind: Indicator, value: float, lang: str) -> str:
     label = unit.label(lang)
     if not label:
         return shown
-    return f"{shown}{label}" if lang == "zh" or label == "%" else f"{shown} {label}"
+    return f"{shown}{label}" if lang == "zh" else f"{shown} {label}"
 
 
 def _years(frame: pd.DataFrame, key: str) -> pd.Series:
@@ -120,12 +121,13 @@ def _shortage_message(runs: Sequence[Run], lang: str) -> str:
     return text("shortage_mean", lang, scenario=label, year=year, value=_value(ind, value, lang))
 
 
-def largest_difference(runs: Sequence[Run], years: Sequence[int]
+def largest_difference(runs: Sequence[Run], years: Sequence[int],
+                       indicators: Sequence[Indicator] = REPORT_INDICATORS,
                        ) -> tuple[Indicator, int, Run, float, float] | None:
     """The indicator, year and alternative run furthest (relatively) from the reference."""
     best: tuple[float, tuple[Indicator, int, Run, float, float]] | None = None
     reference = runs[0]
-    for ind in HEADLINE_INDICATORS:
+    for ind in indicators:
         for run in runs[1:]:
             for year in years:
                 if ind.key not in run.annual or ind.key not in reference.annual:
@@ -170,12 +172,13 @@ def default_attribution(runs: Sequence[Run], year: int) -> Indicator | None:
     alternative in ``year``; None if every indicator is the same."""
     if len(runs) < 2:
         return None
-    found = largest_difference(runs[:2], [year])
+    attributable = [i for i in HEADLINE_INDICATORS if i.key != "urban_demand_kt_d"]
+    found = largest_difference(runs[:2], [year], attributable)
     return None if found is None else found[0]
 
 
 def _hydrology(dataset: xr.Dataset, lang: str) -> str:
-    members = int(dataset.sizes.get("member", 1))
+    members = int(dataset.attrs.get("members", dataset.sizes.get("member", 1)))
     resolved = str(dataset.attrs.get("scenario_resolved", ""))
     if members > 1 or str(dataset.attrs.get("stochastic_inflow", "")) == "yes":
         return text("hydrology_stochastic", lang, members=members)

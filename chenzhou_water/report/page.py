@@ -24,7 +24,6 @@ from chenzhou_water.display import display_name, format_number, indicator_unit, 
 from chenzhou_water.errors import Problem, ResultFileError, ValidationError
 from chenzhou_water.files import atomic_path
 from chenzhou_water.fonts import require_cjk_font, use_cjk_font
-from chenzhou_water.model.contract import HEADLINE_INDICATORS
 from chenzhou_water.report import figures, messages
 from chenzhou_water.report.attribution import (
     DEFAULT_YEAR,
@@ -34,7 +33,8 @@ from chenzhou_water.report.attribution import (
     parse_target,
 )
 from chenzhou_water.report.differences import difference_sentence, differing_inputs
-from chenzhou_water.report.i18n import TEXTS, indicator_label, translator, units_label
+from chenzhou_water.report.i18n import TEXTS, indicator_label, translator
+from chenzhou_water.report.indicators import REPORT_INDICATORS, with_end_use
 from chenzhou_water.report.sources import (
     WITHIN_COLUMNS,
     CalibrationFit,
@@ -56,8 +56,9 @@ REPORT_YEARS: tuple[int, ...] = (2025, 2030, 2035, 2050)
 #: Figure id -> (title key, plot functions, variables needed); two functions share one figure.
 FIGURES: dict[str, tuple[str, tuple[Callable[..., Any], ...], tuple[str, ...]]] = {
     "storage": ("fig_storage", (figures.plot_storage,), ("reservoir_storage",)),
-    "supply": ("fig_supply", (figures.plot_supply_demand, figures.plot_shortage),
-               ("urban_water_demand", "urban_water_production", "unmet_demand")),
+    "supply": ("fig_supply", (figures.plot_end_use_demand, figures.plot_leakage_volume,
+                              figures.plot_shortage),
+               ("end_use_demand", "leakage_volume", "unmet_demand")),
     "leakage": ("fig_leakage", (figures.plot_leakage,), ("leakage_rate",)),
     "reuse": ("fig_reuse", (figures.plot_reuse,), ("reuse_rate",)),
     "datacentre": ("fig_datacentre", (figures.plot_dc_electricity, figures.plot_dc_co2),
@@ -128,9 +129,9 @@ def headline_rows(results: Sequence[ScenarioResult], lang: str) -> list[dict[str
     """The headline table: per indicator, one row per scenario that has it, with its value in
     each report year (one precision per indicator) and, for the alternatives, the difference
     from the reference; in the display units of ``lang``."""
-    frames = [annual_indicators(r.dataset) for r in results]
+    frames = [annual_indicators(r.dataset, REPORT_INDICATORS) for r in results]
     groups = []
-    for ind in HEADLINE_INDICATORS:
+    for ind in REPORT_INDICATORS:
         having = [i for i, f in enumerate(frames) if ind.key in f]
         if not having:
             continue
@@ -174,7 +175,7 @@ def figure_blocks(results: Sequence[ScenarioResult], lang: str) -> list[dict[str
     for fig_id, (title, functions, needs) in FIGURES.items():
         if not any(all(v in ds for v in needs) for ds in runs.values()):
             continue
-        size = figures.FIGSIZE if len(functions) == 1 else (10.0, 3.8)
+        size = figures.FIGSIZE if len(functions) == 1 else (5.0 * len(functions), 3.8)
         fig, axes = plt.subplots(1, len(functions), figsize=size, squeeze=False)
         for function, ax in zip(functions, axes[0], strict=True):
             function(runs, lang, ax=ax)
@@ -218,7 +219,11 @@ def _sweep_description(result: ScenarioResult, lang: str) -> str:
     text = _resolved(result).get("description", "")
     if isinstance(text, dict):
         text = text.get(lang) or text.get("en") or ""
-    return str(text).strip()
+    text = str(text).strip()
+    # A sweep file's description is one text; the Chinese page leaves out an English one.
+    if lang == "zh" and not any("\u4e00" <= ch <= "\u9fff" for ch in text):
+        return ""
+    return text
 
 
 def attribution_blocks(inputs: ReportInputs, scenarios: Sequence[Scenario | None],
@@ -249,18 +254,24 @@ def attribution_blocks(inputs: ReportInputs, scenarios: Sequence[Scenario | None
 
 def _attribution_table(result: Attribution, lang: str) -> dict[str, Any]:
     t = translator(lang)
-    rows = [{"name": display_name(d.name, lang), "kind": t(d.kind), "shapley": f"{s:+,.4g}",
-             "oat": f"{o:+,.4g}"}
+    result = scaled_attribution(result, indicator_unit(result.indicator).factor(lang))
+    pattern = significant_format([*result.shapley, *result.one_at_a_time, result.total], 3)
+
+    def signed(value: float) -> str:
+        return ("+" if value >= 0 else "−") + _number(abs(value), lang, pattern)
+
+    rows = [{"name": display_name(d.name, lang), "kind": t(d.kind), "shapley": signed(s),
+             "oat": signed(o)}
             for d, s, o in zip(result.inputs, result.shapley, result.one_at_a_time, strict=True)]
     out: dict[str, Any] = {
-        "rows": rows, "total": f"{result.total:+,.4g}",
-        "shapley_sum": f"{sum(result.shapley):+,.4g}",
-        "oat_sum": f"{sum(result.one_at_a_time):+,.4g}",
-        "interaction": f"{result.interaction:+,.4g}",
-        "reference_value": _number(result.reference_value),
-        "alternative_value": _number(result.alternative_value),
+        "rows": rows, "total": signed(result.total),
+        "shapley_sum": signed(sum(result.shapley)),
+        "oat_sum": signed(sum(result.one_at_a_time)),
+        "interaction": signed(result.interaction),
+        "reference_value": _number(result.reference_value, lang),
+        "alternative_value": _number(result.alternative_value, lang),
         "indicator": indicator_label(result.indicator, lang),
-        "units": units_label(result.indicator.units, lang),
+        "units": indicator_unit(result.indicator).label(lang),
         "year": result.year,
         "note": t("attribution_note", runs=result.runs, k=len(result.inputs)),
     }
@@ -273,6 +284,16 @@ def _attribution_table(result: Attribution, lang: str) -> dict[str, Any]:
         figures.plot_waterfall(result, lang, ax=ax)
         out["uri"] = figures.figure_data_uri(fig)
     return out
+
+
+def scaled_attribution(result: Attribution, factor: float) -> Attribution:
+    """The attribution with every value multiplied by ``factor`` (display units)."""
+    return dataclasses.replace(
+        result, reference_value=result.reference_value * factor,
+        alternative_value=result.alternative_value * factor,
+        shapley=tuple(v * factor for v in result.shapley),
+        one_at_a_time=tuple(v * factor for v in result.one_at_a_time),
+        subset_values=tuple(v * factor for v in result.subset_values))
 
 
 def provenance_rows(results: Sequence[ScenarioResult]) -> list[dict[str, str]]:
@@ -413,9 +434,13 @@ def build_report(paths: Sequence[str | Path], lang: str = "en",
     t = translator(lang)
     notes: list[str] = []
     scenarios = _scenarios(inputs.results, lang, notes)
+    results = tuple(dataclasses.replace(r, dataset=with_end_use(r.dataset))
+                    for r in inputs.results)
     if lang == "zh":
-        inputs = dataclasses.replace(inputs, results=_chinese_labels(inputs.results, scenarios))
-    runs = [messages.Run(r.label, annual_indicators(r.dataset), r.dataset) for r in inputs.runs]
+        results = _chinese_labels(results, scenarios)
+    inputs = dataclasses.replace(inputs, results=results)
+    runs = [messages.Run(r.label, annual_indicators(r.dataset, REPORT_INDICATORS), r.dataset)
+            for r in inputs.runs]
     inputs = _choose_attribution(inputs, runs)
     notes += [t("sweep_no_series", label=r.label) for r in inputs.results if not r.has_series]
     with matplotlib.rc_context():

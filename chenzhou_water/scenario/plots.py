@@ -18,6 +18,7 @@ from matplotlib.axes import Axes
 
 from chenzhou_water.files import atomic_path
 from chenzhou_water.fonts import label as bilingual
+from chenzhou_water.results import end_use_demand
 
 # Fallbacks when a result does not carry the model's own values (a scenario may change them).
 DEAD_STORAGE = 2.45e9  # m3; the model's ``dead storage``
@@ -75,29 +76,30 @@ def plot_storage(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
 
 
 def plot_supply_demand(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
-    """Central-city demand, production, capacity, diversion supply and unmet demand."""
+    """Central-city end-use demand, leakage, production, treatment capacity and unmet demand.
+
+    Five series at most: demand is what customers use (without leakage, drawn widest so
+    production does not hide it), leakage is its own line.
+    """
     ax = _axes(ax)
-    for name, text in (
-        ("urban_water_demand", "Demand"),
-        ("urban_water_production", "Production"),
-        ("treatment_capacity", "Treatment capacity"),
-        ("central_city_diversion_supply", "Dongjiang water to the central city"),
-        ("diversion_supply", "Dongjiang diversion, all users"),
-        ("peak_day_demand", "Peak-day demand"),
+    end_use = end_use_demand(ds)
+    if end_use is not None:
+        fan(ax, end_use, "Demand without leakage (end use)", 1e-3, lw=2.4, zorder=3)
+    for name, text, style in (
+        ("leakage_volume", "Leakage (real and apparent losses)", {"lw": 1.2}),
+        ("urban_water_production", "Production", {"lw": 1.0, "ls": "--", "zorder": 4}),
+        ("treatment_capacity", "Treatment capacity", {"lw": 1.0, "ls": ":"}),
     ):
         if name in ds:
-            fan(ax, ds[name], text, 1e-3, lw=1.2)
-    if "peak_day_shortage" in ds:
-        peak = ds["peak_day_shortage"].max("member").values * 1e-3
-        ax.fill_between(ds["time"].values, 0, peak, color="orange", alpha=0.5,
-                        label="Peak-day shortage (worst member)")
+            fan(ax, ds[name], text, 1e-3, **style)
     if "unmet_demand" in ds:
         unmet = ds["unmet_demand"].max("member").values * 1e-3
         ax.fill_between(ds["time"].values, 0, unmet, color="red", alpha=0.4,
                         label="Unmet demand (worst member)")
-    ax.set_ylabel("10^3 m3/d")
-    ax.set_title(bilingual("Central-city supply and demand (中心城区供需)"))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.07), fontsize=8, ncol=4, frameon=False)
+    ax.set_ylabel("10³ m³/d")
+    ax.set_ylim(bottom=0)
+    ax.set_title(bilingual("Central-city demand, leakage and supply (中心城区用水、漏损与供水)"))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.07), fontsize=8, ncol=3, frameon=False)
     return ax
 
 
@@ -152,9 +154,24 @@ def plot_datacentre(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
               label="PUE (worst month)")
     twin.axhline(1.2, color="tab:purple", ls="--", lw=0.8, label="PUE 1.2")
     twin.set_ylabel("PUE")
+    twin.set_ylim(*pue_limits(pue.values, 1.2))
     ax.legend(loc="upper left", fontsize=8)
     twin.legend(loc="upper right", fontsize=8)
     return ax
+
+
+#: Smallest span of a PUE axis: differences below it are noise, not something to magnify.
+PUE_MIN_SPAN = 0.1
+
+
+def pue_limits(values: np.ndarray, reference: float) -> tuple[float, float]:
+    """Axis limits for PUE spanning the values and ``reference``, at least PUE_MIN_SPAN wide."""
+    finite = np.asarray(values, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    lo = min(float(finite.min()) if finite.size else reference, reference)
+    hi = max(float(finite.max()) if finite.size else reference, reference)
+    pad = max(PUE_MIN_SPAN - (hi - lo), 0.0) / 2 + 0.01
+    return lo - pad, hi + pad
 
 
 RUN_PLOTS = {
