@@ -108,6 +108,8 @@ def test_metrics_only_sweep_beside_a_scenario_run(results, metrics_sweep):
     for metric in ("reliability", "total_shortage", "worst_storage", "leakage_2030"):
         assert f"<code>{metric}</code>" in html
     assert "% of months" in text  # reliability as a share, in %
+    assert re.search(r"In the sweep tiny_risk \(8 members\), the central city's supply "
+                     r"reliability .* is [\d.]+ % in the median member", text)
     # the headline table holds the run only: no rows of "–" for the sweep
     table = html[html.index('id="headline-table"'):html.index("</table>",
                                                                 html.index('id="headline-table"'))]

@@ -150,6 +150,7 @@ def plot_end_use_demand(runs: Runs, lang: str = "en", ax: Axes | None = None) ->
     ax = _axes(ax)
     unit = _annual(ax, runs, END_USE_DEMAND, lang)
     ax.set_xlabel(text("ax_year", lang))
+    ax.set_ylim(bottom=0)  # from zero: a few per cent of change is not drawn as a cliff
     return _finish(ax, text("fig_end_use", lang), _ylabel("ax_flow", unit, lang), runs, lang)
 
 

@@ -190,6 +190,14 @@ TEXTS: dict[str, tuple[str, str]] = {
                         "is nothing to attribute.",
                         "{year}年{ref}与{alt}的主要指标均相同，无需归因。"),
     # sweeps
+    "sweep_reliability": ("In the sweep {sweep} ({members} members), the central city's supply "
+                          "reliability (share of months with demand met) is {median} % in the "
+                          "median member and {low} % in the driest 5 %.",
+                          "在参数扫描{sweep}（{members}个成员）中，中心城区供水保证率（满足需水的"
+                          "月份比例）中位数为{median}%，最枯5%的成员为{low}%。"),
+    "sweep_shortage": ("In {short} of the {members} members of {sweep} the central city is short "
+                       "of water at some time.",
+                       "{sweep}的{members}个成员中有{short}个出现过中心城区供水缺口。"),
     "sweeps": ("Sweeps: distributions of outcomes", "参数扫描：结果分布"),
     "sweep_sampled": ("{members} members, sampler {sampler}, seed {seed}; sampled:",
                       "{members}个成员，抽样方法{sampler}，随机种子{seed}；抽样输入："),

@@ -167,6 +167,28 @@ def key_messages(runs: Sequence[Run], years: Sequence[int], lang: str) -> list[s
     return [m for m in messages if m]
 
 
+def sweep_messages(sweeps: Sequence[tuple[str, xr.Dataset]], lang: str) -> list[str]:
+    """Supply risk from each sweep's metrics: reliability (median and driest 5 % of members)
+    and the share of members with a shortage."""
+    out = []
+    for label, sweep in sweeps:
+        if "metrics" not in sweep:
+            continue
+        names = [str(n) for n in sweep["metric"].values.tolist()]
+        members = int(sweep.sizes["member"])
+        if "reliability" in names:
+            values = np.asarray(sweep["metrics"].values[:, names.index("reliability")], float)
+            low, median = np.nanquantile(values, [0.05, 0.5]) * 100
+            out.append(text("sweep_reliability", lang, sweep=label, members=members,
+                            median=format_number(median, lang, "#,##0.0"),
+                            low=format_number(low, lang, "#,##0.0")))
+        if "total_shortage" in names:
+            values = np.asarray(sweep["metrics"].values[:, names.index("total_shortage")], float)
+            out.append(text("sweep_shortage", lang, sweep=label, members=members,
+                            short=int(np.sum(values > 0))))
+    return out
+
+
 def default_attribution(runs: Sequence[Run], year: int) -> Indicator | None:
     """The indicator differing most (relatively) between the reference and the first
     alternative in ``year``; None if every indicator is the same."""

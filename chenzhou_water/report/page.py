@@ -245,8 +245,10 @@ def attribution_blocks(inputs: ReportInputs, scenarios: Sequence[Scenario | None
         if k > MAX_INPUTS:
             block["message"] = t("too_many", k=k, limit=MAX_INPUTS)
         else:
-            block.update(_attribution_table(attribute(reference, scenario, inputs.indicator,
-                                                      inputs.year), inputs.lang))
+            found = dataclasses.replace(
+                attribute(reference, scenario, inputs.indicator, inputs.year),
+                reference_name=pairs[0][0].label, alternative_name=result.label)
+            block.update(_attribution_table(found, inputs.lang))
             block["chosen"] = inputs.chosen_note
         blocks.append(block)
     return blocks
@@ -453,7 +455,8 @@ def build_report(paths: Sequence[str | Path], lang: str = "en",
 
     return render({
         "lang": lang, "t": t, "years": REPORT_YEARS, "notes": notes,
-        "messages": messages.key_messages(runs, REPORT_YEARS, lang),
+        "messages": messages.key_messages(runs, REPORT_YEARS, lang) + messages.sweep_messages(
+            [(r.label, r.sweep) for r in inputs.results if r.sweep is not None], lang),
         "targets": messages.target_rows(runs, lang),
         "caveats": messages.caveats([r.label for r in inputs.results],
                                     [r.dataset for r in inputs.results], lang),
