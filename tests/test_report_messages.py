@@ -38,6 +38,12 @@ def _runs(results, *names):
     return out
 
 
+@pytest.fixture(scope="module")
+def pair(results):
+    """The baseline and leakage_target runs, as the messages see them."""
+    return _runs(results, "baseline", "leakage_target")
+
+
 def test_targets_are_data_with_sources():
     leakage, reuse = NATIONAL_TARGETS
     assert (leakage.indicator, leakage.value, leakage.year) == ("leakage_rate_pct", 9.0, 2025)
@@ -48,8 +54,8 @@ def test_targets_are_data_with_sources():
     assert all(t.source.startswith("http") for t in NATIONAL_TARGETS)
 
 
-def test_key_messages_give_figures_and_years(results):
-    runs = _runs(results, "baseline", "leakage_target")
+def test_key_messages_give_figures_and_years(pair):
+    runs = pair
     found = key_messages(runs, (2025, 2030, 2035, 2050), "en")
     leakage = next(m for m in found if m.startswith("Public-supply leakage rate"))
     assert re.search(r"leakage_target meets it in 2025 \(8\.\d+ %\)", leakage)
@@ -68,19 +74,19 @@ def test_shortage_risk_of_stochastic_members(results):
                for m in found)
 
 
-def test_default_attribution_is_an_indicator_that_differs(results):
-    runs = _runs(results, "baseline", "leakage_target")
+def test_default_attribution_is_an_indicator_that_differs(pair):
+    runs = pair
     chosen = default_attribution(runs, 2030)
     assert chosen is not None
     assert chosen.key == "leakage_volume_kt_d"
     ref, alt = (float(r.annual.at[2030, chosen.key]) for r in runs)
     assert abs(alt - ref) > 1.0
-    assert default_attribution(_runs(results, "baseline", "baseline"), 2030) is None
+    assert default_attribution([runs[0], runs[0]], 2030) is None
 
 
-def test_leakage_target_does_not_cut_end_use_demand(results):
+def test_leakage_target_does_not_cut_end_use_demand(pair):
     """Demand is shown without leakage: the leakage programme changes leakage, not use."""
-    base, target = _runs(results, "baseline", "leakage_target")
+    base, target = pair
     key = "end_use_demand_kt_d"
     np.testing.assert_allclose(target.annual[key], base.annual[key], rtol=1e-6)
     assert (target.annual.loc[2025, "leakage_volume_kt_d"]
@@ -94,6 +100,7 @@ def test_report_help_lists_the_indicator_keys():
         assert ind.key in result.output
 
 
+@pytest.mark.slow  # a whole page (six figures, exceedance curves): about 10-20 s on two cores
 def test_metrics_only_sweep_beside_a_scenario_run(results, metrics_sweep):
     loaded = load_result(metrics_sweep)
     assert loaded.kind == "sweep"
@@ -128,6 +135,7 @@ def test_a_result_file_that_is_neither_is_refused(tmp_path, results):
 
 
 @needs_cjk
+@pytest.mark.slow  # the issue's command end to end: figures and a 4-run attribution, ~20 s
 def test_chinese_page_of_the_readme_command_has_key_messages_and_no_english(tmp_path, results):
     result = CliRunner().invoke(app, ["report", str(results["baseline"]),
                                       str(results["leakage_target"]), "--out",
