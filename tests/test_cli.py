@@ -35,7 +35,8 @@ def test_run_baseline_writes_netcdf_csv_plots_and_prints_headlines(tmp_path):
             assert ds[name].attrs["units"]
             assert ds[name].attrs["description"]
         assert len(ds.attrs["model_sha256"]) == 64
-        assert "name: baseline" in ds.attrs["scenario_resolved"]
+        assert "en: baseline" in ds.attrs["scenario_resolved"]  # {zh: 基准情景, en: baseline}
+        assert ds.attrs["scenario_name"] == "baseline"
         assert ds.attrs["package_version"]
         assert ds["time"].dt.year.values[0] == 2015
         assert ds["time"].dt.year.values[-1] == 2050
