@@ -20,6 +20,7 @@ from rich.table import Table
 
 from chenzhou_water.errors import ChenzhouWaterError, ValidationError
 from chenzhou_water.files import check_output_folder, refuse_existing
+from chenzhou_water.model.contract import HEADLINE_INDICATORS as _HEADLINE_INDICATORS
 
 app = typer.Typer(
     name="chenzhou-water",
@@ -252,7 +253,8 @@ def check(
 @app.command()
 def report(
     results: Annotated[list[Path], typer.Argument(
-        help="Result files (.nc) written by `chenzhou-water run`; the first is the reference.",
+        help="Result files (.nc) written by `chenzhou-water run` or `chenzhou-water sweep` "
+        "(also metrics-only sweeps); the first run is the reference.",
         show_default=False)],
     out: Annotated[Path, typer.Option("--out", "-o", help="The HTML page to write.",
                                       dir_okay=False)] = Path(
@@ -261,9 +263,11 @@ def report(
     calibration: Annotated[Path | None, typer.Option(
         help="Folder with `fit.csv` written by `chenzhou-water calibrate`.",
         show_default=False)] = None,
-    attribute: Annotated[str, typer.Option(
+    attribute: Annotated[str | None, typer.Option(
         help="Headline indicator and year whose difference is attributed to the inputs, as "
-        "KEY:YEAR.")] = "unmet_demand_kt_d:2030",
+        "KEY:YEAR; default: the indicator differing most between the first two runs in 2030. "
+        "KEY is one of: " + ", ".join(f"`{i.key}`" for i in _HEADLINE_INDICATORS) + ".",
+        show_default=False)] = None,
     overwrite: Overwrite = False,
 ) -> None:
     """Write one self-contained HTML page comparing scenario results, in English or Chinese.

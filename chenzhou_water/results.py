@@ -15,6 +15,7 @@ import pandas as pd
 import xarray as xr
 import yaml
 
+from chenzhou_water.display import indicator_unit
 from chenzhou_water.model.contract import HEADLINE_INDICATORS, Indicator
 
 
@@ -69,6 +70,38 @@ def annual_indicators(
     return frame
 
 
+def end_use_demand(ds: xr.Dataset) -> xr.DataArray | None:
+    """What the central city's customers use, m³/d: the demand on the utility less real losses
+    (``urban_water_demand`` × (1 − real losses / production), as the model defines demand).
+
+    None where the result lacks one of the three variables.
+    """
+    needs = ("urban_water_demand", "real_loss_volume", "urban_water_production")
+    if not all(v in ds for v in needs):
+        return None
+    production = ds["urban_water_production"]
+    rate = (ds["real_loss_volume"] / production.where(production > 0)).fillna(0.0)
+    out = ds["urban_water_demand"] * (1.0 - rate)
+    out.attrs = {"units": "m3/Day", "description": "end-use demand of the central city "
+                 "(demand on the utility less real losses)"}
+    return out
+
+
 def indicator_columns(indicators: Sequence[Indicator] = HEADLINE_INDICATORS) -> dict[str, str]:
-    """Column key -> ``"label [units]"`` for tables."""
-    return {i.key: f"{i.label_en} [{i.units}]" for i in indicators}
+    """Column key -> ``"label [unit]"`` for tables, in the display vocabulary
+    (:mod:`chenzhou_water.display`; values shown through :func:`displayed_indicators`)."""
+    out = {}
+    for i in indicators:
+        unit = indicator_unit(i).en
+        out[i.key] = f"{i.label_en} [{unit}]" if unit else i.label_en
+    return out
+
+
+def displayed_indicators(frame: pd.DataFrame,
+                         indicators: Sequence[Indicator] = HEADLINE_INDICATORS) -> pd.DataFrame:
+    """:func:`annual_indicators` in the English display units, columns ``label [unit]``."""
+    shown = frame.copy()
+    for ind in indicators:
+        if ind.key in shown:
+            shown[ind.key] = shown[ind.key] * indicator_unit(ind).en_factor
+    return shown.rename(columns=indicator_columns(indicators))

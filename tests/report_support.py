@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -37,3 +39,76 @@ def results_fixture(tmp_path_factory: pytest.TempPathFactory, _cache_dir: Path) 
                             series={"reservoir_inflow": generate_inflows(5, seed=0)})
     paths["baseline_ensemble"] = write_netcdf(ensemble, out / "baseline_ensemble.nc")
     return paths
+
+
+#: Three or more English words in a row (a sentence or a phrase, not an identifier).
+ENGLISH_RUN = re.compile(r"[A-Za-z][A-Za-z'’-]*(?:[ \t,;:]+[A-Za-z][A-Za-z'’-]*){2,}")
+
+
+class _Visible(HTMLParser):
+    """The text a reader sees, outside <code>, <style> and <script> (identifiers shown on
+    purpose are in <code>)."""
+
+    SKIP = frozenset({"code", "style", "script", "title"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth = 0
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: object) -> None:
+        if tag in self.SKIP:
+            self.depth += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.SKIP:
+            self.depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self.depth == 0:
+            self.parts.append(data)
+
+
+def visible_text(html: str) -> str:
+    """The page's text outside code identifiers, style and script."""
+    parser = _Visible()
+    parser.feed(html)
+    return "\n".join(parser.parts)
+
+
+def english_runs(text: str) -> list[str]:
+    """Runs of three or more English words in ``text``."""
+    return ENGLISH_RUN.findall(text)
+
+
+#: A metrics-only sweep of eight members (stochastic inflow and one leakage parameter).
+TINY_SWEEP = """\
+name: tiny_risk
+description: A small sweep of stochastic inflows.
+extends: {baseline}
+members: 8
+seed: 3
+sampler: latin_hypercube
+parameters:
+  background_leakage_rate: {{uniform: {{low: 0.025, high: 0.045}}}}
+inflow:
+  drought_2022: {{annual_probability: 0.2}}
+outputs:
+  metrics:
+    - reliability
+    - total_shortage
+    - worst_storage
+    - {{metric: leakage, year: 2030}}
+"""
+
+
+@pytest.fixture(scope="session", name="metrics_sweep")
+def metrics_sweep_fixture(tmp_path_factory: pytest.TempPathFactory, _cache_dir: Path) -> Path:
+    """The result file of :data:`TINY_SWEEP` (metrics only, no monthly series)."""
+    from chenzhou_water.sweep import run_sweep
+
+    folder = tmp_path_factory.mktemp("sweep")
+    path = folder / "tiny.yaml"
+    path.write_text(TINY_SWEEP.format(baseline=(ROOT / "scenarios" / "baseline.yaml").as_posix()),
+                    encoding="utf-8")
+    return run_sweep(path, folder / "out").path

@@ -39,7 +39,8 @@ def test_run_baseline_writes_netcdf_csv_plots_and_prints_headlines(tmp_path):
             assert ds[name].attrs["units"]
             assert ds[name].attrs["description"]
         assert len(ds.attrs["model_sha256"]) == 64
-        assert "name: baseline" in ds.attrs["scenario_resolved"]
+        assert "en: baseline" in ds.attrs["scenario_resolved"]  # {zh: 基准情景, en: baseline}
+        assert ds.attrs["scenario_name"] == "baseline"
         assert ds.attrs["package_version"]
         assert ds["time"].dt.year.values[0] == 2015
         assert ds["time"].dt.year.values[-1] == 2050
@@ -48,7 +49,9 @@ def test_run_baseline_writes_netcdf_csv_plots_and_prints_headlines(tmp_path):
     assert len(csv.splitlines()) == 1 + 36
     monthly = (out / "baseline_monthly.csv").read_text(encoding="utf-8-sig").splitlines()
     assert len(monthly) == 1 + 432
-    assert monthly[0].startswith("time,reservoir_storage [m3],")
+    assert monthly[0].startswith("time,reservoir_storage [million m³],")
+    assert "Dmnl" not in monthly[0]
+    assert "leakage_rate [%]" in monthly[0]
     assert monthly[1].startswith("2015-01-01,")
     pngs = sorted(p.name for p in out.glob("*.png"))
     assert pngs == [f"baseline_{k}.png" for k in

@@ -28,7 +28,7 @@ def test_reference_lines_follow_the_scenarios_constants():
     fig, (left, right) = plt.subplots(1, 2)
     plot_storage(ds, ax=left)
     plot_leakage(ds, ax=right)
-    assert {2.2, 8.0} <= _horizontal_lines(left)
+    assert {2200.0, 8000.0} <= _horizontal_lines(left)  # million m³
     assert 10.0 in _horizontal_lines(right)
     plt.close(fig)
 

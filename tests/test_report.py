@@ -18,6 +18,7 @@ from chenzhou_water.model.contract import HEADLINE_INDICATORS
 from chenzhou_water.report import attribute, build_report, differing_inputs, write_report
 from chenzhou_water.report.attribution import find_indicator, shapley_values
 from chenzhou_water.report.differences import difference_sentence, same_table
+from chenzhou_water.report.indicators import REPORT_INDICATORS
 from chenzhou_water.report.sources import load_result, scenario_of
 from chenzhou_water.results import annual_indicators
 from cli import app
@@ -113,9 +114,9 @@ def test_differing_inputs_and_their_description(results):
     assert [d.name for d in differences] == ["metering_programme", "renewal_programme"]
     english = difference_sentence(differences[1], "en")
     chinese = difference_sentence(differences[1], "zh")
-    assert english.startswith("renewal_programme (mains renewed per year) [km/year]: ")
-    assert "2021: 2 → 3" in english
-    assert chinese.startswith("renewal_programme［km/year］：")
+    assert english.startswith("renewal_programme (mains renewed per year) [km/yr]: ")
+    assert "2021: 2 → 3.5" in english
+    assert chinese.startswith("老旧管网更新长度［公里/年］：2021: 2 → 3.5")
 
 
 # --- bad inputs ---------------------------------------------------------------------------------
@@ -214,7 +215,7 @@ def test_chinese_page_has_chinese_labels(chinese_page):
     assert "5 个成员" in html  # the ensemble reference
     for label in ("主要指标", "情景差异说明", "差异归因分析", "数据来源", "图表"):
         assert label in html, label
-    for indicator in HEADLINE_INDICATORS:
+    for indicator in REPORT_INDICATORS:  # demand shown without leakage
         assert indicator.label_zh in html, indicator.key
     for english in ("Headline indicators", "Provenance", "Why the scenarios differ"):
         assert english not in html

@@ -11,7 +11,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from report_support import CALIBRATION_CSV, results_fixture  # noqa: F401  (the `results` fixture)
+from report_support import (  # noqa: F401  (the `results` fixture)
+    CALIBRATION_CSV,
+    english_runs,
+    results_fixture,
+)
 
 from chenzhou_water.model.contract import HEADLINE_INDICATORS
 from chenzhou_water.report import write_report
@@ -90,3 +94,69 @@ def _check_page(browser, page_file: Path, screenshot: Path) -> None:
     page.screenshot(path=str(screenshot), full_page=True)
     assert errors == [], errors
     assert fetched == [], f"the page fetched {fetched}"
+
+
+# --- languages and widths: the README's command, on a desktop and on a 390 px phone ------------
+
+WIDTHS = {"desktop": 1280, "phone": 390}
+
+
+@pytest.fixture(scope="module")
+def browser(chromium):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory, results) -> dict[str, Path]:
+    """``report baseline.nc leakage_target.nc`` in both languages, with a calibration fit."""
+    from chenzhou_water.fonts import cjk_family
+
+    folder = tmp_path_factory.mktemp("pages")
+    (folder / "calibration").mkdir()
+    (folder / "calibration" / "fit.csv").write_text(CALIBRATION_CSV, encoding="utf-8")
+    out = {}
+    for lang in ("en", "zh"):
+        if lang == "zh" and cjk_family() is None:
+            continue
+        out[lang] = write_report([results["baseline"], results["leakage_target"]],
+                                 folder / f"report_{lang}.html", lang=lang,
+                                 calibration=folder / "calibration")
+    return out
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_page_fits_the_screen_and_speaks_one_language(browser, pages, lang, width):
+    if lang not in pages:
+        pytest.skip("no CJK font installed (apt-get install fonts-wqy-microhei)")
+    page = browser.new_page(viewport={"width": WIDTHS[width], "height": 900})
+    try:
+        page.goto(pages[lang].as_uri(), wait_until="load")
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"the page is {overflow} px wider than the {width} screen"
+        messages = page.locator("#key-messages ul.messages li")
+        assert messages.count() >= 3
+        assert messages.first.is_visible()
+        assert page.locator("#targets-table").is_visible()
+        if width == "desktop":  # the provenance table fits: nothing clipped
+            clipped = page.eval_on_selector(
+                "#provenance-table", "t => t.scrollWidth - t.clientWidth")
+            assert clipped <= 1, f"the provenance table is clipped by {clipped} px"
+        shown = page.evaluate(
+            "() => { document.querySelectorAll('code').forEach(c => c.remove());"
+            " return document.body.innerText; }")
+        if lang == "zh":
+            assert english_runs(shown) == [], "English text on the Chinese page"
+            assert "主要结论" in shown
+        else:
+            assert "leakage_target meets it in 2025" in shown
+    finally:
+        page.close()

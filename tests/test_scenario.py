@@ -158,7 +158,7 @@ def test_name_is_required_unless_inherited(tmp_path: Path) -> None:
             "'my scenario'",
             "'my scenario' is not valid: use only ASCII letters, digits, '_' and '-'",
         ),
-        ("42", "expected a string, got 42 (int)"),
+        ("42", "expected a string or a mapping {zh: ..., en: ...}, got 42 (int)"),
         ("no", "expected a string, got false (bool) (YAML reads yes/no/on/off as booleans"),
         ("''", "must not be empty"),
     ],
@@ -170,7 +170,8 @@ def test_name_must_be_a_short_identifier(tmp_path: Path, value: str, message: st
 
 def test_description_must_be_text(tmp_path: Path) -> None:
     path = write(tmp_path, "bad.yaml", "name: x\ndescription: [a]\noutputs: [year]\n")
-    assert only_problem(path) == f"{path}:3: description: expected a string, got a list"
+    assert only_problem(path) == (
+        f"{path}:3: description: expected a string or a mapping {{zh: ..., en: ...}}, got a list")
 
 
 def test_missing_model_file(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from typing import Literal
 
 import numpy as np
 
+from chenzhou_water.display import display_name, format_number, variable_unit
 from chenzhou_water.errors import ReportError
 from chenzhou_water.model.metadata import ModelInfo, model_info
 from chenzhou_water.report.i18n import text
@@ -132,14 +133,21 @@ def _gist(documentation: str) -> str:
 
 
 def difference_sentence(diff: InputDifference, lang: str) -> str:
-    """One line saying how the input differs, in ``lang``."""
-    name = diff.name
+    """One line saying how the input differs, in ``lang`` (Chinese input names and the display
+    units of :mod:`chenzhou_water.display`)."""
+    name = display_name(diff.name, lang)
     gist = _gist(diff.documentation) if lang == "en" else ""
     if gist:
         name = f"{name} ({gist[:1].lower()}{gist[1:]})"
+    unit = variable_unit(diff.name, diff.units)
+    factor = unit.factor(lang)
+
+    def shown(x: float) -> str:  # as few decimals as the value needs
+        return format_number(x * factor, lang, "#,##0.###")
+
     if diff.kind == "parameter":
-        return text("param_change", lang, name=name, units=diff.units,
-                    old=_number(diff.reference), new=_number(diff.alternative))  # type: ignore[arg-type]
+        return text("param_change", lang, name=name, units=unit.label(lang) or "1",
+                    old=shown(diff.reference), new=shown(diff.alternative))  # type: ignore[arg-type]
     points = lever_points(diff.reference, diff.alternative)  # type: ignore[arg-type]
-    shown = ", ".join(f"{_when(x)}: {_number(p)} → {_number(q)}" for x, p, q in points)
-    return text("lever_change", lang, name=name, units=diff.units, points=shown)
+    listed = ", ".join(f"{_when(x)}: {shown(p)} → {shown(q)}" for x, p, q in points)
+    return text("lever_change", lang, name=name, units=unit.label(lang) or "1", points=listed)

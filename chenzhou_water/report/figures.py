@@ -21,11 +21,12 @@ import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 
+from chenzhou_water.display import display_name, format_number, indicator_unit, variable_unit
 from chenzhou_water.model.contract import HEADLINE_INDICATORS, Indicator
 from chenzhou_water.report.attribution import Attribution
-from chenzhou_water.report.i18n import indicator_label, text, units_label
+from chenzhou_water.report.i18n import indicator_label, text
+from chenzhou_water.report.indicators import END_USE_DEMAND
 from chenzhou_water.scenario.plots import (
     DEAD_STORAGE,
     LEAKAGE_TARGET,
@@ -75,10 +76,13 @@ def _fan(ax: Axes, x: np.ndarray, values: np.ndarray, label: str, **line: object
     ax.fill_between(x, lo, hi, color=line.get("color"), alpha=0.18, lw=0)
 
 
-def _monthly(ax: Axes, runs: Runs, variable: str, scale: float) -> None:
+def _monthly(ax: Axes, runs: Runs, variable: str, lang: str) -> str:
+    """Draw a variable month by month in its display unit of ``lang``; return the unit."""
+    unit = variable_unit(variable)
     for i, (name, ds) in enumerate(runs.items()):
         if variable in ds:
-            _fan(ax, ds["time"].values, ds[variable].values * scale, name, **style(i))
+            _fan(ax, ds["time"].values, ds[variable].values * unit.factor(lang), name, **style(i))
+    return unit.label(lang)
 
 
 def annual_values(ds: xr.Dataset, indicator: Indicator) -> xr.DataArray:
@@ -88,13 +92,21 @@ def annual_values(ds: xr.Dataset, indicator: Indicator) -> xr.DataArray:
     return per_year.transpose("member", "year")
 
 
-def _annual(ax: Axes, runs: Runs, indicator: Indicator, legend: bool = True,
-            **line: object) -> None:
+def _annual(ax: Axes, runs: Runs, indicator: Indicator, lang: str, legend: bool = True,
+            **line: object) -> str:
+    """Draw an indicator year by year in its display unit of ``lang``; return the unit."""
+    unit = indicator_unit(indicator)
     for i, (name, ds) in enumerate(runs.items()):
         if indicator.variable in ds:
             values = annual_values(ds, indicator)
-            _fan(ax, values["year"].values, values.values, name if legend else f"_{name}",
-                 **{**style(i), **line})
+            _fan(ax, values["year"].values, values.values * unit.factor(lang),
+                 name if legend else f"_{name}", **{**style(i), **line})
+    return unit.label(lang)
+
+
+def _ylabel(word_key: str, unit: str, lang: str) -> str:
+    word = text(word_key, lang)
+    return f"{word} [{unit}]" if unit else word
 
 
 def _band_note(runs: Runs, lang: str) -> str:
@@ -119,39 +131,43 @@ def _reference(runs: Runs) -> xr.Dataset:
 def plot_storage(runs: Runs, lang: str = "en", ax: Axes | None = None) -> Axes:
     """Dongjiang reservoir storage of each scenario, against dead storage and the normal pool."""
     ax = _axes(ax)
-    _monthly(ax, runs, "reservoir_storage", 1e-9)
+    unit = _monthly(ax, runs, "reservoir_storage", lang)
+    factor = variable_unit("reservoir_storage").factor(lang)
     reference = _reference(runs)
-    ax.axhline(model_constant(reference, "dead_storage", DEAD_STORAGE) * 1e-9,
+    ax.axhline(model_constant(reference, "dead_storage", DEAD_STORAGE) * factor,
                color="firebrick", ls="--", lw=1, label=text("dead_storage", lang))
-    ax.axhline(model_constant(reference, "storage_at_normal_pool", NORMAL_POOL_STORAGE) * 1e-9,
+    ax.axhline(model_constant(reference, "storage_at_normal_pool", NORMAL_POOL_STORAGE) * factor,
                color="grey", ls=":", lw=1, label=text("normal_pool", lang))
-    return _finish(ax, text("fig_storage", lang), text("ax_storage", lang), runs, lang,
+    return _finish(ax, text("fig_storage", lang), _ylabel("ax_storage", unit, lang), runs, lang,
                    "lower left")
 
 
-def plot_supply_demand(runs: Runs, lang: str = "en", ax: Axes | None = None) -> Axes:
-    """Annual mean demand (circles) and supply (no marker) of the central city, per scenario."""
+def plot_end_use_demand(runs: Runs, lang: str = "en", ax: Axes | None = None) -> Axes:
+    """Annual mean end-use demand of the central city (without leakage), per scenario.
+
+    Leakage is drawn beside it (:func:`plot_leakage_volume`), so a leakage programme does not
+    seem to cut what people use; supply equals demand wherever the shortage panel is zero."""
     ax = _axes(ax)
-    _annual(ax, runs, _indicator("urban_demand_kt_d"), marker="o", ms=3)
-    _annual(ax, runs, _SUPPLY, legend=False)  # the key below explains the two lines
+    unit = _annual(ax, runs, END_USE_DEMAND, lang)
     ax.set_xlabel(text("ax_year", lang))
-    _finish(ax, text("fig_supply_annual", lang), text("ax_flow", lang), runs, lang)
-    handles, _ = ax.get_legend_handles_labels()
-    key = [Line2D([], [], color="0.3", marker="o", ms=3, label=text("demand", lang)),
-           Line2D([], [], color="0.3", label=text("production", lang))]
-    ax.legend(handles=[*handles, *key], fontsize=8, loc="upper right")
-    return ax
+    ax.set_ylim(bottom=0)  # from zero: a few per cent of change is not drawn as a cliff
+    return _finish(ax, text("fig_end_use", lang), _ylabel("ax_flow", unit, lang), runs, lang)
 
 
-#: Annual mean production of the central city's works (not a headline indicator).
-_SUPPLY = Indicator("supply_kt_d", "urban_water_production", "mean", 1e-3, "10^3 m3/d",
-                    "Central-city supply", "中心城区供水量")
+def plot_leakage_volume(runs: Runs, lang: str = "en", ax: Axes | None = None) -> Axes:
+    """Annual mean leakage volume (real and apparent losses), per scenario."""
+    ax = _axes(ax)
+    unit = _annual(ax, runs, _indicator("leakage_volume_kt_d"), lang)
+    ax.set_xlabel(text("ax_year", lang))
+    ax.set_ylim(bottom=0)
+    return _finish(ax, text("fig_leakage_volume", lang), _ylabel("ax_flow", unit, lang), runs,
+                   lang)
 
 
 def plot_shortage(runs: Runs, lang: str = "en", ax: Axes | None = None) -> Axes:
     """Unmet demand month by month, per scenario (a flat zero line when there is none)."""
     ax = _axes(ax)
-    _monthly(ax, runs, "unmet_demand", 1e-3)
+    unit = _monthly(ax, runs, "unmet_demand", lang)
     peak = max((float(ds["unmet_demand"].max()) for ds in runs.values() if "unmet_demand" in ds),
                default=0.0)
     if peak <= 0.0:
@@ -161,7 +177,7 @@ def plot_shortage(runs: Runs, lang: str = "en", ax: Axes | None = None) -> Axes:
     else:
         ax.set_ylim(bottom=0)
     ax.xaxis.set_major_locator(mdates.YearLocator(10))  # a narrow panel: fewer year labels
-    return _finish(ax, text("fig_shortage", lang), text("ax_unmet", lang), runs, lang,
+    return _finish(ax, text("fig_shortage", lang), _ylabel("ax_unmet", unit, lang), runs, lang,
                    "upper left")
 
 
@@ -171,7 +187,7 @@ def _rate_against_target(ax: Axes | None, runs: Runs, lang: str, variable: str, 
 
     ``keys`` are the i18n keys of the target's label and of the title."""
     ax = _axes(ax)
-    _monthly(ax, runs, variable, 100.0)
+    _monthly(ax, runs, variable, lang)  # a share: in %
     target = model_constant(_reference(runs), constant, fallback)
     ax.axhline(100 * target, color="firebrick", ls="--", lw=1, label=text(keys[0], lang))
     ax.set_ylim(bottom=0)
@@ -193,26 +209,27 @@ def plot_reuse(runs: Runs, lang: str = "en", ax: Axes | None = None) -> Axes:
 def plot_dc_electricity(runs: Runs, lang: str = "en", ax: Axes | None = None) -> Axes:
     """Electricity the lake-cooled data centre saves each year, per scenario."""
     ax = _axes(ax)
-    _annual(ax, runs, _indicator("dc_saved_gwh"))
+    unit = _annual(ax, runs, _indicator("dc_saved_gwh"), lang)
     ax.set_xlabel(text("ax_year", lang))
-    return _finish(ax, text("electricity_saved", lang), text("ax_gwh", lang), runs, lang,
+    return _finish(ax, text("electricity_saved", lang), _ylabel("ax_gwh", unit, lang), runs, lang,
                    "upper left")
 
 
 def plot_dc_co2(runs: Runs, lang: str = "en", ax: Axes | None = None) -> Axes:
     """CO2 the lake-cooled data centre avoids each year, per scenario."""
     ax = _axes(ax)
-    _annual(ax, runs, _indicator("dc_co2_kt"))
+    unit = _annual(ax, runs, _indicator("dc_co2_kt"), lang)
     ax.set_xlabel(text("ax_year", lang))
-    return _finish(ax, text("co2_avoided", lang), text("ax_kt", lang), runs, lang, "upper left")
+    return _finish(ax, text("co2_avoided", lang), _ylabel("ax_kt", unit, lang), runs, lang,
+                   "upper left")
 
 
 def plot_hydropower(runs: Runs, lang: str = "en", ax: Axes | None = None) -> Axes:
     """Annual hydropower generation of Dongjiang's plant, per scenario."""
     ax = _axes(ax)
-    _annual(ax, runs, _indicator("hydropower_gwh"))
+    unit = _annual(ax, runs, _indicator("hydropower_gwh"), lang)
     ax.set_xlabel(text("ax_year", lang))
-    return _finish(ax, text("fig_hydropower", lang), text("ax_gwh", lang), runs, lang)
+    return _finish(ax, text("fig_hydropower", lang), _ylabel("ax_gwh", unit, lang), runs, lang)
 
 
 def _waterfall_steps(result: Attribution) -> tuple[list[float], list[float]]:
@@ -249,13 +266,15 @@ def plot_waterfall(result: Attribution, lang: str = "en", ax: Axes | None = None
     last = len(names) - 1
     for i, (yi, left, width) in enumerate(zip(y, lefts, widths, strict=True)):
         total = i in (0, last)
-        shown = f"{left + width:,.4g}" if total else f"{width:+,.4g}"
+        shown = (format_number(left + width, lang) if total
+                 else ("+" if width >= 0 else "−") + format_number(abs(width), lang))
         ax.text(left + width, yi, f" {shown} ",
                 va="center", ha="left" if total or width >= 0 else "right", fontsize=8)
-    ax.set_yticks(y, names)
+    ax.set_yticks(y, [display_name(n, lang) for n in names])
     ax.set_xlim(floor, hi + 3 * pad)
     label = indicator_label(result.indicator, lang)
-    ax.set_xlabel(f"{label} [{units_label(result.indicator.units, lang)}]")
+    unit = indicator_unit(result.indicator).label(lang)  # values already in display units
+    ax.set_xlabel(f"{label} [{unit}]" if unit else label)
     ax.set_title(text("fig_waterfall", lang, indicator=label, year=result.year,
                       ref=result.reference_name, alt=result.alternative_name), fontsize=11)
     ax.grid(axis="x", alpha=0.3)

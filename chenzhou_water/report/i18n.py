@@ -100,8 +100,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "param_change": ("{name} [{units}]: {old} → {new}", "{name}［{units}］：{old} → {new}"),
     # figures
     "fig_storage": ("Dongjiang reservoir storage", "东江水库蓄水量"),
-    "fig_supply": ("Central-city supply, demand and shortage", "中心城区供需与缺口"),
+    "fig_supply": ("Central-city demand, leakage and shortage", "中心城区用水需求、漏损与供水缺口"),
     "fig_supply_annual": ("Demand and supply (annual mean)", "需水量与供水量（年均）"),
+    "fig_end_use": ("Demand without leakage (annual mean)", "用水需求（不含漏损，年均）"),
+    "fig_leakage_volume": ("Leakage volume (annual mean)", "漏损水量（年均）"),
     "fig_shortage": ("Unmet demand (monthly)", "供水缺口（逐月）"),
     "no_shortage": ("No unmet demand in any scenario", "各情景均无供水缺口"),
     "within_count": ("{n} of {m} targets within tolerance.", "{m}个目标中有{n}个在容差范围内。"),
@@ -113,12 +115,12 @@ TEXTS: dict[str, tuple[str, str]] = {
                        "东江湖大数据中心：节电量与二氧化碳减排量"),
     "fig_hydropower": ("Hydropower generation", "水电发电量"),
     "fig_waterfall": ("{indicator} in {year}: {ref} → {alt}", "{year}年{indicator}：{ref} → {alt}"),
-    "ax_storage": ("Storage [10⁹ m³]", "蓄水量［10⁹ m³］"),
-    "ax_flow": ("Water [10³ m³/d]", "水量［10³ m³/日］"),
-    "ax_unmet": ("Unmet demand [10³ m³/d]", "供水缺口［10³ m³/日］"),
+    "ax_storage": ("Storage", "蓄水量"),
+    "ax_flow": ("Water", "水量"),
+    "ax_unmet": ("Unmet demand", "供水缺口"),
     "ax_percent": ("%", "%"),
-    "ax_gwh": ("GWh/yr", "吉瓦时/年"),
-    "ax_kt": ("kt CO2/yr", "千吨二氧化碳/年"),
+    "ax_gwh": ("Electricity", "电量"),
+    "ax_kt": ("CO₂", "二氧化碳"),
     "ax_year": ("Year", "年份"),
     "median": ("median", "中位数"),
     "band": ("5–95 %", "5–95%区间"),
@@ -130,6 +132,84 @@ TEXTS: dict[str, tuple[str, str]] = {
     "leakage_target": ("National target 9 % (2025)", "国家目标9%（2025年）"),
     "reuse_target": ("National target 25 %", "国家目标25%"),
     "electricity_saved": ("Electricity saved", "节电量"),
+    # key messages, targets, caveats
+    "key_messages": ("Key messages", "主要结论"),
+    "targets": ("National targets", "国家目标对照"),
+    "caveats": ("Caveats", "说明与局限"),
+    "col_national_target": ("Target", "目标"),
+    "col_value_in_year": ("Value in the target year", "目标年份数值"),
+    "col_met": ("Met", "是否达标"),
+    "col_first_met": ("First year met", "首次达标年份"),
+    "col_source": ("Source", "来源"),
+    "not_by": ("not by {year}", "{year}年前未达标"),
+    "target_message": ("{target}: {clauses}.", "{target}：{clauses}。"),
+    "target_met": ("{scenario} meets it in {year} ({value})",
+                   "{scenario}于{year}年达标（{value}）"),
+    "target_late": ("{scenario} only in {year}, later than the target year ({value})",
+                    "{scenario}迟至{year}年才达标（{value}）"),
+    "target_missed": ("{scenario} does not meet it by {year} ({value} in {year})",
+                      "{scenario}到{year}年仍未达标（{year}年为{value}）"),
+    "shortage_members": ("In {short} of {members} stochastic inflow futures of {scenario}, the "
+                         "central city is short of water in at least one month from 2025 on.",
+                         "在{scenario}的{members}个随机来水情景中，有{short}个情景自2025年起至少"
+                         "有一个月中心城区供水不足。"),
+    "no_shortage_mean": ("With the hydrology these runs assume, the central city is never short of "
+                         "water between {first} and {last} (unmet demand 0 in every year).",
+                         "在本次模拟采用的水文条件下，{first}—{last}年中心城区各年均无供水缺口"
+                         "（缺水量为0）。"),
+    "shortage_mean": ("The largest annual shortage is in {scenario} in {year}: {value} of unmet "
+                      "demand.", "年均供水缺口最大的是{scenario}的{year}年：{value}。"),
+    "no_differences": ("The runs give the same headline indicators in every report year.",
+                       "各情景在报告年份的主要指标均相同。"),
+    "largest_difference": ("The largest difference between the runs is {indicator} in {year}: "
+                           "{alt} in {alternative} against {ref} in {reference} ({change} %).",
+                           "各情景间差异最大的是{year}年{indicator}：{alternative}为{alt}，"
+                           "{reference}为{ref}（{change}%）。"),
+    "caveat_hydrology": ("Hydrology assumed: {runs}.", "水文条件假定：{runs}。"),
+    "hydrology_mean": ("mean hydrology (the mean year repeated; no drought unless the scenario "
+                       "sets one)", "多年平均来水（逐年重复平均年，除情景设定外不含干旱）"),
+    "hydrology_table": ("inflow read from a table (a designed sequence)",
+                        "入库径流取自来水序列文件（设计序列）"),
+    "hydrology_stochastic": ("stochastic inflows, {members} members",
+                             "随机来水，{members}个成员"),
+    "caveat_calibration": ("The model is calibrated to Chenzhou's reported figures: {met} of "
+                           "{total} binding targets within tolerance (objective {objective}).",
+                           "模型已按郴州公开数据率定：{total}个约束目标中{met}个在容差范围内"
+                           "（目标函数值{objective}）。"),
+    "caveat_left_out": ("The model runs in monthly steps (the peak day enters through a peak-day "
+                        "factor), leaves out water quality and groundwater, and assumes the "
+                        "reservoir's dispatch chart, monthly inflow shares and evaporation where "
+                        "no source was found (docs/sources.md).",
+                        "模型按月步长计算（高峰日通过高峰日系数体现），未考虑水质和地下水；"
+                        "水库调度图、逐月来水分配和蒸发等缺乏公开资料的部分采用假定值"
+                        "（见docs/sources.md）。"),
+    "attribution_chosen": ("Attributed: {indicator} in {year}, the indicator that differs most "
+                           "between {ref} and {alt} in that year.",
+                           "归因指标：{year}年{indicator}，该年{ref}与{alt}之间差异最大的指标。"),
+    "nothing_differs": ("No headline indicator differs between {ref} and {alt} in {year}; there "
+                        "is nothing to attribute.",
+                        "{year}年{ref}与{alt}的主要指标均相同，无需归因。"),
+    # sweeps
+    "sweep_reliability": ("In the sweep {sweep} ({members} members), the central city's supply "
+                          "reliability (share of months with demand met) is {median} % in the "
+                          "median member and {low} % in the driest 5 %.",
+                          "在参数扫描{sweep}（{members}个成员）中，中心城区供水保证率（满足需水的"
+                          "月份比例）中位数为{median}%，最枯5%的成员为{low}%。"),
+    "sweep_shortage": ("In {short} of the {members} members of {sweep} the central city is short "
+                       "of water at some time.",
+                       "{sweep}的{members}个成员中有{short}个出现过中心城区供水缺口。"),
+    "sweeps": ("Sweeps: distributions of outcomes", "参数扫描：结果分布"),
+    "sweep_sampled": ("{members} members, sampler {sampler}, seed {seed}; sampled:",
+                      "{members}个成员，抽样方法{sampler}，随机种子{seed}；抽样输入："),
+    "sweep_inflow": ("stochastic inflow (seed {seed})", "随机来水（随机种子{seed}）"),
+    "metric": ("Metric", "指标"),
+    "mean": ("Mean", "均值"),
+    "share_short": ("Members with a shortage", "出现缺水的成员比例"),
+    "fig_exceedance": ("Exceedance curves of the sweep's metrics",
+                       "参数扫描指标的超越概率曲线"),
+    "ax_exceedance": ("Share of members exceeding", "超越概率"),
+    "sweep_no_series": ("{label} keeps no monthly series: it appears in the sweep section only.",
+                        "{label}未保存逐月序列，仅在参数扫描部分列出。"),
     "co2_avoided": ("CO2 avoided", "二氧化碳减排量"),
 }
 
@@ -162,21 +242,3 @@ def translator(lang: str) -> Callable[..., str]:
 def indicator_label(indicator: Indicator, lang: str) -> str:
     """The indicator's label in ``lang``."""
     return indicator.label_zh if lang == "zh" else indicator.label_en
-
-
-#: Units of the headline indicators as written on the page: (English, Chinese).
-UNITS: dict[str, tuple[str, str]] = {
-    "10^9 m3": ("10⁹ m³", "10⁹ m³"),
-    "GWh/yr": ("GWh/yr", "GWh/年"),
-    "10^3 m3/d": ("10³ m³/d", "10³ m³/日"),
-    "L/person/d": ("L/person/d", "升/人/日"),
-    "kt CO2/yr": ("kt CO₂/yr", "千吨CO₂/年"),
-    "m3/10^4 CNY": ("m³/10⁴ CNY", "m³/万元"),
-    "10^3 persons": ("10³ persons", "千人"),
-}
-
-
-def units_label(units: str, lang: str) -> str:
-    """Units as shown on the page in ``lang`` (unknown units unchanged)."""
-    english, chinese = UNITS.get(units, (units, units))
-    return chinese if lang == "zh" else english

@@ -6,6 +6,7 @@ folder, a font for Chinese), then computes the page; :func:`write_report` writes
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,13 +20,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import to_hex
 
+from chenzhou_water.display import display_name, format_number, indicator_unit, significant_format
 from chenzhou_water.errors import Problem, ResultFileError, ValidationError
 from chenzhou_water.files import atomic_path
 from chenzhou_water.fonts import require_cjk_font, use_cjk_font
-from chenzhou_water.model.contract import HEADLINE_INDICATORS
-from chenzhou_water.report import figures
+from chenzhou_water.report import figures, messages
 from chenzhou_water.report.attribution import (
-    DEFAULT_INDICATOR,
     DEFAULT_YEAR,
     MAX_INPUTS,
     Attribution,
@@ -33,7 +33,8 @@ from chenzhou_water.report.attribution import (
     parse_target,
 )
 from chenzhou_water.report.differences import difference_sentence, differing_inputs
-from chenzhou_water.report.i18n import TEXTS, indicator_label, translator, units_label
+from chenzhou_water.report.i18n import TEXTS, indicator_label, translator
+from chenzhou_water.report.indicators import REPORT_INDICATORS, with_end_use
 from chenzhou_water.report.sources import (
     WITHIN_COLUMNS,
     CalibrationFit,
@@ -43,6 +44,7 @@ from chenzhou_water.report.sources import (
     read_calibration,
     scenario_of,
 )
+from chenzhou_water.report.sweeps import sweep_blocks
 from chenzhou_water.results import annual_indicators
 from chenzhou_water.scenario.spec import Scenario
 
@@ -54,8 +56,9 @@ REPORT_YEARS: tuple[int, ...] = (2025, 2030, 2035, 2050)
 #: Figure id -> (title key, plot functions, variables needed); two functions share one figure.
 FIGURES: dict[str, tuple[str, tuple[Callable[..., Any], ...], tuple[str, ...]]] = {
     "storage": ("fig_storage", (figures.plot_storage,), ("reservoir_storage",)),
-    "supply": ("fig_supply", (figures.plot_supply_demand, figures.plot_shortage),
-               ("urban_water_demand", "urban_water_production", "unmet_demand")),
+    "supply": ("fig_supply", (figures.plot_end_use_demand, figures.plot_leakage_volume,
+                              figures.plot_shortage),
+               ("end_use_demand", "leakage_volume", "unmet_demand")),
     "leakage": ("fig_leakage", (figures.plot_leakage,), ("leakage_rate",)),
     "reuse": ("fig_reuse", (figures.plot_reuse,), ("reuse_rate",)),
     "datacentre": ("fig_datacentre", (figures.plot_dc_electricity, figures.plot_dc_co2),
@@ -70,9 +73,15 @@ class ReportInputs:
 
     results: tuple[ScenarioResult, ...]
     lang: str
-    indicator: str
+    indicator: str | None  # None: chosen from the results (the one differing most)
     year: int
     calibration: CalibrationFit | None
+    chosen_note: str = ""  # why the attributed indicator was chosen (when it was)
+
+    @property
+    def runs(self) -> tuple[ScenarioResult, ...]:
+        """The results with monthly series: headline table, plots, attribution."""
+        return tuple(r for r in self.results if r.has_series)
 
 
 def check_inputs(paths: Sequence[str | Path], lang: str = "en",
@@ -88,18 +97,23 @@ def check_inputs(paths: Sequence[str | Path], lang: str = "en",
         For ``lang="zh"`` without a font that renders Chinese.
     """
     translator(lang)
-    spec = attribute_target or f"{DEFAULT_INDICATOR}:{DEFAULT_YEAR}"
-    indicator, year = parse_target(spec)
+    key, year = None, DEFAULT_YEAR
+    if attribute_target is not None:
+        indicator, year = parse_target(attribute_target)
+        key = indicator.key
     results = load_results(paths)
-    _check_year_covered(results, year, spec)
+    _check_year_covered([r for r in results if r.has_series], year,
+                        attribute_target or f"default:{DEFAULT_YEAR}")
     fit = read_calibration(calibration) if calibration is not None else None
     if lang == "zh":
         require_cjk_font()
-    return ReportInputs(results, lang, indicator.key, year, fit)
+    return ReportInputs(results, lang, key, year, fit)
 
 
 def _check_year_covered(results: Sequence[Any], year: int, spec: str) -> None:
     """The attributed year must be one that every result covers."""
+    if not results:
+        return
     years = set.intersection(*(set(r.dataset["time"].dt.year.values.tolist()) for r in results))
     if year not in years:
         span = f"{min(years)}-{max(years)}" if years else "no year in common"
@@ -107,34 +121,39 @@ def _check_year_covered(results: Sequence[Any], year: int, spec: str) -> None:
                                        f"one the results cover ({span})")])
 
 
-def _number(value: float) -> str:
-    if value is None or not np.isfinite(value):
-        return MISSING
-    return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+def _number(value: float, lang: str = "en", pattern: str | None = None) -> str:
+    return format_number(value, lang, pattern, MISSING)
 
 
 def headline_rows(results: Sequence[ScenarioResult], lang: str) -> list[dict[str, Any]]:
-    """The headline table: per indicator, one row per scenario with its value in each report
-    year and, for the alternatives, the difference from the reference."""
-    frames = [annual_indicators(r.dataset) for r in results]
+    """The headline table: per indicator, one row per scenario that has it, with its value in
+    each report year (one precision per indicator) and, for the alternatives, the difference
+    from the reference; in the display units of ``lang``."""
+    frames = [annual_indicators(r.dataset, REPORT_INDICATORS) for r in results]
     groups = []
-    for ind in HEADLINE_INDICATORS:
-        if not any(ind.key in f for f in frames):
+    for ind in REPORT_INDICATORS:
+        having = [i for i, f in enumerate(frames) if ind.key in f]
+        if not having:
             continue
+        factor = indicator_unit(ind).factor(lang)
+        values = {i: [_cell(frames[i], ind.key, y) * factor for y in REPORT_YEARS]
+                  for i in having}
+        pattern = significant_format([v for row in values.values() for v in row])
         rows = []
-        for i, (result, frame) in enumerate(zip(results, frames, strict=True)):
+        for i in having:
             cells = []
-            for year in REPORT_YEARS:
-                value, base = _cell(frame, ind.key, year), _cell(frames[0], ind.key, year)
+            for j, value in enumerate(values[i]):
+                base = values[having[0]][j]
                 delta = value - base
-                differs = bool(i > 0 and np.isfinite(delta)
+                differs = bool(i != having[0] and np.isfinite(delta)
                                and not np.isclose(value, base, rtol=1e-3, atol=1e-9))
-                cells.append({"text": _number(value), "differs": differs,
-                              "delta": f"{delta:+,.3g}" if differs else ""})
-            rows.append({"scenario": result.label, "colour": to_hex(figures.colour(i)),
+                cells.append({"text": _number(value, lang, pattern), "differs": differs,
+                              "delta": (("+" if delta >= 0 else "−")
+                                        + _number(abs(delta), lang)) if differs else ""})
+            rows.append({"scenario": results[i].label, "colour": to_hex(figures.colour(i)),
                          "cells": cells})
-        groups.append({"label": indicator_label(ind, lang), "units": units_label(ind.units, lang),
-                       "rows": rows})
+        groups.append({"label": indicator_label(ind, lang),
+                       "units": indicator_unit(ind).label(lang), "rows": rows})
     return groups
 
 
@@ -156,7 +175,7 @@ def figure_blocks(results: Sequence[ScenarioResult], lang: str) -> list[dict[str
     for fig_id, (title, functions, needs) in FIGURES.items():
         if not any(all(v in ds for v in needs) for ds in runs.values()):
             continue
-        size = figures.FIGSIZE if len(functions) == 1 else (10.0, 3.8)
+        size = figures.FIGSIZE if len(functions) == 1 else (5.0 * len(functions), 3.8)
         fig, axes = plt.subplots(1, len(functions), figsize=size, squeeze=False)
         for function, ax in zip(functions, axes[0], strict=True):
             function(runs, lang, ax=ax)
@@ -172,13 +191,17 @@ def scenario_blocks(results: Sequence[ScenarioResult], scenarios: Sequence[Scena
     blocks = []
     for i, (result, scenario) in enumerate(zip(results, scenarios, strict=True)):
         block = {"label": result.label, "colour": to_hex(figures.colour(i)),
-                 "description": str(result.dataset.attrs.get("scenario_description", "")),
-                 "members": result.members, "changes": [], "summary": ""}
+                 "description": "", "members": result.members, "changes": [], "summary": "",
+                 "sweep": result.kind == "sweep"}
         if scenario is not None:
-            block["description"] = scenario.description.strip()
-        if i == 0:
+            block["description"] = (scenario.description_zh if lang == "zh"
+                                    and scenario.description_zh else scenario.description).strip()
+        if result.kind == "sweep":
+            block["description"] = _sweep_description(result, lang)
+            block["members"] = int(result.dataset.attrs.get("members", result.members))
+        elif i == 0:
             block["summary"] = t("same_as_reference")
-        elif scenario is None or scenarios[0] is None:
+        elif scenario is None or scenarios[0] is None or results[0].kind == "sweep":
             block["summary"] = ""
         else:
             changes = differing_inputs(scenarios[0], scenario)
@@ -189,13 +212,31 @@ def scenario_blocks(results: Sequence[ScenarioResult], scenarios: Sequence[Scena
     return blocks
 
 
+def _sweep_description(result: ScenarioResult, lang: str) -> str:
+    """A sweep's own description (from its resolved file; text only, never a path)."""
+    from chenzhou_water.report.sweeps import _resolved
+
+    text = _resolved(result).get("description", "")
+    if isinstance(text, dict):
+        text = text.get(lang) or text.get("en") or ""
+    text = str(text).strip()
+    # A sweep file's description is one text; the Chinese page leaves out an English one.
+    if lang == "zh" and not any("\u4e00" <= ch <= "\u9fff" for ch in text):
+        return ""
+    return text
+
+
 def attribution_blocks(inputs: ReportInputs, scenarios: Sequence[Scenario | None],
                        notes: list[str]) -> list[dict[str, Any]]:
-    """One waterfall and table per alternative scenario (each against the first)."""
+    """One waterfall and table per alternative scenario run (each against the first run)."""
     t = translator(inputs.lang)
     blocks = []
-    reference = scenarios[0]
-    for result, scenario in zip(inputs.results[1:], scenarios[1:], strict=True):
+    pairs = [(r, s) for r, s in zip(inputs.results, scenarios, strict=True)
+             if r.kind == "run" and r.has_series]
+    if inputs.indicator is None or not pairs:
+        return blocks
+    reference = pairs[0][1]
+    for result, scenario in pairs[1:]:
         if reference is None or scenario is None:
             continue
         k = len(differing_inputs(reference, scenario))
@@ -204,26 +245,35 @@ def attribution_blocks(inputs: ReportInputs, scenarios: Sequence[Scenario | None
         if k > MAX_INPUTS:
             block["message"] = t("too_many", k=k, limit=MAX_INPUTS)
         else:
-            block.update(_attribution_table(attribute(reference, scenario, inputs.indicator,
-                                                      inputs.year), inputs.lang))
+            found = dataclasses.replace(
+                attribute(reference, scenario, inputs.indicator, inputs.year),
+                reference_name=pairs[0][0].label, alternative_name=result.label)
+            block.update(_attribution_table(found, inputs.lang))
+            block["chosen"] = inputs.chosen_note
         blocks.append(block)
     return blocks
 
 
 def _attribution_table(result: Attribution, lang: str) -> dict[str, Any]:
     t = translator(lang)
-    rows = [{"name": d.name, "kind": t(d.kind), "shapley": f"{s:+,.4g}",
-             "oat": f"{o:+,.4g}"}
+    result = scaled_attribution(result, indicator_unit(result.indicator).factor(lang))
+    pattern = significant_format([*result.shapley, *result.one_at_a_time, result.total], 3)
+
+    def signed(value: float) -> str:
+        return ("+" if value >= 0 else "−") + _number(abs(value), lang, pattern)
+
+    rows = [{"name": display_name(d.name, lang), "kind": t(d.kind), "shapley": signed(s),
+             "oat": signed(o)}
             for d, s, o in zip(result.inputs, result.shapley, result.one_at_a_time, strict=True)]
     out: dict[str, Any] = {
-        "rows": rows, "total": f"{result.total:+,.4g}",
-        "shapley_sum": f"{sum(result.shapley):+,.4g}",
-        "oat_sum": f"{sum(result.one_at_a_time):+,.4g}",
-        "interaction": f"{result.interaction:+,.4g}",
-        "reference_value": _number(result.reference_value),
-        "alternative_value": _number(result.alternative_value),
+        "rows": rows, "total": signed(result.total),
+        "shapley_sum": signed(sum(result.shapley)),
+        "oat_sum": signed(sum(result.one_at_a_time)),
+        "interaction": signed(result.interaction),
+        "reference_value": _number(result.reference_value, lang),
+        "alternative_value": _number(result.alternative_value, lang),
         "indicator": indicator_label(result.indicator, lang),
-        "units": units_label(result.indicator.units, lang),
+        "units": indicator_unit(result.indicator).label(lang),
         "year": result.year,
         "note": t("attribution_note", runs=result.runs, k=len(result.inputs)),
     }
@@ -236,6 +286,16 @@ def _attribution_table(result: Attribution, lang: str) -> dict[str, Any]:
         figures.plot_waterfall(result, lang, ax=ax)
         out["uri"] = figures.figure_data_uri(fig)
     return out
+
+
+def scaled_attribution(result: Attribution, factor: float) -> Attribution:
+    """The attribution with every value multiplied by ``factor`` (display units)."""
+    return dataclasses.replace(
+        result, reference_value=result.reference_value * factor,
+        alternative_value=result.alternative_value * factor,
+        shapley=tuple(v * factor for v in result.shapley),
+        one_at_a_time=tuple(v * factor for v in result.one_at_a_time),
+        subset_values=tuple(v * factor for v in result.subset_values))
 
 
 def provenance_rows(results: Sequence[ScenarioResult]) -> list[dict[str, str]]:
@@ -273,7 +333,9 @@ def calibration_block(fit: CalibrationFit | None, lang: str) -> dict[str, Any] |
         return None
     t = translator(lang)
     table = fit.table.copy()
-    shown = [c for c in CALIBRATION_COLUMNS if c in table.columns]
+    # No "hard/soft" on the Chinese page: the binding targets are told by the summary line.
+    shown = [c for c in CALIBRATION_COLUMNS if c in table.columns
+             and not (lang == "zh" and c == "hard/soft")]
     if len(shown) >= 3:
         table = table[shown]
     within = next((c for c in table.columns if c.lower() in WITHIN_COLUMNS), None)
@@ -287,13 +349,31 @@ def calibration_block(fit: CalibrationFit | None, lang: str) -> dict[str, Any] |
                 lambda v: (t("within") if v else t("outside")) if isinstance(v, bool | np.bool_)
                 else MISSING)
         elif pd.api.types.is_float_dtype(table[column]):
-            table[column] = table[column].map(_number)
+            pattern = significant_format(table[column].tolist(), 4)
+            table[column] = [_number(v, lang, pattern) for v in table[column]]
+        elif column.lower() == "unit":
+            table[column] = table[column].map(lambda v: plain_unit(str(v), lang))
     rows = [[("" if pd.isna(v) else str(v)) for v in row] for row in table.itertuples(False)]
     flags = fit.table[within] if within is not None else pd.Series([None] * len(table))
     ok = [bool(v) if isinstance(v, bool | np.bool_) else None for v in flags]
     return {"file": fit.file.name, "columns": [_column_label(c, lang) for c in table.columns],
             "rows": [{"cells": r, "ok": o} for r, o in zip(rows, ok, strict=True)],
             "summary": summary}
+
+
+#: Vensim spellings in a fit table's units, as a reader writes them: (English, Chinese).
+_UNIT_WORDS = (("Dmnl", "fraction", "比例"), ("fraction", "fraction", "比例"),
+               ("1e9*", "10⁹ ", "10⁹"), ("1e6*", "10⁶ ", "10⁶"), ("m3", "m³", "m³"),
+               ("/year", "/yr", "/年"), ("/Year", "/yr", "/年"), ("/Day", "/d", "/日"),
+               ("/day", "/d", "/日"), ("/Month", "/month", "/月"), ("person", "persons", "人"),
+               ("CNY", "CNY", "元"), ("*", "·", "·"))
+
+
+def plain_unit(units: str, lang: str) -> str:
+    """A unit of a fit table without Vensim spelling (``1e9*CNY/year`` -> ``10⁹ CNY/yr``)."""
+    for vensim, english, chinese in _UNIT_WORDS:
+        units = units.replace(vensim, chinese if lang == "zh" else english)
+    return units
 
 
 def _column_label(column: str, lang: str) -> str:
@@ -360,24 +440,71 @@ def build_report(paths: Sequence[str | Path], lang: str = "en",
     t = translator(lang)
     notes: list[str] = []
     scenarios = _scenarios(inputs.results, lang, notes)
+    results = tuple(dataclasses.replace(r, dataset=with_end_use(r.dataset))
+                    for r in inputs.results)
+    if lang == "zh":
+        results = _chinese_labels(results, scenarios)
+    inputs = dataclasses.replace(inputs, results=results)
+    runs = [messages.Run(r.label, annual_indicators(r.dataset, REPORT_INDICATORS), r.dataset)
+            for r in inputs.runs]
+    inputs = _choose_attribution(inputs, runs)
+    notes += [t("sweep_no_series", label=r.label) for r in inputs.results if not r.has_series]
     with matplotlib.rc_context():
         if lang == "zh":
             use_cjk_font()
-        figure_list = figure_blocks(inputs.results, lang)
+        figure_list = figure_blocks(inputs.runs, lang)
         attributions = attribution_blocks(inputs, scenarios, notes)
+        sweeps = sweep_blocks(list(inputs.results), lang)
     from chenzhou_water import __version__
 
     return render({
         "lang": lang, "t": t, "years": REPORT_YEARS, "notes": notes,
+        "messages": messages.key_messages(runs, REPORT_YEARS, lang) + messages.sweep_messages(
+            [(r.label, r.sweep) for r in inputs.results if r.sweep is not None], lang),
+        "targets": messages.target_rows(runs, lang),
+        "caveats": messages.caveats([r.label for r in inputs.results],
+                                    [r.dataset for r in inputs.results], lang),
         "scenarios": scenario_blocks(inputs.results, scenarios, lang),
-        "headline": headline_rows(inputs.results, lang),
-        "figures": figure_list, "attributions": attributions,
-        "reference": inputs.results[0].label,
+        "headline": headline_rows(inputs.runs, lang),
+        "figures": figure_list, "attributions": attributions, "sweeps": sweeps,
+        "attribution_message": inputs.chosen_note if not attributions else "",
+        "reference": inputs.runs[0].label if inputs.runs else "",
         "calibration": calibration_block(inputs.calibration, lang),
         "provenance": provenance_rows(inputs.results),
         "model_hashes": model_hashes(inputs.results), "current_sha": current_model_sha(),
         "created": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"), "version": __version__,
     })
+
+
+def _chinese_labels(results: Sequence[ScenarioResult],
+                    scenarios: Sequence[Scenario | None]) -> tuple[ScenarioResult, ...]:
+    """Results labelled with their scenarios' Chinese names (kept unique)."""
+    out: list[ScenarioResult] = []
+    for result, scenario in zip(results, scenarios, strict=True):
+        label = scenario.name_zh if scenario is not None and scenario.name_zh else result.label
+        if result.kind == "sweep":
+            label = result.label
+        if any(o.label == label for o in out):
+            label = f"{label}（{result.path.stem}）"
+        out.append(dataclasses.replace(result, label=label))
+    return tuple(out)
+
+
+def _choose_attribution(inputs: ReportInputs, runs: Sequence[messages.Run]) -> ReportInputs:
+    """Without ``--attribute``: the indicator differing most between the first two runs in the
+    default year, with a note saying which and why (or that nothing differs)."""
+    scenario_runs = [run for run, r in zip(runs, inputs.runs, strict=True) if r.kind == "run"]
+    if inputs.indicator is not None or len(scenario_runs) < 2:
+        return inputs
+    t = translator(inputs.lang)
+    chosen = messages.default_attribution(scenario_runs, inputs.year)
+    ref, alt = scenario_runs[0].label, scenario_runs[1].label
+    if chosen is None:
+        return dataclasses.replace(inputs, chosen_note=t("nothing_differs", ref=ref, alt=alt,
+                                                         year=inputs.year))
+    note = t("attribution_chosen", indicator=indicator_label(chosen, inputs.lang),
+             year=inputs.year, ref=ref, alt=alt)
+    return dataclasses.replace(inputs, indicator=chosen.key, chosen_note=note)
 
 
 def write_report(paths: Sequence[str | Path], out: str | Path, lang: str = "en",

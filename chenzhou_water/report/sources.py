@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 import xarray as xr
@@ -20,7 +21,11 @@ from chenzhou_water.schema.checker import parse_yaml
 
 #: Global attributes every result of ``chenzhou-water run`` carries and a report needs.
 REQUIRED_ATTRS: tuple[str, ...] = ("scenario_name", "scenario_resolved", "model_sha256")
-_NOT_A_RESULT = "not a chenzhou-water result (give the .nc files `chenzhou-water run` writes)"
+_NOT_A_RESULT = ("not a chenzhou-water result (give the .nc files `chenzhou-water run` or "
+                 "`chenzhou-water sweep` writes)")
+
+#: What a result file is: a scenario run, or a sweep (with or without monthly series).
+ResultKind = Literal["run", "sweep"]
 
 
 @dataclass(frozen=True)
@@ -34,12 +39,23 @@ class ScenarioResult:
     path : Path
         The file as given.
     dataset : xarray.Dataset
-        Its contents, in memory, dims ``(member, time)``.
+        Its monthly series, in memory, dims ``(member, time)`` (none for a metrics-only sweep).
+    kind : {"run", "sweep"}
+        A scenario run or a sweep (:func:`result_kind`).
+    sweep : xarray.Dataset or None
+        A sweep's per-member data: ``metrics`` (member, metric) and the sampled inputs.
     """
 
     label: str
     path: Path
     dataset: xr.Dataset
+    kind: ResultKind = "run"
+    sweep: xr.Dataset | None = None
+
+    @property
+    def has_series(self) -> bool:
+        """Whether the file keeps monthly series (headline table, plots, attribution)."""
+        return "time" in self.dataset.dims
 
     @property
     def members(self) -> int:
@@ -76,16 +92,37 @@ def load_result(path: str | Path, label: str | None = None) -> ScenarioResult:
     missing = [a for a in REQUIRED_ATTRS if a not in ds.attrs]
     if missing:
         raise _problem(path, f"{_NOT_A_RESULT}: attributes {', '.join(missing)} are missing")
-    # A sweep's file also holds per-member inputs and metrics: keep the (member, time) series.
+    kind = result_kind(ds)
     series = [name for name, da in ds.data_vars.items() if set(da.dims) == {"member", "time"}]
-    if not series:
+    sweep = _sweep_part(path, ds) if kind == "sweep" else None
+    if not series and sweep is None:
         raise _problem(path, f"{_NOT_A_RESULT}: expected variables with dims (member, time), "
                        f"found dims {tuple(ds.dims)}")
-    ds = ds[series]
-    if not pd.api.types.is_datetime64_any_dtype(ds["time"].dtype):
+    monthly = ds[series]
+    if series and not pd.api.types.is_datetime64_any_dtype(monthly["time"].dtype):
         raise _problem(path, f"{_NOT_A_RESULT}: 'time' is not a calendar coordinate")
     name = ds.attrs.get("ensemble_name") or ds.attrs["scenario_name"]
-    return ScenarioResult(label or str(name), path, ds)
+    return ScenarioResult(label or str(name), path, monthly, kind, sweep)
+
+
+def result_kind(ds: xr.Dataset) -> ResultKind:
+    """The one place deciding what a result file is (a stress study would add its kind here).
+
+    A sweep's file records its resolved sweep (``sweep_resolved``); a run's does not.
+    """
+    return "sweep" if "sweep_resolved" in ds.attrs else "run"
+
+
+def _sweep_part(path: Path, ds: xr.Dataset) -> xr.Dataset | None:
+    """A sweep's per-member metrics and sampled inputs (None if it has neither)."""
+    per_member = [name for name, da in ds.data_vars.items() if da.dims
+                  and da.dims[0] == "member" and "time" not in da.dims]
+    if not per_member:
+        return None
+    part = ds[per_member]
+    if "metrics" in part and ("metric" not in part.coords or "metric_units" not in part.coords):
+        raise _problem(path, f"{_NOT_A_RESULT}: 'metrics' lacks its metric names and units")
+    return part
 
 
 def load_results(paths: Sequence[str | Path]) -> tuple[ScenarioResult, ...]:

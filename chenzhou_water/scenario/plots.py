@@ -16,10 +16,14 @@ import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
 
+from chenzhou_water.display import DISPLAY_UNITS, variable_unit
 from chenzhou_water.files import atomic_path
 from chenzhou_water.fonts import label as bilingual
+from chenzhou_water.results import end_use_demand
 
 # Fallbacks when a result does not carry the model's own values (a scenario may change them).
+#: Flows in m³/d as the plots show them (the display vocabulary: 10³ m³/d).
+FLOW = DISPLAY_UNITS["m3/Day"]
 DEAD_STORAGE = 2.45e9  # m3; the model's ``dead storage``
 NORMAL_POOL_STORAGE = 8.12e9  # m3; the model's ``storage at normal pool``
 LEAKAGE_TARGET = 0.09  # the model's ``national leakage target``
@@ -63,41 +67,43 @@ def _annual(da: xr.DataArray, how: str = "sum") -> xr.DataArray:
 def plot_storage(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
     """Dongjiang reservoir storage against dead storage and the normal pool."""
     ax = _axes(ax)
-    fan(ax, ds["reservoir_storage"], "Reservoir storage", 1e-9)
+    unit = variable_unit("reservoir_storage")  # million m³
+    fan(ax, ds["reservoir_storage"], "Reservoir storage", unit.en_factor)
     dead = model_constant(ds, "dead_storage", DEAD_STORAGE)
     normal = model_constant(ds, "storage_at_normal_pool", NORMAL_POOL_STORAGE)
-    ax.axhline(dead * 1e-9, color="firebrick", ls="--", lw=1, label="Dead storage")
-    ax.axhline(normal * 1e-9, color="grey", ls=":", lw=1, label="Normal pool")
-    ax.set_ylabel("Storage [10^9 m3]")
+    ax.axhline(dead * unit.en_factor, color="firebrick", ls="--", lw=1, label="Dead storage")
+    ax.axhline(normal * unit.en_factor, color="grey", ls=":", lw=1, label="Normal pool")
+    ax.set_ylabel(f"Storage [{unit.en}]")
     ax.set_title(bilingual("Dongjiang reservoir storage (东江水库蓄水量)"))
     ax.legend(loc="lower left", fontsize=8)
     return ax
 
 
 def plot_supply_demand(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
-    """Central-city demand, production, capacity, diversion supply and unmet demand."""
+    """Central-city end-use demand, leakage, production, treatment capacity and unmet demand.
+
+    Five series at most: demand is what customers use (without leakage, drawn widest so
+    production does not hide it), leakage is its own line.
+    """
     ax = _axes(ax)
-    for name, text in (
-        ("urban_water_demand", "Demand"),
-        ("urban_water_production", "Production"),
-        ("treatment_capacity", "Treatment capacity"),
-        ("central_city_diversion_supply", "Dongjiang water to the central city"),
-        ("diversion_supply", "Dongjiang diversion, all users"),
-        ("peak_day_demand", "Peak-day demand"),
+    end_use = end_use_demand(ds)
+    if end_use is not None:
+        fan(ax, end_use, "Demand without leakage (end use)", FLOW.en_factor, lw=2.4, zorder=3)
+    for name, text, style in (
+        ("leakage_volume", "Leakage (real and apparent losses)", {"lw": 1.2}),
+        ("urban_water_production", "Production", {"lw": 1.0, "ls": "--", "zorder": 4}),
+        ("treatment_capacity", "Treatment capacity", {"lw": 1.0, "ls": ":"}),
     ):
         if name in ds:
-            fan(ax, ds[name], text, 1e-3, lw=1.2)
-    if "peak_day_shortage" in ds:
-        peak = ds["peak_day_shortage"].max("member").values * 1e-3
-        ax.fill_between(ds["time"].values, 0, peak, color="orange", alpha=0.5,
-                        label="Peak-day shortage (worst member)")
+            fan(ax, ds[name], text, FLOW.en_factor, **style)
     if "unmet_demand" in ds:
-        unmet = ds["unmet_demand"].max("member").values * 1e-3
+        unmet = ds["unmet_demand"].max("member").values * FLOW.en_factor
         ax.fill_between(ds["time"].values, 0, unmet, color="red", alpha=0.4,
                         label="Unmet demand (worst member)")
-    ax.set_ylabel("10^3 m3/d")
-    ax.set_title(bilingual("Central-city supply and demand (中心城区供需)"))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.07), fontsize=8, ncol=4, frameon=False)
+    ax.set_ylabel(FLOW.en)
+    ax.set_ylim(bottom=0)
+    ax.set_title(bilingual("Central-city demand, leakage and supply (中心城区用水、漏损与供水)"))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.07), fontsize=8, ncol=3, frameon=False)
     return ax
 
 
@@ -113,8 +119,9 @@ def plot_leakage(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
     ax.set_title(bilingual("Network leakage (供水漏损率)"))
     if "leakage_volume" in ds:
         twin = ax.twinx()
-        fan(twin, ds["leakage_volume"], "Leakage volume", 1e-3, color="tab:orange", lw=0.8)
-        twin.set_ylabel("Leakage volume [10^3 m3/d]")
+        fan(twin, ds["leakage_volume"], "Leakage volume", FLOW.en_factor, color="tab:orange",
+            lw=0.8)
+        twin.set_ylabel(f"Leakage volume [{FLOW.en}]")
         twin.set_ylim(bottom=0)
         twin.legend(loc="upper right", fontsize=8)
     ax.legend(loc="lower left", fontsize=8)
@@ -152,9 +159,24 @@ def plot_datacentre(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
               label="PUE (worst month)")
     twin.axhline(1.2, color="tab:purple", ls="--", lw=0.8, label="PUE 1.2")
     twin.set_ylabel("PUE")
+    twin.set_ylim(*pue_limits(pue.values, 1.2))
     ax.legend(loc="upper left", fontsize=8)
     twin.legend(loc="upper right", fontsize=8)
     return ax
+
+
+#: Smallest span of a PUE axis: differences below it are noise, not something to magnify.
+PUE_MIN_SPAN = 0.1
+
+
+def pue_limits(values: np.ndarray, reference: float) -> tuple[float, float]:
+    """Axis limits for PUE spanning the values and ``reference``, at least PUE_MIN_SPAN wide."""
+    finite = np.asarray(values, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    lo = min(float(finite.min()) if finite.size else reference, reference)
+    hi = max(float(finite.max()) if finite.size else reference, reference)
+    pad = max(PUE_MIN_SPAN - (hi - lo), 0.0) / 2 + 0.01
+    return lo - pad, hi + pad
 
 
 RUN_PLOTS = {

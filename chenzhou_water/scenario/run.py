@@ -12,11 +12,17 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from chenzhou_water.display import csv_header, variable_unit
 from chenzhou_water.errors import ChenzhouWaterError
 from chenzhou_water.files import refuse_existing, staged_folder, write_csv, write_netcdf
 from chenzhou_water.model.contract import HEADLINE_INDICATORS, HEADLINE_YEARS
 from chenzhou_water.model.metadata import model_info
-from chenzhou_water.results import annual_indicators, indicator_columns, provenance, resolved_text
+from chenzhou_water.results import (
+    annual_indicators,
+    displayed_indicators,
+    provenance,
+    resolved_text,
+)
 from chenzhou_water.scenario.spec import INFLOW_VARIABLE, Scenario, load_scenario
 
 Engine = Literal["numpy", "pysd"]
@@ -120,7 +126,7 @@ def headline_table(ds: xr.Dataset, years: tuple[int, ...] = HEADLINE_YEARS) -> p
     """Headline indicators (rows) in the headline years (columns), labelled with units."""
     frame = annual_indicators(ds)
     frame = frame.loc[[y for y in years if y in frame.index]]
-    return frame.rename(columns=indicator_columns()).T
+    return displayed_indicators(frame).T
 
 
 def write_run_outputs(
@@ -142,7 +148,7 @@ def write_run_outputs(
     with staged_folder(out_dir, name) as staging:
         staged = [
             write_netcdf(ds, staging / f"{name}.nc"),
-            write_csv(annual_indicators(ds).rename(columns=indicator_columns(HEADLINE_INDICATORS)),
+            write_csv(displayed_indicators(annual_indicators(ds), HEADLINE_INDICATORS),
                       staging / f"{name}_summary.csv"),
             write_csv(monthly_table(ds), staging / f"{name}_monthly.csv"),
         ]
@@ -189,7 +195,8 @@ def run_scenario_file(
 
 
 def monthly_table(ds: xr.Dataset, member_stat: str = "median") -> pd.DataFrame:
-    """Every (member, time) variable by month, one column each headed ``name [units]``.
+    """Every (member, time) variable by month, one column each headed ``name [unit]`` in the
+    display vocabulary (:mod:`chenzhou_water.display`: shares in %, volumes in million m³).
 
     For spreadsheet users; with several members, their median (or ``member_stat``).
     """
@@ -199,7 +206,9 @@ def monthly_table(ds: xr.Dataset, member_stat: str = "median") -> pd.DataFrame:
             continue
         values = da if da.sizes["member"] == 1 else getattr(da, member_stat)("member")
         values = values.squeeze("member", drop=True) if "member" in values.dims else values
-        columns[f"{name} [{da.attrs.get('units', '')}]"] = values.to_series()
+        units = da.attrs.get("units")
+        factor = variable_unit(str(name), units).en_factor
+        columns[csv_header(str(name), units)] = values.to_series() * factor
     frame = pd.DataFrame(columns)
     frame.index.name = "time"
     return frame

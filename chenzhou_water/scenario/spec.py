@@ -3,7 +3,7 @@
 A scenario is a YAML file (read with the safe loader)::
 
     name: leakage-push            # required unless inherited; letters, digits, _ and -
-    description: Faster leakage reduction after 2025.
+    description: Faster leakage reduction after 2025.   # or {zh: 2025年后加快降漏, en: ...}
     extends: baseline.yaml        # optional; relative to this file; chains allowed
     model: ../models/chenzhou_water.mdl   # optional; relative to this file
     parameters:                   # model constant -> number
@@ -16,6 +16,9 @@ A scenario is a YAML file (read with the safe loader)::
 Format rules
 ------------
 - Top-level keys are exactly those above; ``name`` must be given in the file or inherited.
+- ``name`` and ``description`` are one string or ``{zh: ..., en: ...}`` (both languages); the
+  English name is the identifier that names output files, the Chinese one is shown on Chinese
+  pages.
 - ``model`` defaults to the project's model (:func:`default_model_path`). In a chain, the nearest
   file that names a model wins, and *every* file of the chain is checked against that model.
 - ``parameters``: each key is a scalar model constant; each value a finite number (not a YAML
@@ -127,9 +130,9 @@ class Scenario:
     Attributes
     ----------
     name : str
-        Short identifier used in output file names.
+        Short identifier used in output file names (the English name).
     description : str
-        Free text ("" if none was given).
+        Free text in English, or the one text given ("" if none was given).
     path : Path
         The scenario file that was loaded (resolved).
     model_path : Path
@@ -146,6 +149,8 @@ class Scenario:
         The reservoir inflow table (resolved), if the chain names one.
     inflow : tuple of float or None
         Its values, m³/month, one per month of the run (first month first).
+    name_zh, description_zh : str
+        The Chinese name and description ("" when the file gives one text for both).
     """
 
     name: str
@@ -158,6 +163,8 @@ class Scenario:
     files: tuple[Path, ...] = ()
     inflow_file: Path | None = None
     inflow: tuple[float, ...] | None = None
+    name_zh: str = ""
+    description_zh: str = ""
 
     def __post_init__(self) -> None:
         # Read-only copies, so a frozen Scenario cannot be changed through its mappings.
@@ -180,8 +187,9 @@ class Scenario:
         absolute path, and years that are whole numbers are written as integers.
         """
         out: dict[str, Any] = {
-            "name": self.name,
-            "description": self.description,
+            "name": {"zh": self.name_zh, "en": self.name} if self.name_zh else self.name,
+            "description": ({"zh": self.description_zh, "en": self.description}
+                            if self.description_zh else self.description),
             "model": str(self.model_path),
             "parameters": dict(self.parameters),
             "levers": {
@@ -272,6 +280,8 @@ class _Layer:
     inflow_file: Path | None = None
     inflow: tuple[float, ...] | None = None
     table_problems: list[Problem] = field(default_factory=list)
+    #: ``name`` and ``description`` as ``{"en": ..., "zh": ...}`` (None where invalid).
+    texts: dict[str, dict[str, str] | None] = field(default_factory=dict)
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -391,10 +401,11 @@ def _check_structure(path: Path, checker: Checker) -> _Layer:
     data = dict(data)
     checker.keys((), data, TOP_LEVEL_KEYS)
     layer = _Layer(path=path, checker=checker, data=data)
-    if "name" in data:
-        checker.string(("name",), data["name"], NAME_PATTERN, _NAME_RULE)
-    if "description" in data and not isinstance(data["description"], str):
-        checker.error(("description",), f"expected a string, got {what_is(data['description'])}")
+    for key in ("name", "description"):
+        if key in data:
+            text = (checker.bilingual((key,), data[key], NAME_PATTERN, _NAME_RULE) if key == "name"
+                    else checker.bilingual((key,), data[key]))
+            layer.texts[key] = text
     if "extends" in data:
         checker.string(("extends",), data["extends"])
     if "model" in data:
@@ -494,8 +505,8 @@ def _merge(
         if "inflow_file" in layer.data:
             inflow_layer = layer
         for key in ("name", "description"):
-            if isinstance(layer.data.get(key), str):
-                merged[key] = layer.data[key]
+            if layer.texts.get(key) is not None:
+                merged[key] = layer.texts[key]
         merged["parameters"].update(layer.parameters)
         merged["levers"].update(layer.levers)
         if layer.outputs is not None:
@@ -513,9 +524,12 @@ def _merge(
         _inflow_levers_at_one(inflow_layer, merged["levers"], problems)
     if problems or info is None:
         return None
+    name, description = merged["name"], merged.get("description", {"en": "", "zh": ""})
     return Scenario(
-        name=merged["name"],
-        description=merged.get("description", ""),
+        name=name["en"],
+        description=description["en"],
+        name_zh=name["zh"] if name["zh"] != name["en"] else "",
+        description_zh=description["zh"] if description["zh"] != description["en"] else "",
         path=child.path.resolve(),
         model_path=info.path.resolve(),
         parameters=merged["parameters"],

@@ -369,6 +369,31 @@ class Checker:
             return None
         return value
 
+    def bilingual(
+        self,
+        path: YamlPath,
+        value: Any,
+        pattern: re.Pattern[str] | None = None,
+        rule: str = "",
+    ) -> dict[str, str] | None:
+        """A text given as one string or in both languages as ``{zh: ..., en: ...}``.
+
+        Returns ``{"en": ..., "zh": ...}`` (one string counts for both languages); ``pattern``
+        and ``rule`` apply to the string, or to the English text of a mapping.
+        """
+        if isinstance(value, str | bool):  # a boolean gets string()'s hint on yes/no
+            text = self.string(path, value, pattern, rule)
+            return None if text is None else {"en": text, "zh": text}
+        if not isinstance(value, Mapping):
+            self.error(path, f"expected a string or a mapping {{zh: ..., en: ...}}, "
+                       f"got {what_is(value)}")
+            return None
+        if not self.keys(path, value, ("zh", "en"), required=("zh", "en")):
+            return None
+        en = self.string((*path, "en"), value["en"], pattern, rule)
+        zh = self.string((*path, "zh"), value["zh"])
+        return None if en is None or zh is None else {"en": en, "zh": zh}
+
     def number(self, path: YamlPath, value: Any, what: str = "a number") -> float | None:
         """``value`` as a float if it is a finite number; booleans and strings are rejected."""
         if is_number(value):

@@ -46,7 +46,7 @@ def plot_morris(ds: xr.Dataset, output: str, year: int | None = None, ax: Axes |
 
     Points near the diagonal (sigma ~ mu_star) act non-linearly or through interactions; points
     near the x axis act linearly. The ``label_top`` parameters with the largest ``mu_star`` are
-    labelled.
+    labelled with their rank, named in a key beside the axes.
     """
     ax = _axes(ax)
     sub = _one(ds, output, year)
@@ -56,10 +56,16 @@ def plot_morris(ds: xr.Dataset, output: str, year: int | None = None, ax: Axes |
                 ecolor="0.6")
     names = ds["parameter"].values
     finite = np.isfinite(mu)
-    for i in np.argsort(-np.where(finite, mu, -np.inf))[:label_top]:
+    # Numbers at the points and the names in a key beside the axes: names never overlap.
+    key = []
+    for rank, i in enumerate(np.argsort(-np.where(finite, mu, -np.inf))[:label_top], start=1):
         if finite[i]:
-            ax.annotate(str(names[i]), (mu[i], sigma[i]), textcoords="offset points",
-                        xytext=(4, 3), fontsize=7)
+            ax.annotate(str(rank), (mu[i], sigma[i]), textcoords="offset points",
+                        xytext=(3, 2), fontsize=7)
+            key.append(f"{rank:>2}  {names[i]}")
+    if key:
+        ax.text(1.02, 1.0, "\n".join(key), transform=ax.transAxes, va="top", ha="left",
+                fontsize=7, family="monospace")
     top = np.nanmax(np.concatenate([mu + conf, sigma])) if finite.any() else 1.0
     ax.plot([0, top], [0, top], color="0.7", ls=":", lw=1, label="sigma = mu*")
     ax.set_xlim(left=0)

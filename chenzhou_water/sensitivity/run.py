@@ -194,7 +194,7 @@ def _slug(name: object) -> str:
 
 def _save(ax: Axes, target: Path) -> Path:
     with atomic_path(target) as tmp:
-        ax.figure.savefig(tmp, format="png", dpi=120)
+        ax.figure.savefig(tmp, format="png", dpi=120, bbox_inches="tight")  # keys beside axes
     plt.close(ax.figure)
     return target
 
