@@ -6,13 +6,13 @@ Also the explorer's own words in both languages (:data:`TEXTS`).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
 from chenzhou_water.errors import Problem, ValidationError
+from chenzhou_water.explore.names_zh import NAMES_ZH
 from chenzhou_water.explore.structure import ModelStructure
 from chenzhou_water.model.metadata import Variable
 
@@ -69,8 +69,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "shortage": ("shortage", "缺口"),
 }
 
-_CJK = re.compile(r"[（(]([^()（）]*[\u4e00-\u9fff][^()（）]*)[)）]")
-
 
 def text(key: str, lang: str, **fields: Any) -> str:
     """One of the explorer's words in ``lang`` (``en`` or ``zh``)."""
@@ -83,9 +81,8 @@ def sector_label(sector: str, lang: str) -> str:
 
 
 def chinese_name(var: Variable) -> str | None:
-    """The Chinese name the documentation gives in parentheses (``东江水库``), if any."""
-    match = _CJK.search(var.documentation)
-    return match.group(1).strip() if match else None
+    """The variable's Chinese name (:data:`NAMES_ZH`), if it has one."""
+    return NAMES_ZH.get(var.py_name)
 
 
 @dataclass(frozen=True)

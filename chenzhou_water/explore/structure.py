@@ -17,6 +17,7 @@ from chenzhou_water.model.metadata import CONTROL_NAMES, ModelInfo, model_info, 
 SKETCH_MARKER = "\\\\\\---///"
 
 _GROUP = re.compile(r"^\*{10,}\s*\n\s*\.(?P<name>[^\n]+)\n(?:[^\n]*\n)*?\*{10,}~", re.MULTILINE)
+_LOOKUP = re.compile(r"^([^=(]+?)\s*\(\s*\[")
 _INTEG = re.compile(r"^\s*INTEG\s*\(", re.IGNORECASE)
 
 
@@ -83,9 +84,15 @@ def _equations(text: str) -> list[tuple[str, str, str]]:
         body = block.split("~", 1)[0]
         # A group banner may precede the equation inside the same block.
         body = body.rsplit("*~", 1)[-1].strip()
-        if "=" not in body or body.startswith("{"):
+        if body.startswith("{"):
             continue
-        name, rhs = body.split("=", 1)
+        lookup = _LOOKUP.match(body)
+        if lookup:  # a lookup table: name( [(x0,y0)-(x1,y1)], (x,y)... )
+            name, rhs = lookup.group(1), body[lookup.end(1):]
+        elif "=" in body:
+            name, rhs = body.split("=", 1)
+        else:
+            continue
         name = name.strip()
         if ":" in name or not name:  # subscript ranges, macros
             continue
