@@ -114,9 +114,9 @@ class Explorer:
         self._show_sector()
         figures = [pn.pane.Bokeh(f) for f in self.plots.figures.values()]
         results = pn.Column(self.status, pn.GridBox(*figures, ncols=2), self.table,
-                            name="results")
-        diagram = pn.Row(pn.pane.Bokeh(self.diagram.figure, css_classes=["diagram"]),
-                         pn.Column(self.variable, self.details, width=380), name="diagram")
+                            name="results-tab")
+        diagram = pn.Row(pn.pane.Bokeh(self.diagram.figure),
+                         pn.Column(self.variable, self.details, width=380), name="diagram-tab")
         self.tabs = pn.Tabs((text("results", self.lang), results),
                             (text("diagram", self.lang), diagram), dynamic=False)
         sidebar = pn.Column(self.language, self.ensemble, self.sector, self.message,

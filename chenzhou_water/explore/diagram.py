@@ -22,6 +22,9 @@ ROLE_STYLE: dict[str, tuple[str, str]] = {  # role -> (marker, colour)
 }
 
 
+CALENDAR = "Calendar"
+
+
 def _value_text(value: float | None) -> str:
     return "" if value is None else f"{value:.4g}"
 
@@ -43,18 +46,22 @@ class Diagram:
             "colour": [ROLE_STYLE[structure.elements[k].role][1] for k in keys],
             "value": [""] * len(keys),
         })
-        xs, ys = [], []
+        links: dict[bool, tuple[list, list]] = {True: ([], []), False: ([], [])}
         for key, element in structure.elements.items():
-            for dep in element.depends_on:
+            for dep in (*element.depends_on, *element.inflows, *element.outflows):
+                source = structure.elements[dep]
+                if source.sector == CALENDAR:
+                    continue  # the calendar feeds everything: its links would hide the rest
+                xs, ys = links[source.sector == element.sector]
                 xs.append([place[dep].x, place[key].x])
                 ys.append([-place[dep].y, -place[key].y])
-            for flow in (*element.inflows, *element.outflows):
-                xs.append([place[flow].x, place[key].x])
-                ys.append([-place[flow].y, -place[key].y])
-        fig = figure(width=1200, height=900, match_aspect=True, name="diagram",
+        fig = figure(width=900, height=820, match_aspect=True, name="diagram_figure",
+                     css_classes=["diagram-figure"],
                      tools="pan,wheel_zoom,box_zoom,reset,tap,save", active_scroll="wheel_zoom",
-                     x_range=(0, where.width), y_range=(-min(where.height, 1400), 0))
-        fig.multi_line(xs, ys, line_color="#cccccc", line_width=1)
+                     x_range=(0, min(where.width, 1500)),
+                     y_range=(-min(where.height, 1370), 0))
+        fig.multi_line(*links[True], line_color="#999999", line_width=1, line_alpha=0.6)
+        fig.multi_line(*links[False], line_color="#cccccc", line_width=1, line_alpha=0.25)
         bands = where.bands
         self.bands = ColumnDataSource({
             "x": [20] * len(bands), "y": [-top for _, top, _ in bands],
@@ -62,7 +69,8 @@ class Diagram:
         fig.text(x="x", y="y", text="label", source=self.bands, text_font_size="13pt",
                  text_font_style="bold", text_baseline="top")
         glyph = fig.scatter(x="x", y="y", marker="marker", fill_color="colour",
-                            line_color="#333333", size=14, source=self.nodes)
+                            line_color="#333333", size=14, source=self.nodes,
+                            nonselection_fill_alpha=1.0, selection_line_width=3)
         fig.text(x="x", y="y", text="name", source=self.nodes, text_font_size="8pt",
                  text_align="center", y_offset=10, text_baseline="top")
         fig.text(x="x", y="y", text="value", source=self.nodes, text_font_size="7pt",
