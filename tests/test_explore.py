@@ -40,7 +40,8 @@ def test_structure_finds_the_stocks_and_their_flows(structure):
     storage = structure.elements["reservoir_storage"]
     assert storage.role == "stock"
     assert storage.inflows == ("reservoir_inflow",)
-    assert "reservoir_spill" in storage.outflows and "turbine_release" in storage.outflows
+    assert "reservoir_spill" in storage.outflows
+    assert "turbine_release" in storage.outflows
     assert structure.elements["reservoir_spill"].role == "flow"
     assert structure.elements["renewal_programme"].role == "lookup"
     assert "renewal_programme" in structure.elements["main_renewal"].depends_on
@@ -53,13 +54,15 @@ def test_structure_finds_the_stocks_and_their_flows(structure):
 def test_sketch_records_name_every_variable_once_and_link_known_ids(structure):
     text = sketch_text(structure)
     assert text.startswith(f"{SKETCH_MARKER} Sketch information")
-    assert "\nV300 " in text and "\n*View 1\n" in text
+    assert "\nV300 " in text
+    assert "\n*View 1\n" in text
     records = [line.split(",") for line in text.splitlines() if re.match(r"^\d+,\d+,", line)]
     ids = {int(r[1]) for r in records if r[0] in ("10", "11", "12")}
     names = [r[2] for r in records if r[0] == "10"]
     assert sorted(names) == sorted(e.name for e in structure.elements.values())
     arrows = [r for r in records if r[0] == "1"]
-    assert arrows and all(int(a[2]) in ids and int(a[3]) in ids for a in arrows)
+    assert arrows
+    assert all(int(a[2]) in ids and int(a[3]) in ids for a in arrows)
     stocks = [r for r in records if r[0] == "10" and r[7] == "3"]
     assert len(stocks) == sum(e.role == "stock" for e in structure.elements.values())
 
@@ -98,7 +101,8 @@ def test_bad_values_get_the_loaders_messages_and_change_nothing(session):
     with pytest.raises(ValidationError, match=re.escape(
             "explorer: levers.renewal_programme[2019]: 900 is above the model's range [0, 50]")):
         session.update(levers={"renewal_programme": {2015: 0, 2019: 900}})
-    assert session.parameters == {} and session.levers == {}
+    assert session.parameters == {}
+    assert session.levers == {}
 
 
 def test_a_change_reruns_and_the_saved_yaml_validates(session):
