@@ -130,7 +130,8 @@ def test_an_ensemble_run_has_its_members(session):
 
 def test_serving_anywhere_but_loopback_needs_a_token():
     assert check_serve_options("127.0.0.1", 5006, None).warning == ""
-    with pytest.raises(ValidationError, match="--host: '0.0.0.0' is not this machine's loopback"):
+    with pytest.raises(ValidationError, match=re.escape(
+            "--host: '0.0.0.0' is not this machine's loopback")):
         check_serve_options("0.0.0.0", 5006, None)
     with pytest.raises(ValidationError, match="at least 12 characters"):
         check_serve_options("0.0.0.0", 5006, "short")
