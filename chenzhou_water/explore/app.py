@@ -43,9 +43,11 @@ DIAGRAM_YEAR = 2030
 class Explorer:
     """The page's widgets and what they do; ``layout`` is the Panel object to show."""
 
-    def __init__(self, session: Session, lang: str = "en") -> None:
+    def __init__(self, session: Session, lang: str = "en",
+                 ensemble_members: int = ENSEMBLE_MEMBERS) -> None:
         self.session = session
         self.lang = lang
+        self.ensemble_members = ensemble_members
         self.structure = read_structure(session.start.model_path)
         start = session.start.to_dict()
         self.controls = controls(self.structure, start["parameters"], start["levers"])
@@ -89,7 +91,7 @@ class Explorer:
             options={"English": "en", "中文": "zh"}, value=self.lang, css_classes=["lang"])
         self.language.param.watch(lambda e: self.set_language(e.new), "value")
         self.ensemble = pn.widgets.Checkbox(
-            name=text("ensemble", self.lang, n=ENSEMBLE_MEMBERS), css_classes=["ensemble"])
+            name=text("ensemble", self.lang, n=self.ensemble_members), css_classes=["ensemble"])
         self.ensemble.param.watch(lambda _e: self.refresh(), "value")
         self.message = pn.pane.Str("", css_classes=["problems"], styles={"color": "#b00020"})
         self.status = pn.pane.Str("", css_classes=["status"])
@@ -141,7 +143,7 @@ class Explorer:
         self.sector.name = text("sector", lang)
         self.sector.options = {sector_label(s, lang): s for s in self.controls}
         self.sector.value = sector
-        self.ensemble.name = text("ensemble", lang, n=ENSEMBLE_MEMBERS)
+        self.ensemble.name = text("ensemble", lang, n=self.ensemble_members)
         self.name_input.name = text("save_name", lang)
         self.save_button.name = text("save", lang)
         self.report_button.name = text("report", lang)
@@ -179,7 +181,7 @@ class Explorer:
             self.message.object = str(exc)
             return None
         self.message.object = ""
-        members = ENSEMBLE_MEMBERS if self.ensemble.value else 1
+        members = self.ensemble_members if self.ensemble.value else 1
         try:
             run = self.session.run(scenario, members)
             if members not in self.start_runs:
