@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         for members in (int(s) for s in args.sizes.split(",")):
             explorer = Explorer(session, ensemble_members=max(members, 2))
             explorer.ensemble.value = members > 1  # the first run at this size: not timed
-            widget = explorer.widgets[CONTROL]
+            widget = explorer.control(CONTROL)
             seconds, kernel = [], []
             for i in range(args.changes):
                 began = time.perf_counter()

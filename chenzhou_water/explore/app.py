@@ -80,6 +80,11 @@ class Explorer:
         self.widgets[control.key] = widget
         return widget
 
+    def control(self, key: str) -> Any:
+        """The widget of a lever or constant (normalised name), made if not shown yet."""
+        by_key = {c.key: c for items in self.controls.values() for c in items}
+        return self._widget(by_key[key])
+
     def _build(self) -> None:
         sectors = list(self.controls)
         self.sector = pn.widgets.Select(name=text("sector", self.lang), options={
@@ -118,13 +123,13 @@ class Explorer:
         results = pn.Column(self.status, pn.GridBox(*figures, ncols=2), self.table,
                             name="results-tab")
         diagram = pn.Row(pn.pane.Bokeh(self.diagram.figure),
-                         pn.Column(self.variable, self.details, width=380), name="diagram-tab")
+                         pn.Column(self.variable, self.details, width=300), name="diagram-tab")
         self.tabs = pn.Tabs((text("results", self.lang), results),
                             (text("diagram", self.lang), diagram), dynamic=False)
         sidebar = pn.Column(self.language, self.ensemble, self.sector, self.message,
                             self.control_column, self.name_input,
                             pn.Row(self.save_button, self.report_button), self.saved,
-                            width=420)
+                            width=380)
         self.title = pn.pane.Markdown(f"## {text('title', self.lang)}", css_classes=["title"])
         self.layout = pn.Column(self.title, pn.Row(sidebar, self.tabs,
                                                    sizing_mode="stretch_width"),

@@ -55,11 +55,13 @@ class Diagram:
                 xs, ys = links[source.sector == element.sector]
                 xs.append([place[dep].x, place[key].x])
                 ys.append([-place[dep].y, -place[key].y])
-        fig = figure(width=900, height=820, match_aspect=True, name="diagram_figure",
+        # The first view opens on the first sector after the calendar.
+        first_top = next((top - 20 for sector, top, _ in where.bands if sector != CALENDAR), 0)
+        fig = figure(width=700, height=760, match_aspect=True, name="diagram_figure",
                      css_classes=["diagram-figure"],
                      tools="pan,wheel_zoom,box_zoom,reset,tap,save", active_scroll="wheel_zoom",
-                     x_range=(0, min(where.width, 1500)),
-                     y_range=(-min(where.height, 1370), 0))
+                     x_range=(0, min(where.width, 1200)),
+                     y_range=(-first_top - 1300, -first_top))
         fig.multi_line(*links[True], line_color="#999999", line_width=1, line_alpha=0.6)
         fig.multi_line(*links[False], line_color="#cccccc", line_width=1, line_alpha=0.25)
         bands = where.bands
@@ -72,9 +74,11 @@ class Diagram:
                             line_color="#333333", size=14, source=self.nodes,
                             nonselection_fill_alpha=1.0, selection_line_width=3)
         fig.text(x="x", y="y", text="name", source=self.nodes, text_font_size="8pt",
-                 text_align="center", y_offset=10, text_baseline="top")
+                 text_align="center", y_offset=10, text_baseline="top",
+                 nonselection_text_alpha=1.0)
         fig.text(x="x", y="y", text="value", source=self.nodes, text_font_size="7pt",
-                 text_align="center", y_offset=-9, text_color="#1f4e79")
+                 text_align="center", y_offset=-9, text_color="#1f4e79",
+                 nonselection_text_alpha=1.0)
         fig.add_tools(HoverTool(renderers=[glyph], tooltips=[("", "@name"), ("", "@value")]))
         fig.select_one(TapTool).renderers = [glyph]
         fig.axis.visible = False
