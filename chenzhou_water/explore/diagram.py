@@ -60,8 +60,8 @@ class Diagram:
         fig = figure(width=700, height=760, match_aspect=True, name="diagram_figure",
                      css_classes=["diagram-figure"],
                      tools="pan,wheel_zoom,box_zoom,reset,tap,save", active_scroll="wheel_zoom",
-                     x_range=(0, min(where.width, 1200)),
-                     y_range=(-first_top - 1300, -first_top))
+                     x_range=(0, min(where.width, 820)),
+                     y_range=(-first_top - 880, -first_top))
         fig.multi_line(*links[True], line_color="#999999", line_width=1, line_alpha=0.6)
         fig.multi_line(*links[False], line_color="#cccccc", line_width=1, line_alpha=0.25)
         bands = where.bands
