@@ -147,3 +147,15 @@ def test_cli_refuses_an_exposed_explorer_without_a_token():
     result = CliRunner().invoke(app, ["explore", "--host", "0.0.0.0", "--no-browser"])
     assert result.exit_code == 2
     assert "give a password with --token" in result.output
+
+
+@pytest.mark.slow  # two runs and the report's attribution: about 10 s
+def test_the_report_compares_the_settings_with_the_start(session):
+    session.update(parameters={"background_leakage_rate": 0.08})
+    page = session.report("report_test")
+    assert page == session.save_dir / "report_test_report.html"
+    html = page.read_text(encoding="utf-8")
+    assert "baseline" in html
+    assert "report_test" in html
+    assert "background_leakage_rate" in html
+    assert [p.name for p in session.save_dir.iterdir() if p.name.startswith(".")] == []
