@@ -159,3 +159,20 @@ def test_the_report_compares_the_settings_with_the_start(session):
     assert "report_test" in html
     assert "background_leakage_rate" in html
     assert [p.name for p in session.save_dir.iterdir() if p.name.startswith(".")] == []
+
+
+def test_the_page_switches_to_chinese_and_back(session):
+    from chenzhou_water.explore.app import Explorer
+
+    explorer = Explorer(session)
+    assert explorer.last_run is not None
+    assert explorer.control("renewal_programme").label.startswith("renewal programme")
+    explorer.set_language("zh")
+    assert explorer.control("renewal_programme").label.startswith("老旧管网改造计划")
+    assert explorer.tabs._names == ["结果", "结构图"]
+    assert explorer.plots.figures["fig_leakage"].title.text == "供水漏损率（%）"
+    assert "供水漏损率" in explorer.table.object
+    assert "管网漏损" in explorer.sector.options
+    explorer.set_language("en")
+    assert explorer.tabs._names == ["Results", "Structure diagram"]
+    assert "Network leakage rate" in explorer.table.object

@@ -65,15 +65,15 @@ class Explorer:
             return self.widgets[control.key]
         label = control.label(self.lang)
         if control.kind == "lever":
-            widget = pn.widgets.TextInput(name=label, value=format_table(control.value),
+            widget = pn.widgets.TextInput(label=label, value=format_table(control.value),
                                           sizing_mode="stretch_width")
         elif control.low is not None and control.high is not None:
             step = (control.high - control.low) / 100 or 1.0
             widget = pn.widgets.EditableFloatSlider(
-                name=label, start=control.low, end=control.high, value=control.value,
+                label=label, start=control.low, end=control.high, value=control.value,
                 step=step, format="0[.]0000a", sizing_mode="stretch_width")
         else:
-            widget = pn.widgets.FloatInput(name=label, value=control.value,
+            widget = pn.widgets.FloatInput(label=label, value=control.value,
                                            sizing_mode="stretch_width")
         widget.css_classes = [f"control-{control.key}"]
         widget.param.watch(lambda _event: self.refresh(), "value")
@@ -87,7 +87,7 @@ class Explorer:
 
     def _build(self) -> None:
         sectors = list(self.controls)
-        self.sector = pn.widgets.Select(name=text("sector", self.lang), options={
+        self.sector = pn.widgets.Select(label=text("sector", self.lang), options={
             sector_label(s, self.lang): s for s in sectors}, value=sectors[0],
             css_classes=["sector-select"])
         self.sector.param.watch(lambda _e: self._show_sector(), "value")
@@ -96,23 +96,23 @@ class Explorer:
             options={"English": "en", "中文": "zh"}, value=self.lang, css_classes=["lang"])
         self.language.param.watch(lambda e: self.set_language(e.new), "value")
         self.ensemble = pn.widgets.Checkbox(
-            name=text("ensemble", self.lang, n=self.ensemble_members), css_classes=["ensemble"])
+            label=text("ensemble", self.lang, n=self.ensemble_members), css_classes=["ensemble"])
         self.ensemble.param.watch(lambda _e: self.refresh(), "value")
         self.message = pn.pane.Str("", css_classes=["problems"], styles={"color": "#b00020"})
         self.status = pn.pane.Str("", css_classes=["status"])
-        self.name_input = pn.widgets.TextInput(name=text("save_name", self.lang),
+        self.name_input = pn.widgets.TextInput(label=text("save_name", self.lang),
                                                value=f"{self.session.start.name}_explored",
                                                css_classes=["save-name"])
-        self.save_button = pn.widgets.Button(name=text("save", self.lang), button_type="primary",
+        self.save_button = pn.widgets.Button(label=text("save", self.lang), color="primary",
                                              css_classes=["save"])
         self.save_button.on_click(lambda _e: self._save())
-        self.report_button = pn.widgets.Button(name=text("report", self.lang),
+        self.report_button = pn.widgets.Button(label=text("report", self.lang),
                                                css_classes=["report"])
         self.report_button.on_click(lambda _e: self._report())
         self.saved = pn.pane.Str("", css_classes=["saved"])
         self.table = pn.pane.HTML("", css_classes=["headline"], sizing_mode="stretch_width")
         self.variable = pn.widgets.AutocompleteInput(
-            name=text("variable", self.lang), options=list(self.structure.elements),
+            label=text("variable", self.lang), options=list(self.structure.elements),
             case_sensitive=False, search_strategy="includes", css_classes=["variable"])
         self.variable.param.watch(lambda _e: self._show_details(self.variable.value), "value")
         self.details = pn.pane.Markdown(text("click", self.lang), css_classes=["details"],
@@ -143,16 +143,16 @@ class Explorer:
         self.lang = lang
         by_key = {c.key: c for items in self.controls.values() for c in items}
         for key, widget in self.widgets.items():
-            widget.name = by_key[key].label(lang)
+            widget.label = by_key[key].label(lang)
         sector = self.sector.value
-        self.sector.name = text("sector", lang)
+        self.sector.label = text("sector", lang)
         self.sector.options = {sector_label(s, lang): s for s in self.controls}
         self.sector.value = sector
-        self.ensemble.name = text("ensemble", lang, n=self.ensemble_members)
-        self.name_input.name = text("save_name", lang)
-        self.save_button.name = text("save", lang)
-        self.report_button.name = text("report", lang)
-        self.variable.name = text("variable", lang)
+        self.ensemble.label = text("ensemble", lang, n=self.ensemble_members)
+        self.name_input.label = text("save_name", lang)
+        self.save_button.label = text("save", lang)
+        self.report_button.label = text("report", lang)
+        self.variable.label = text("variable", lang)
         self.title.object = f"## {text('title', lang)}"
         active = self.tabs.active
         self.tabs[:] = [(text("results", lang), self.tabs[0]),
