@@ -176,3 +176,15 @@ def test_the_page_switches_to_chinese_and_back(session):
     explorer.set_language("en")
     assert explorer.tabs._names == ["Results", "Structure diagram"]
     assert "Network leakage rate" in explorer.table.object
+
+
+def test_the_ensemble_switch_draws_bands(session):
+    from chenzhou_water.explore.app import Explorer
+
+    explorer = Explorer(session, ensemble_members=5)
+    explorer.ensemble.value = True
+    assert explorer.last_run.members == 5
+    band = explorer.plots.current["fig_storage", 0].data
+    assert np.all(band["hi"] >= band["lo"])
+    assert np.any(band["hi"] > band["lo"])
+    assert "5 member(s)" in explorer.status.object
