@@ -82,6 +82,8 @@ def serve_explorer(scenario: str | Path | None, options: ServeOptions, save_dir:
     from chenzhou_water.explore.app import Explorer
     from chenzhou_water.explore.session import Session, open_session
 
+    if announce is not None:
+        announce("chenzhou-water explore: reading the scenario and compiling the model (once)")
     base = open_session(scenario, save_dir)
 
     def page() -> pn.viewable.Viewable:
