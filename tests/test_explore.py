@@ -161,6 +161,7 @@ def test_the_report_compares_the_settings_with_the_start(session):
     assert [p.name for p in session.save_dir.iterdir() if p.name.startswith(".")] == []
 
 
+@pytest.mark.slow  # builds the whole page (controls, plots, diagram) and runs it: several s
 def test_the_page_switches_to_chinese_and_back(session):
     from chenzhou_water.explore.app import Explorer
 
