@@ -613,6 +613,42 @@ def describe(
         console.print(counts, highlight=False)
 
 
+@app.command()
+def explore(
+    scenario: Annotated[Path | None, typer.Argument(
+        help="Starting scenario (default: scenarios/baseline.yaml).", show_default=False,
+        **_FILE)] = None,
+    host: Annotated[str, typer.Option(
+        help="Address to serve on; another than 127.0.0.1 needs --token.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port (0: any free port).")] = 5006,
+    token: Annotated[str | None, typer.Option(
+        help="Password asked by the page (needed for any --host but 127.0.0.1).",
+        show_default=False)] = None,
+    save_dir: Annotated[Path, typer.Option(
+        "--save-dir", help="The only folder the page saves scenarios and reports into.",
+        file_okay=False)] = Path("."),
+    no_browser: Annotated[bool, typer.Option("--no-browser",
+                                             help="Do not open a browser.")] = False,
+) -> None:
+    """Explore a scenario in the browser: every lever and constant as a control, the results
+    redrawn at once, the model's stock-and-flow diagram; save the settings as a scenario.
+
+    **Example**
+
+        chenzhou-water explore scenarios/baseline.yaml
+
+        chenzhou-water explore --no-browser --port 8080 --save-dir out
+    """
+    from chenzhou_water.explore.serve import check_serve_options, serve_explorer
+
+    with project_errors():
+        options = check_serve_options(host, port, token)
+        if options.warning:
+            err_console.print(options.warning, highlight=False)
+        serve_explorer(scenario, options, save_dir, open_browser=not no_browser,
+                       announce=lambda line: console.print(line, highlight=False))
+
+
 def main(argv: list[str] | None = None) -> Callable[..., Any]:
     """Entry point for ``python -m`` style use."""
     return app(argv if argv is not None else sys.argv[1:])
