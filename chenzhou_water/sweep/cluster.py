@@ -1,20 +1,19 @@
 """Computing chunks on Dask: a local cluster of worker processes or an existing scheduler.
 
-Uses Dask's futures API: the shared :class:`~chenzhou_water.sweep.chunk.ChunkPlan` is scattered
-to every worker once, chunks are submitted with :meth:`Client.submit` and collected with
-:func:`as_completed`. Only a few chunks are queued per worker, so memory stays bounded however
-many chunks there are; the driving process writes each result as it arrives.
+Uses Dask's futures API: the shared job (the compiled plan and what labels a chunk) is
+scattered to every worker once, chunks are submitted with :meth:`Client.submit` and collected
+with :func:`as_completed`. Only a few chunks are queued per worker, so memory stays bounded
+however many chunks there are. Each task returns a small record (a local cluster's workers
+write their chunk files themselves), so the driving process does little per chunk.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from itertools import islice
 from typing import TYPE_CHECKING, Any
-
-from chenzhou_water.sweep import chunk as _chunk
-from chenzhou_water.sweep.chunk import ChunkPlan, ChunkResult
 
 if TYPE_CHECKING:
     from chenzhou_water.sweep.execute import MemberSample
@@ -26,26 +25,34 @@ QUEUED_PER_WORKER = 2
 
 
 def run_on_dask(
-    plan: ChunkPlan,
+    job: Any,
     samples: Iterator[MemberSample],
-    write: Callable[[ChunkResult, MemberSample], None],
+    task: Callable[[Any, MemberSample], Any],
+    collect: Callable[[Any], None],
     workers: int | None,
     scheduler: str | None,
+    timings: dict[str, float] | None = None,
 ) -> str:
-    """Compute the chunks of ``samples`` on Dask and pass each result to ``write``.
+    """Run ``task(job, sample)`` on Dask for each of ``samples``; pass each result to ``collect``.
 
     Parameters
     ----------
-    plan : ChunkPlan
-        Shared by all chunks.
+    job : object
+        Shared by all chunks (the compiled plan and what labels a chunk); scattered to every
+        worker once, so each chunk ships only its sample.
     samples : iterator of MemberSample
         The chunks still to compute, produced lazily in the driving process.
-    write : callable
-        Called in the driving process with each finished chunk, in order of completion.
+    task : callable
+        Runs on a worker: ``task(job, sample)`` -> a small record.
+    collect : callable
+        Called in the driving process with each record, in order of completion.
     workers : int, optional
         Start a local cluster of this many worker processes (one thread each).
     scheduler : str, optional
         Address of a running scheduler; used instead of a local cluster.
+    timings : dict, optional
+        Receives ``start`` and ``stop``: seconds to start and to stop the cluster (or to
+        connect to and leave the scheduler).
 
     Returns
     -------
@@ -54,53 +61,60 @@ def run_on_dask(
     """
     from dask.distributed import Client, LocalCluster
 
+    timings = {} if timings is None else timings
+    started = time.perf_counter()
     if scheduler is not None:
-        with Client(scheduler) as client:
-            workers_there = max(1, len(client.scheduler_info().get("workers", {})))
-            _submit_all(client, plan, samples, write, QUEUED_PER_WORKER * workers_there)
-        return f"Dask scheduler {scheduler}"
-    n = int(workers or 1)
-    with (
-        LocalCluster(
+        client = Client(scheduler)
+        cluster = None
+        n = max(1, len(client.scheduler_info().get("workers", {})))
+        where = f"Dask scheduler {scheduler}"
+    else:
+        n = int(workers or 1)
+        cluster = LocalCluster(
             n_workers=n,
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
             silence_logs=logging.ERROR,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        _submit_all(client, plan, samples, write, QUEUED_PER_WORKER * n)
-    return f"local Dask cluster ({n} worker{'s' if n != 1 else ''})"
+        )
+        client = Client(cluster)
+        where = f"local Dask cluster ({n} worker{'s' if n != 1 else ''})"
+    timings["start"] = time.perf_counter() - started
+    try:
+        _submit_all(client, job, samples, task, collect, QUEUED_PER_WORKER * n)
+    finally:
+        stopping = time.perf_counter()
+        client.close()
+        if cluster is not None:
+            cluster.close()
+        timings["stop"] = time.perf_counter() - stopping
+    return where
 
 
 def _submit_all(
     client: Any,
-    plan: ChunkPlan,
+    job: Any,
     samples: Iterator[MemberSample],
-    write: Callable[[ChunkResult, MemberSample], None],
+    task: Callable[[Any, MemberSample], Any],
+    collect: Callable[[Any], None],
     queued: int,
 ) -> None:
-    """Keep ``queued`` chunks submitted; write each as it finishes and submit the next."""
+    """Keep ``queued`` chunks submitted; collect each as it finishes and submit the next."""
     from dask.distributed import as_completed
 
-    [plan_future] = client.scatter([plan], broadcast=True)
-    pending: dict[Any, MemberSample] = {}
+    [job_future] = client.scatter([job], broadcast=True)
     futures = as_completed()
 
     def submit(sample: MemberSample) -> None:
-        future = client.submit(_chunk.compute_chunk, plan_future, sample, pure=False)
-        pending[future.key] = sample
-        futures.add(future)
+        futures.add(client.submit(task, job_future, sample, pure=False))
 
     for sample in islice(samples, queued):
         submit(sample)
     try:
         for future in futures:
-            result = future.result()
-            sample = pending.pop(future.key)
+            record = future.result()
             future.release()
-            write(result, sample)
+            collect(record)
             for more in islice(samples, 1):
                 submit(more)
     finally:
