@@ -1,10 +1,11 @@
 """A metrics-only sweep computes only what its metrics read, and loses no bit doing so.
 
 The sweep's kernel returns only the variables its metrics read, simulates member-invariant
-stocks once, and its chunks are labelled and written where they are computed; the reference
-below runs the same members through the engine with every constant given per member (so
-nothing is shared between members) and every public variable kept, and computes the metrics
-from those full ``(member, time)`` arrays.
+stocks once, reduces blocks of members to their metrics as they are simulated, and its chunks
+are labelled and written where they are computed; the reference below runs the same members
+through the engine with every constant given per member (so nothing is shared between
+members) and every public variable kept, and computes the metrics from those full
+``(member, time)`` arrays.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from chenzhou_water.engine import compile_model
 from chenzhou_water.engine.dataset import calendar_times
 from chenzhou_water.execution import ExecutionOptions
 from chenzhou_water.hydrology.generator import generate_inflows
 from chenzhou_water.scenario.run import scenario_params
+from chenzhou_water.sweep import chunk as chunk_module
 from chenzhou_water.sweep import ensemble_from_spec, load_sweep, open_sweep, run_sweep
 from chenzhou_water.sweep.chunk import INFLOW_VARIABLE
 
@@ -49,7 +52,11 @@ SWEEP = f"""
 """
 
 
-def test_metrics_only_sweep_equals_the_full_unshared_computation(tmp_path: Path) -> None:
+@pytest.mark.parametrize("block", [chunk_module.BLOCK_MEMBERS, 2])
+def test_metrics_only_sweep_equals_the_full_unshared_computation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    monkeypatch.setattr(chunk_module, "BLOCK_MEMBERS", block)  # 2: chunks of 3 in blocks
     (tmp_path / "base.yaml").write_text("name: base\n", encoding="utf-8")
     path = tmp_path / "lean.yaml"
     path.write_text(textwrap.dedent(SWEEP).lstrip("\n"), encoding="utf-8")
