@@ -8,15 +8,33 @@ single-process peak RSS reported by ``getrusage`` for this process and for its w
 children. A script that prints figures, not a timed test.
 
     python benchmarks/bench_sweep.py [--workers 2] [--chunk-size 10000] [--members N]
+    python benchmarks/bench_sweep.py --members 100000 --against OLD_CHECKOUT --rounds 2
 
 ``--members`` runs a smaller sweep of the same file (a copy with ``members`` replaced), for a
 quick look.
+
+Besides wall time and memory it prints where the time went, from the run's own timings: the
+fixed cost (planning, cluster start and stop, writing the combined file), the driving
+process's time per chunk, the engine's rate per core (members per CPU second of the worker
+threads) and, from those, the speed-up Amdahl's law projects for 16 and 64 workers: the
+serial part ``S`` (fixed cost plus driver time per chunk times chunks) and the parallel part
+``P`` (CPU seconds of the workers) give ``(S + P) / (S + P / W)``. So scaling can be judged
+on a machine with few cores. Each worker's peak resident set size is measured with psutil.
+
+``--against OLD_CHECKOUT`` compares with another checkout of the project (e.g. a git worktree
+of an older commit): it runs this script on the old code and on this one alternately,
+``--rounds`` times each (old, new, old, new...) in fresh processes, prints every run's
+figures and the medians of the wall times.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import resource
+import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -37,6 +55,8 @@ class PeakMemory:
         self.interval = interval
         self.peak = 0
         self.peak_processes = 0
+        self.peak_child = 0  # the largest resident set of one descendant (a Dask worker)
+        self.peak_child_uss = 0  # ... and the largest memory of one descendant alone
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -54,10 +74,18 @@ class PeakMemory:
             total, count = 0, 0
             for process in [me, *me.children(recursive=True)]:
                 try:
-                    total += process.memory_info().rss
-                    count += 1
+                    rss = process.memory_info().rss
                 except psutil.Error:
-                    pass  # a process that ended between listing and reading
+                    continue  # a process that ended between listing and reading
+                total += rss
+                count += 1
+                if process.pid != me.pid:
+                    self.peak_child = max(self.peak_child, rss)
+                    try:  # unique set size: without the pages a forked worker shares
+                        uss = process.memory_full_info().uss
+                    except psutil.Error:
+                        continue
+                    self.peak_child_uss = max(self.peak_child_uss, uss)
             if total > self.peak:
                 self.peak, self.peak_processes = total, count
             self._stop.wait(self.interval)
@@ -75,46 +103,152 @@ def sweep_file(members: int | None, folder: Path) -> Path:
     return copy
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--chunk-size", type=int, default=None)
-    parser.add_argument("--members", type=int, default=None)
-    args = parser.parse_args()
+#: Each worker's target: 16 workers fit in 4 GB, a quarter of a 16 GB machine.
+WORKER_TARGET_MIB = 250
 
+
+def cpu_seconds() -> float:
+    """CPU seconds (user and system) of this process and its waited-for descendants."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def amdahl(serial: float, parallel: float, workers: int) -> float:
+    """Speed-up over one worker of ``workers`` workers: serial seconds stay, parallel divide."""
+    return (serial + parallel) / (serial + parallel / workers)
+
+
+def figures(args: argparse.Namespace) -> dict[str, object]:
+    """Run the sweep once and measure it."""
     from chenzhou_water.engine import compile_model
     from chenzhou_water.execution import ExecutionOptions
     from chenzhou_water.scenario import default_model_path
     from chenzhou_water.sweep import run_sweep
 
     compile_model(default_model_path())  # a cold cache is not what is being measured
+    cpu_before = cpu_seconds()
     with tempfile.TemporaryDirectory() as tmp, PeakMemory() as memory:
         path = sweep_file(args.members, Path(tmp))
         start = time.perf_counter()
         result = run_sweep(
             path, Path(tmp) / "out",
             ExecutionOptions(workers=args.workers, chunk_size=args.chunk_size),
-        )
+        )  # fmt: skip
         seconds = time.perf_counter() - start
         size = result.path.stat().st_size
+    cpu = cpu_seconds() - cpu_before
     run = result.run
-    self_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    child_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {
+        "name": result.spec.name, "members": run.members, "metrics": len(result.spec.metrics),
+        "chunks": run.chunks, "executor": run.executor, "seconds": seconds,
+        "peak": memory.peak, "peak_processes": memory.peak_processes,
+        "peak_child": memory.peak_child, "peak_child_uss": memory.peak_child_uss,
+        "size": size, "cpu": cpu,
+        "self_rusage": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "child_rusage": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "timings": dict(getattr(run, "timings", {}) or {}),  # older code records none
+    }  # fmt: skip
+
+
+def report(f: dict[str, object]) -> None:
+    """Print one run's figures."""
+    members, seconds = int(f["members"]), float(f["seconds"])
     print(
-        f"sweep            : {result.spec.name} ({run.members:,} members, "
-        f"{len(result.spec.metrics)} metrics, {run.chunks} chunks, {run.executor})"
+        f"sweep            : {f['name']} ({members:,} members, {f['metrics']} metrics, "
+        f"{f['chunks']} chunks, {f['executor']})"
     )
     print(f"wall time        : {seconds:.1f} s (run_sweep, cluster start-up included)")
-    print(f"members per s    : {run.members / seconds:,.0f}")
+    print(f"members per s    : {members / seconds:,.0f}")
     print(
-        f"peak memory      : {memory.peak / 2**20:,.0f} MiB summed over {memory.peak_processes} "
+        f"CPU time         : {f['cpu']:.1f} s, all processes (on a busy machine the fairer "
+        "measure of the work done: wall time there depends on the other processes)"
+    )
+    print(
+        f"peak memory      : {f['peak'] / 2**20:,.0f} MiB summed over {f['peak_processes']} "
         "processes (this one and all its descendants: the Dask workers and multiprocessing's "
         "resource tracker; sampled every 0.2 s)"
     )
     print(
-        f"peak RSS (rusage): this process {self_peak:,.0f} MiB; largest child {child_peak:,.0f} MiB"
+        f"peak RSS (rusage): this process {f['self_rusage']:,.0f} MiB; largest child "
+        f"{f['child_rusage']:,.0f} MiB"
     )
-    print(f"results file     : {size / 2**20:,.1f} MiB")
+    print(
+        f"worker memory    : largest descendant peak {f['peak_child'] / 2**20:,.0f} MiB "
+        f"resident, {f.get('peak_child_uss', 0) / 2**20:,.0f} MiB its own (USS: without "
+        f"pages shared with the driver) (target <= {WORKER_TARGET_MIB} MiB per worker; psutil, "
+        "sampled every 0.2 s)"
+    )
+    print(f"results file     : {f['size'] / 2**20:,.1f} MiB")
+    t = f["timings"]
+    if not isinstance(t, dict) or not t:
+        print("timings          : not recorded by this version of the code")
+        return
+    chunks = int(f["chunks"])
+    fixed = t["plan"] + t.get("start", 0.0) + t.get("stop", 0.0) + t["combine"]
+    per_chunk = t["driver_per_chunk"]
+    serial, parallel = fixed + per_chunk * chunks, t["worker_cpu"]
+    print(
+        f"fixed cost       : {fixed:.2f} s = plan {t['plan']:.2f} + cluster start "
+        f"{t.get('start', 0.0):.2f} + stop {t.get('stop', 0.0):.2f} + combine "
+        f"{t['combine']:.2f}"
+    )
+    print(f"driver per chunk : {per_chunk * 1e3:.1f} ms ({chunks} chunks)")
+    print(
+        f"engine per core  : {members / t['engine_cpu']:,.0f} members/s (model alone); "
+        f"{members / parallel:,.0f} members/s with labelling and writing "
+        f"({parallel:.1f} CPU s on workers)"
+    )
+    print(
+        f"Amdahl           : serial {serial:.2f} s, parallel {parallel:.1f} s -> "
+        f"{amdahl(serial, parallel, 16):.1f} x at 16 workers, "
+        f"{amdahl(serial, parallel, 64):.1f} x at 64 (over one worker)"
+    )
+
+
+def compare(args: argparse.Namespace) -> None:
+    """Run old and new code alternately in fresh processes; print each and the medians."""
+    here = Path(__file__).resolve()
+    options = ["--workers", str(args.workers)]
+    options += ["--chunk-size", str(args.chunk_size)] if args.chunk_size else []
+    options += ["--members", str(args.members)] if args.members else []
+    walls: dict[str, list[float]] = {"old": [], "new": []}
+    cpus: dict[str, list[float]] = {"old": [], "new": []}
+    for round_ in range(args.rounds):
+        for label, code in (("old", args.against.resolve()), ("new", ROOT)):
+            env = {**os.environ, "PYTHONPATH": str(code)}
+            out = subprocess.run(
+                [sys.executable, str(here), *options, "--json"],
+                env=env, cwd=code, check=True, capture_output=True, text=True,
+            )  # fmt: skip
+            f = json.loads(out.stdout.strip().splitlines()[-1])
+            walls[label].append(float(f["seconds"]))
+            cpus[label].append(float(f["cpu"]))
+            print(f"--- {label} code ({code}), round {round_ + 1}")
+            report(f)
+    for what, values in (("wall time", walls), ("CPU time", cpus)):
+        old, new = statistics.median(values["old"]), statistics.median(values["new"])
+        print(f"--- median {what}: old {old:.1f} s, new {new:.1f} s: {old / new:.2f} x less")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--chunk-size", type=int, default=None)
+    parser.add_argument("--members", type=int, default=None)
+    parser.add_argument("--against", type=Path, default=None,
+                        help="another checkout of the project to compare with")
+    parser.add_argument("--rounds", type=int, default=2, help="runs of each with --against")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args()
+    if args.against is not None:
+        compare(args)
+        return
+    f = figures(args)
+    if args.json:
+        print(json.dumps(f))
+        return
+    report(f)
     print(f"python           : {sys.version.split()[0]}, {psutil.cpu_count()} CPUs")
 
 

@@ -148,7 +148,7 @@ class KernelWriter:
         sf = node.stateful
         assert sf is not None
         v, s = self.ident(node.name), self._suffix(node.name, "s")
-        shape, d = self.shape(node), node.dims
+        shape, d, n = self.shape(node), node.dims, self.members(node.name)
 
         def code(key: str) -> str:
             return self.plain_code(sf.args[key], d)
@@ -160,28 +160,28 @@ class KernelWriter:
             # during initialisation its value is the initial value; in the loop, the expression
             return [f"{v} = _rt.full({self.members(node.name)}, {shape}, {code('initial')})"]
         if kind in ("integ", "sample_if_true"):
-            lines = [f"{s} = _rt.full(n, {shape}, {code('initial')})"]
+            lines = [f"{s} = _rt.full({n}, {shape}, {code('initial')})"]
         elif kind == "smooth":
-            lines = [f"{s} = _rt.chain({sf.order}, n, {shape}, {code('initial')})"]
+            lines = [f"{s} = _rt.chain({sf.order}, {n}, {shape}, {code('initial')})"]
         elif kind == "delay":
             lines = [f"{s}, {self._suffix(node.name, 'k')} = _rt.delay_init({sf.order}, dt, "
-                     f"{code('delay_time')}, {code('initial')}, n, {shape})"]
+                     f"{code('delay_time')}, {code('initial')}, {n}, {shape})"]
         elif kind == "delay_n":
             lines = [f"{s} = _rt.DelayN({code('order')}, dt, {code('delay_time')}, "
-                     f"{code('initial')}, n, {shape}, {self._where(node, 'DELAY N')})"]
+                     f"{code('initial')}, {n}, {shape}, {self._where(node, 'DELAY N')})"]
         elif kind == "smooth_n":
-            lines = [f"{s} = _rt.SmoothN({code('order')}, {code('initial')}, n, {shape}, "
+            lines = [f"{s} = _rt.SmoothN({code('order')}, {code('initial')}, {n}, {shape}, "
                      f"{self._where(node, 'SMOOTH N')})"]
         elif kind == "delay_fixed":
-            lines = [f"{s} = _rt.DelayFixed({code('initial')}, {code('delay_time')}, dt, n, "
+            lines = [f"{s} = _rt.DelayFixed({code('initial')}, {code('delay_time')}, dt, {n}, "
                      f"{shape}, {node.name!r})"]
         elif kind == "trend":
             init = Op("/", (sf.args["input"], Op("+", (Num(1.0), Op("*", (
                 sf.args["initial_trend"], sf.args["average_time"]))))))
-            lines = [f"{s} = _rt.full(n, {shape}, {self.plain_code(init, d)})"]
+            lines = [f"{s} = _rt.full({n}, {shape}, {self.plain_code(init, d)})"]
         else:  # forecast
             init = Op("/", (sf.args["input"], Op("+", (Num(1.0), sf.args["initial_trend"]))))
-            lines = [f"{s} = _rt.full(n, {shape}, {self.plain_code(init, d)})"]
+            lines = [f"{s} = _rt.full({n}, {shape}, {self.plain_code(init, d)})"]
         return lines + self.stateful_value_plain(node)
 
     def stateful_value_plain(self, node: Node) -> list[str]:
@@ -206,7 +206,7 @@ class KernelWriter:
             return [f"{v} = {self._suffix(node.name, 's')}.value()"]
         expr = self.value_expr(node)
         assert expr is not None
-        if node.dims:
+        if node.dims or node.name not in self.plan.member_varying:
             return [f"{v} = {self.plain_code(expr, node.dims, node.dims)}"]
         return self.inplace_lines(expr, b)
 

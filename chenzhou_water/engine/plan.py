@@ -209,8 +209,22 @@ def _draws(expr: Expr) -> bool:
 
 
 def _member_varying(ir: ModelIR, run_deps: dict[str, set[str]], config: RunConfig) -> set[str]:
+    """Nodes whose value can differ between members; the others are computed once.
+
+    A stock varies only if its initial value, its inflows or its value expression read
+    something that varies: a stock fed by member-invariant flows (population, capacities
+    built to a schedule) is one value for all members, which is the same number in each
+    member's lane, so simulating it once changes no result.
+    """
     seeds = set(config.member_params) | set(config.member_series) | set(config.member_lookups)
-    seeds |= {n for n in run_deps if _is_state(ir, n, config)}
     seeds |= {n for n in run_deps if ir.nodes[n].kind == "auxiliary" and n not in config.series
               and any(_draws(e) for e in node_exprs(ir.nodes[n]))}
-    return _fixpoint(run_deps, seeds) & set(run_deps)
+    deps = dict(run_deps)
+    for name in run_deps:
+        node = ir.nodes[name]
+        if not _is_state(ir, name, config) or node.stateful is None:
+            continue
+        if any(_draws(e) for e in node.stateful.args.values()):
+            seeds.add(name)
+        deps[name] = run_deps[name] | _known(ir, stateful_refs(node, 1) | stateful_refs(node, 2))
+    return _fixpoint(deps, seeds) & set(run_deps)

@@ -1,21 +1,21 @@
 """Computing chunks on Dask: a local cluster of worker processes or an existing scheduler.
 
-Uses Dask's futures API: the shared :class:`~chenzhou_water.sweep.chunk.ChunkPlan` is scattered
-to every worker once, chunks are submitted with :meth:`Client.submit` and collected with
-:func:`as_completed`. Only a few chunks are queued per worker, so memory stays bounded however
-many chunks there are; the driving process writes each result as it arrives.
+Uses Dask's futures API: the shared job (the compiled plan and what labels a chunk) is
+scattered to every worker once, chunks are submitted with :meth:`Client.submit` and collected
+with :func:`as_completed`. Only a few chunks are queued per worker, so memory stays bounded
+however many chunks there are. Each task returns a small record (a local cluster's workers
+write their chunk files themselves), so the driving process does little per chunk.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import logging
+import sys
+import time
 from collections.abc import Callable, Iterator
 from itertools import islice
 from typing import TYPE_CHECKING, Any
-
-from chenzhou_water.sweep import chunk as _chunk
-from chenzhou_water.sweep.chunk import ChunkPlan, ChunkResult
 
 if TYPE_CHECKING:
     from chenzhou_water.sweep.execute import MemberSample
@@ -25,29 +25,44 @@ __all__ = ["QUEUED_PER_WORKER", "run_on_dask"]
 #: Chunks submitted ahead per worker: enough to keep it busy while the driver writes.
 QUEUED_PER_WORKER = 2
 
+#: How a local cluster starts its worker processes. On Linux they are forked from this process,
+#: which has already imported numpy, xarray, Dask and this package: a worker is ready in a
+#: fraction of a second instead of importing them all again (Dask's default, ``spawn``, took
+#: 7-20 s per worker on a busy two-core machine, and stopping 4 s). Elsewhere (macOS,
+#: Windows) fork is unsafe or absent and Dask's default stays.
+_START_METHOD = "fork" if sys.platform == "linux" else "spawn"
+
 
 def run_on_dask(
-    plan: ChunkPlan,
+    job: Any,
     samples: Iterator[MemberSample],
-    write: Callable[[ChunkResult, MemberSample], None],
+    task: Callable[[Any, MemberSample], Any],
+    collect: Callable[[Any], None],
     workers: int | None,
     scheduler: str | None,
+    timings: dict[str, float] | None = None,
     note: Callable[[str], None] | None = None,
 ) -> str:
-    """Compute the chunks of ``samples`` on Dask and pass each result to ``write``.
+    """Run ``task(job, sample)`` on Dask for each of ``samples``; pass each result to ``collect``.
 
     Parameters
     ----------
-    plan : ChunkPlan
-        Shared by all chunks.
+    job : object
+        Shared by all chunks (the compiled plan and what labels a chunk); scattered to every
+        worker once, so each chunk ships only its sample.
     samples : iterator of MemberSample
         The chunks still to compute, produced lazily in the driving process.
-    write : callable
-        Called in the driving process with each finished chunk, in order of completion.
+    task : callable
+        Runs on a worker: ``task(job, sample)`` -> a small record.
+    collect : callable
+        Called in the driving process with each record, in order of completion.
     workers : int, optional
         Start a local cluster of this many worker processes (one thread each).
     scheduler : str, optional
         Address of a running scheduler; used instead of a local cluster.
+    timings : dict, optional
+        Receives ``start`` and ``stop``: seconds to start and to stop the cluster (or to
+        connect to and leave the scheduler).
     note : callable, optional
         Told once, when the cluster is up, where its dashboard is (or that there is none:
         the dashboard needs bokeh).
@@ -57,29 +72,41 @@ def run_on_dask(
     str
         A description of where the chunks ran.
     """
+    import dask
     from dask.distributed import Client, LocalCluster
 
+    timings = {} if timings is None else timings
+    started = time.perf_counter()
     if scheduler is not None:
-        with Client(scheduler) as client:
-            _tell_dashboard(client, note, bokeh=True)
-            workers_there = max(1, len(client.scheduler_info().get("workers", {})))
-            _submit_all(client, plan, samples, write, QUEUED_PER_WORKER * workers_there)
-        return f"Dask scheduler {scheduler}"
-    n = int(workers or 1)
-    bokeh = importlib.util.find_spec("bokeh") is not None
-    with (
-        LocalCluster(
-            n_workers=n,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=":0",  # a free port (Dask serves its HTTP routes without bokeh too)
-            silence_logs=logging.ERROR,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+        client = Client(scheduler)
+        cluster = None
+        bokeh = True
+        n = max(1, len(client.scheduler_info().get("workers", {})))
+        where = f"Dask scheduler {scheduler}"
+    else:
+        n = int(workers or 1)
+        bokeh = importlib.util.find_spec("bokeh") is not None
+        with dask.config.set({"distributed.worker.multiprocessing-method": _START_METHOD}):
+            cluster = LocalCluster(
+                n_workers=n,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",  # a free port (Dask serves its HTTP routes without bokeh)
+                silence_logs=logging.ERROR,
+            )
+        client = Client(cluster)
+        where = f"local Dask cluster ({n} worker{'s' if n != 1 else ''})"
+    timings["start"] = time.perf_counter() - started
+    try:
         _tell_dashboard(client, note, bokeh)
-        _submit_all(client, plan, samples, write, QUEUED_PER_WORKER * n)
-    return f"local Dask cluster ({n} worker{'s' if n != 1 else ''})"
+        _submit_all(client, job, samples, task, collect, QUEUED_PER_WORKER * n)
+    finally:
+        stopping = time.perf_counter()
+        client.close()
+        if cluster is not None:
+            cluster.close()
+        timings["stop"] = time.perf_counter() - stopping
+    return where
 
 
 def _tell_dashboard(client: Any, note: Callable[[str], None] | None, bokeh: bool) -> None:
@@ -97,31 +124,28 @@ def _tell_dashboard(client: Any, note: Callable[[str], None] | None, bokeh: bool
 
 def _submit_all(
     client: Any,
-    plan: ChunkPlan,
+    job: Any,
     samples: Iterator[MemberSample],
-    write: Callable[[ChunkResult, MemberSample], None],
+    task: Callable[[Any, MemberSample], Any],
+    collect: Callable[[Any], None],
     queued: int,
 ) -> None:
-    """Keep ``queued`` chunks submitted; write each as it finishes and submit the next."""
+    """Keep ``queued`` chunks submitted; collect each as it finishes and submit the next."""
     from dask.distributed import as_completed
 
-    [plan_future] = client.scatter([plan], broadcast=True)
-    pending: dict[Any, MemberSample] = {}
+    [job_future] = client.scatter([job], broadcast=True)
     futures = as_completed()
 
     def submit(sample: MemberSample) -> None:
-        future = client.submit(_chunk.compute_chunk, plan_future, sample, pure=False)
-        pending[future.key] = sample
-        futures.add(future)
+        futures.add(client.submit(task, job_future, sample, pure=False))
 
     for sample in islice(samples, queued):
         submit(sample)
     try:
         for future in futures:
-            result = future.result()
-            sample = pending.pop(future.key)
+            record = future.result()
             future.release()
-            write(result, sample)
+            collect(record)
             for more in islice(samples, 1):
                 submit(more)
     finally:

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from chenzhou_water._typing import FloatArray
 from chenzhou_water.model.metadata import Variable
@@ -81,6 +80,8 @@ class Distribution:
             low, high = self.params
             return low + u * (high - low)
         if self.kind == "triangular":
+            from scipy import stats  # here, not at import: workers never sample (seconds saved)
+
             low, mode, high = self.params
             return stats.triang.ppf(u, (mode - low) / (high - low), loc=low, scale=high - low)
         frozen = self._frozen()
@@ -92,6 +93,8 @@ class Distribution:
         return np.clip(values, -np.inf if lo is None else lo, np.inf if hi is None else hi)
 
     def _frozen(self) -> Any:
+        from scipy import stats
+
         if self.kind == "normal":
             mean, sd = self.params
             return stats.norm(loc=mean, scale=sd)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,9 @@ from chenzhou_water.sweep.store import SweepFolder, member_coordinate, prepare_f
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
     "INFLOW_VARIABLE",
+    "ChunkJob",
     "ChunkPlan",
+    "ChunkRecord",
     "ChunkResult",
     "Ensemble",
     "EnsembleProgress",
@@ -54,6 +56,7 @@ __all__ = [
     "MemberSample",
     "SampleSource",
     "matrix_sample",
+    "run_chunk_job",
     "run_ensemble",
 ]
 
@@ -200,6 +203,12 @@ class EnsembleResult:
         The ensemble's fingerprint.
     executor : str
         ``serial``, ``local cluster (N workers)`` or the scheduler's address.
+    timings : mapping
+        Where the time went, in seconds: ``plan`` (compiling and planning), ``start`` and
+        ``stop`` (of a Dask cluster or client), ``combine`` (the combined file),
+        ``driver_per_chunk`` (the driving process's own work per chunk computed),
+        ``worker_cpu`` and ``engine_cpu`` (CPU seconds of the computing threads in all and in
+        the model alone, summed over chunks).
     """
 
     path: Path
@@ -213,6 +222,7 @@ class EnsembleResult:
     seconds: float
     fingerprint: str
     executor: str
+    timings: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def members_per_second(self) -> float:
@@ -270,26 +280,43 @@ def run_ensemble(
     todo = [i for i in range(folder.n_chunks) if i not in done]
     info = model_info(ensemble.scenario.model_path)
     plan, model_times = _plan(ensemble, info)
-    writer = _ChunkWriter(ensemble, folder, info, model_times, progress, len(done))
-    writer.report()
+    # Workers of a local cluster (and the serial loop) write their own chunk files: the
+    # driver only counts them. Workers of a remote scheduler may not share this file
+    # system, so their chunks come back and the driver writes them.
+    job = ChunkJob(plan, folder, replace(ensemble, sample=_sampled_in_driver), info,
+                   model_times, write_here=options.scheduler is None,
+                   keep=not ensemble.series)  # fmt: skip
+    timings: dict[str, float] = {"plan": time.perf_counter() - started}
+    collector = _Collector(job, progress, done)
+    collector.report()
     samples = (ensemble.sample(*folder.bounds(i)) for i in todo)
     if todo and options.serial:
         executor = "serial"
         for sample in samples:
-            writer.write(_chunk.compute_chunk(plan, sample), sample)
+            collector(run_chunk_job(job, sample))
     elif todo:
-        executor = run_on_dask(plan, samples, writer.write, options.workers, options.scheduler,
-                               note=writer.report)
+        executor = run_on_dask(job, samples, run_chunk_job, collector, options.workers,
+                               options.scheduler, timings, note=collector.report)  # fmt: skip
     else:
         executor = "none (every chunk was on disk)"
-    path = folder.combine(_attrs(ensemble, info))
+    combining = time.perf_counter()
+    path = folder.combine(_attrs(ensemble, info), collector.kept if job.keep else None)
+    timings["combine"] = time.perf_counter() - combining
+    timings["driver_per_chunk"] = collector.driver_seconds / max(1, len(todo))
+    timings["worker_cpu"] = collector.worker_seconds
+    timings["engine_cpu"] = collector.engine_seconds
     computed = sum(folder.bounds(i)[1] - folder.bounds(i)[0] for i in todo)
     return EnsembleResult(
         path=path, out_dir=Path(out_dir), name=ensemble.name, members=ensemble.members,
         members_computed=computed, chunks=folder.n_chunks, chunks_computed=len(todo),
         chunks_resumed=len(done), seconds=time.perf_counter() - started,
-        fingerprint=ensemble.fingerprint, executor=executor,
+        fingerprint=ensemble.fingerprint, executor=executor, timings=timings,
     )  # fmt: skip
+
+
+def _sampled_in_driver(start: int, stop: int) -> MemberSample:
+    """Stands in for an ensemble's sample source where only its labels travel (workers)."""
+    raise ChenzhouWaterError("an ensemble's members are sampled in the driving process only")
 
 
 def _plan(ensemble: Ensemble, info: ModelInfo) -> tuple[ChunkPlan, FloatArray]:
@@ -338,40 +365,110 @@ def _constant_value(name: str, params: Mapping[str, Any], info: ModelInfo) -> fl
     return float(var.value)
 
 
-class _ChunkWriter:
-    """Turns chunk results into labelled files and reports progress (driver side)."""
+@dataclass(frozen=True)
+class ChunkJob:
+    """What a worker needs to run, label and write any chunk: shipped to each worker once.
 
-    def __init__(
-        self,
-        ensemble: Ensemble,
-        folder: SweepFolder,
-        info: ModelInfo,
-        model_times: FloatArray,
-        progress: ProgressCallback | None,
-        resumed: int,
-    ):
-        self.ensemble, self.folder, self.info = ensemble, folder, info
-        self.model_times, self.progress = model_times, progress
-        self.resumed = resumed
-        self.done = {i for i in folder.finished()}
+    Attributes
+    ----------
+    plan : ChunkPlan
+        The compiled model and what every chunk keeps.
+    folder : SweepFolder
+        Where the chunk files go.
+    ensemble : Ensemble
+        The ensemble's labels (its sample source stays in the driving process).
+    info : ModelInfo
+        Units and descriptions of the kept variables.
+    model_times : ndarray
+        The saved model times (for kept series).
+    write_here : bool
+        The process that computes a chunk writes its file (else the driving process does).
+    keep : bool
+        Send the labelled chunk back for the combined file (small: metrics and inputs only).
+    """
 
-    def write(self, result: ChunkResult, sample: MemberSample) -> None:
-        index = result.start // self.folder.chunk_size
-        ds = chunk_dataset(self.ensemble, self.info, sample, result, self.model_times)
-        self.folder.write_chunk(index, ds)
-        self.done.add(index)
+    plan: ChunkPlan
+    folder: SweepFolder
+    ensemble: Ensemble
+    info: ModelInfo
+    model_times: FloatArray
+    write_here: bool
+    keep: bool
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    """What a finished chunk sends back: its index, its cost and, if asked, its content.
+
+    Attributes
+    ----------
+    index, members : int
+        The chunk and its number of members.
+    engine_seconds, seconds : float
+        CPU seconds of the computing thread in the model (inflows, kernel, metrics) and in
+        all (labelling and writing included).
+    dataset : Dataset or None
+        The labelled chunk, when the driving process writes it or keeps it for combining.
+    """
+
+    index: int
+    members: int
+    engine_seconds: float
+    seconds: float
+    dataset: xr.Dataset | None
+
+
+def run_chunk_job(job: ChunkJob, sample: MemberSample) -> ChunkRecord:
+    """Compute one chunk, label it and (where ``job.write_here``) write its file.
+
+    Runs on a worker (or in the serial loop); touches only its own chunk file.
+    """
+    started = time.thread_time()
+    result = _chunk.compute_chunk(job.plan, sample)
+    engine = time.thread_time() - started
+    ds = chunk_dataset(job.ensemble, job.info, sample, result, job.model_times)
+    index = sample.start // job.folder.chunk_size
+    if job.write_here:
+        job.folder.write_chunk(index, ds)
+    back = ds if job.keep or not job.write_here else None
+    return ChunkRecord(index, sample.stop - sample.start, engine,
+                       time.thread_time() - started, back)  # fmt: skip
+
+
+class _Collector:
+    """Receives finished chunks in the driving process: writes those not yet written, keeps
+    the small ones for combining, reports progress and counts its own time."""
+
+    def __init__(self, job: ChunkJob, progress: ProgressCallback | None, done: set[int]):
+        self.job, self.progress = job, progress
+        folder = job.folder
+        self.resumed = len(done)
+        self.chunks_done = len(done)
+        self.members_done = sum(folder.bounds(i)[1] - folder.bounds(i)[0] for i in done)
+        self.kept: dict[int, xr.Dataset] = {}
+        self.driver_seconds = self.worker_seconds = self.engine_seconds = 0.0
+
+    def __call__(self, record: ChunkRecord) -> None:
+        started = time.perf_counter()
+        if not self.job.write_here and record.dataset is not None:
+            self.job.folder.write_chunk(record.index, record.dataset)
+        if self.job.keep and record.dataset is not None:
+            self.kept[record.index] = record.dataset
+        self.chunks_done += 1
+        self.members_done += record.members
+        self.worker_seconds += record.seconds
+        self.engine_seconds += record.engine_seconds
+        self.driver_seconds += time.perf_counter() - started
         self.report()
 
     def report(self, note: str = "") -> None:
         if self.progress is None:
             return
-        members = sum(self.folder.bounds(i)[1] - self.folder.bounds(i)[0] for i in self.done)
+        folder = self.job.folder
         self.progress(
-            EnsembleProgress(
-                len(self.done), self.folder.n_chunks, members, self.folder.members, self.resumed,
-                note,
-            )
-        )
+            EnsembleProgress(self.chunks_done, folder.n_chunks, self.members_done,
+                             folder.members, self.resumed, note)
+        )  # fmt: skip
 
 
 def chunk_dataset(

@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.stats import qmc
 
 from chenzhou_water._typing import FloatArray
 
@@ -110,6 +109,8 @@ def _generator(seed: int) -> np.random.Generator:
 
 def _qmc_design(design: UnitDesign) -> FloatArray:
     """The whole scrambled design, built once from the seed."""
+    from scipy.stats import qmc  # here, not at import: workers never sample (seconds saved)
+
     rng = _generator(design.seed)
     n, d = design.members, design.dims
     if design.sampler == "latin_hypercube":

@@ -92,13 +92,44 @@ class SweepFolder:
             ds.to_netcdf(tmp, engine="netcdf4", encoding=_compressed(ds))
         return target
 
-    def combine(self, attrs: Mapping[str, Any]) -> Path:
-        """Write every chunk into ``OUT/NAME.nc`` (atomically), member by member in order."""
-        with _open_chunks(self.chunk_paths(), engine="netcdf4", parallel=False) as ds:
-            ds.attrs.update(attrs)
-            with atomic_path(self.combined) as tmp:
-                ds.to_netcdf(tmp, engine="netcdf4", encoding=_compressed(ds))
+    def combine(
+        self, attrs: Mapping[str, Any], in_memory: Mapping[int, xr.Dataset] | None = None
+    ) -> Path:
+        """Write every chunk into ``OUT/NAME.nc`` (atomically), member by member in order.
+
+        Parameters
+        ----------
+        attrs : mapping
+            Global attributes of the combined file.
+        in_memory : mapping, optional
+            Chunk index -> its labelled content, for chunks still in memory (small ones: no
+            series); the others are read from their files. Given, the combined Dataset is
+            built in memory and written at once; omitted, the chunk files are streamed
+            through Dask (bounded memory, for kept series).
+        """
+        if in_memory is None:
+            with _open_chunks(self.chunk_paths(), engine="netcdf4", parallel=False) as ds:
+                return self._write_combined(ds, attrs)
+        parts = [in_memory[i] if i in in_memory else _load(self.chunk_path(i))
+                 for i in range(self.n_chunks)]  # fmt: skip
+        return self._write_combined(_concat(parts), attrs)
+
+    def _write_combined(self, ds: xr.Dataset, attrs: Mapping[str, Any]) -> Path:
+        ds.attrs.update(attrs)
+        with atomic_path(self.combined) as tmp:
+            ds.to_netcdf(tmp, engine="netcdf4", encoding=_compressed(ds))
         return self.combined
+
+
+def _load(path: Path) -> xr.Dataset:
+    with xr.open_dataset(path, engine="netcdf4") as ds:
+        return ds.load()
+
+
+def _concat(parts: list[xr.Dataset]) -> xr.Dataset:
+    """Chunks along ``member``, as :func:`_open_chunks` joins them (in memory)."""
+    return xr.concat(parts, dim="member", data_vars="minimal", coords="minimal",
+                     compat="override", join="override")  # fmt: skip
 
 
 def _compressed(ds: xr.Dataset) -> dict[str, dict[str, Any]]:
