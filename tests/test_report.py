@@ -10,7 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
-from report_support import CALIBRATION_CSV, results_fixture  # noqa: F401  (the `results` fixture)
+from report_support import (  # noqa: F401  (results_fixture: the `results` fixture)
+    CALIBRATION_CSV,
+    REQUIRE_FONT,
+    results_fixture,
+    skip_or_fail,
+)
 from typer.testing import CliRunner
 
 from chenzhou_water.errors import ReportError, ResultFileError, ValidationError
@@ -304,7 +309,7 @@ def chinese_page(tmp_path_factory, results) -> Path:
     from chenzhou_water.fonts import cjk_family
 
     if cjk_family() is None:
-        pytest.skip("no CJK font installed (apt-get install fonts-wqy-microhei)")
+        skip_or_fail("no CJK font installed (apt-get install fonts-wqy-microhei)", REQUIRE_FONT)
     out = tmp_path_factory.mktemp("page") / "report_zh.html"
     return write_report([results["baseline_ensemble"], results["leakage_target"]], out,
                         lang="zh")

@@ -1,17 +1,22 @@
 """The report as a planner sees it: opened in headless Chromium, checked, photographed.
 
-Skipped outside CI when playwright or Chromium is missing; in CI (``CI`` set) that is a failure,
-so the test cannot silently stop running.
+Skipped outside CI when playwright or Chromium is missing; in CI (``CI`` set) or where
+``CHENZHOU_WATER_REQUIRE_BROWSER`` is set (``.ci/run`` sets it) that is a failure, so the test
+cannot silently stop running.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
-from report_support import CALIBRATION_CSV, results_fixture  # noqa: F401  (the `results` fixture)
+from report_support import (  # noqa: F401  (results_fixture: the `results` fixture)
+    CALIBRATION_CSV,
+    REQUIRE_BROWSER,
+    results_fixture,
+    skip_or_fail,
+)
 
 from chenzhou_water.model.contract import HEADLINE_INDICATORS
 from chenzhou_water.report import write_report
@@ -23,10 +28,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 SECTIONS = ("#scenarios", "#headline-table", "#fig-storage", "#fig-supply", "#fig-leakage",
             "#fig-reuse", "#fig-datacentre", "#fig-hydropower", "#attribution img.waterfall",
             "#calibration-table", "#provenance-table")
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
 @pytest.fixture(scope="session")
@@ -41,10 +42,7 @@ def chromium() -> str:
     if executable is None:
         missing.append("Chromium (apt-get install chromium)")
     if missing:
-        message = "the browser test needs " + " and ".join(missing)
-        if _in_ci():
-            pytest.fail(f"{message}; CI must run this test (.ci/run installs Chromium)")
-        pytest.skip(message)
+        skip_or_fail("the browser test needs " + " and ".join(missing), REQUIRE_BROWSER)
     return str(executable)
 
 
