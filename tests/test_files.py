@@ -86,3 +86,48 @@ def test_a_writer_killed_mid_write_leaves_the_old_file_intact(tmp_path: Path) ->
     assert others[0].startswith(".result.csv.")
     assert others[0].endswith(".part")
     assert (tmp_path / others[0]).read_bytes() == b"the first half of a new file"
+
+
+# --- what a result records beside its numbers (results.py) -------------------------------------
+
+
+def test_annual_indicators_by_hand_with_the_median_or_mean_of_members() -> None:
+    import numpy as np
+    import xarray as xr
+
+    from chenzhou_water.model.contract import Indicator
+    from chenzhou_water.results import annual_indicators, indicator_columns
+
+    time = pd.date_range("2020-01-01", periods=24, freq="MS")
+    values = np.stack([np.arange(24.0), 10 * np.arange(24.0), 100 + np.arange(24.0)])
+    ds = xr.Dataset({"v": (("member", "time"), values)}, coords={"time": time})
+    total = Indicator("v_sum", "v", "sum", 0.5, "u", "V summed", "V 合计")
+    low = Indicator("v_min", "v", "min", 2.0, "u", "V lowest", "V 最低")
+    absent = Indicator("w_mean", "w", "mean", 1.0, "u", "W", "W")
+    # member sums: 2020 = 66, 660, 1266; 2021 = 210, 2100, 1410 (times 0.5)
+    median = annual_indicators(ds, [total, low, absent])
+    assert median.index.name == "year"
+    assert median.index.tolist() == [2020, 2021]
+    assert list(median.columns) == ["v_sum", "v_min"]  # an absent variable gives no column
+    assert median["v_sum"].tolist() == [0.5 * 660, 0.5 * 1410]
+    assert median["v_min"].tolist() == [2.0 * 0, 2.0 * 112]  # lowest: 0, 0, 100 / 12, 120, 112
+    mean = annual_indicators(ds, [total], member_stat="mean")
+    assert mean["v_sum"].tolist() == [0.5 * (66 + 660 + 1266) / 3, 0.5 * (210 + 2100 + 1410) / 3]
+    assert indicator_columns([total, low]) == {"v_sum": "V summed [u]", "v_min": "V lowest [u]"}
+
+
+def test_provenance_and_resolved_text() -> None:
+    import yaml
+
+    from chenzhou_water import __version__
+    from chenzhou_water.results import provenance, resolved_text
+
+    attrs = provenance(engine="numpy", members=3)
+    assert attrs["package"] == "chenzhou-water"
+    assert attrs["package_version"] == __version__
+    assert (attrs["engine"], attrs["members"]) == ("numpy", "3")  # extras as text
+    assert attrs["created_utc"].endswith("+00:00")
+    text = resolved_text({"name": "东江", "parameters": {"b": 1, "a": 2}})
+    assert text.startswith("name: 东江\n")  # Chinese kept as written, keys in their order
+    assert yaml.safe_load(text) == {"name": "东江", "parameters": {"b": 1, "a": 2}}
+    assert text.index("b: 1") < text.index("a: 2")
