@@ -2,6 +2,7 @@
 
     python dev/mutation.py                      # every module of [tool.chenzhou-water.mutation]
     python dev/mutation.py chenzhou_water/files.py chenzhou_water/sweep/metrics.py
+    python dev/mutation.py --recheck chenzhou_water/files.py   # its survivors, after new tests
     python dev/mutation.py --report             # only rewrite the report from finished runs
 
 Each module runs in its own folder ``mutation-runs/<module>/`` (ignored by git): links to the
@@ -70,10 +71,17 @@ def prepare(module: str, tests: list[str], common: dict) -> Path:
     return folder
 
 
-def run(module: str, folder: Path, children: int) -> int:
+def run(module: str, folder: Path, children: int, recheck: bool = False) -> int:
+    """Run the module's mutants; with ``recheck``, run its survivors again (mutmut keeps a
+    mutant's result until it is named, so new tests are tried on survivors this way)."""
     mutmut = Path(sys.executable).with_name("mutmut")
-    print(f"== {module}: mutmut run in {folder.relative_to(ROOT)}", flush=True)
     command = ["nice", "-n", "10", str(mutmut), "run", "--max-children", str(children)]
+    if recheck:
+        names = [n for n, c in results(module).items() if c in SURVIVED | NOT_REACHED]
+        if not names:
+            return 0
+        command += names
+    print(f"== {module}: mutmut run in {folder.relative_to(ROOT)}", flush=True)
     return subprocess.run(command, cwd=folder, check=False).returncode
 
 
@@ -128,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("modules", nargs="*", help="modules to run (default: all configured)")
     parser.add_argument("--children", type=int, default=2, help="parallel mutants (default 2)")
     parser.add_argument("--report", action="store_true", help="only write the report")
+    parser.add_argument("--recheck", action="store_true",
+                        help="run the survivors again (after adding tests)")
     args = parser.parse_args(argv)
     common, table = settings()
     unknown = [m for m in args.modules if m not in table]
@@ -138,7 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     status = 0
     if not args.report:
         for module in chosen:
-            status |= run(module, prepare(module, table[module], common), args.children)
+            folder = prepare(module, table[module], common)
+            status |= run(module, folder, args.children, args.recheck)
     RUNS.mkdir(exist_ok=True)
     text = report(sorted(table, key=lambda m: (ROOT / m).stat().st_size))
     (RUNS / "mutation-report.md").write_text(text, encoding="utf-8")

@@ -131,3 +131,80 @@ def test_provenance_and_resolved_text() -> None:
     assert text.startswith("name: 东江\n")  # Chinese kept as written, keys in their order
     assert yaml.safe_load(text) == {"name": "东江", "parameters": {"b": 1, "a": 2}}
     assert text.index("b: 1") < text.index("a: 2")
+
+
+# --- staging folders, the cache folder, the output-place check -------------------------------
+
+
+def test_files_get_the_umasks_permissions_not_mkstemps_private_ones(tmp_path: Path) -> None:
+    from chenzhou_water import files
+
+    path = write_text(tmp_path / "shared.txt", "x")
+    assert path.stat().st_mode & 0o777 == 0o666 & ~files._UMASK
+
+
+def test_a_staged_folder_is_private_named_after_the_process_and_removed(tmp_path: Path) -> None:
+    from chenzhou_water.files import staged_folder
+
+    with staged_folder(tmp_path / "out", "baseline") as folder:
+        assert folder.parent == tmp_path / "out"
+        assert folder.name.startswith(f".baseline.{os.getpid()}.")
+        assert folder.name.endswith(".partial")
+        (folder / "a.nc").write_bytes(b"x")
+        os.replace(folder / "a.nc", tmp_path / "out" / "a.nc")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.nc"]
+
+
+def test_stale_staging_of_ended_processes_goes_live_and_foreign_ones_stay(tmp_path: Path) -> None:
+    from chenzhou_water.files import remove_stale_staging
+
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)
+    dead = int(ended.stdout)
+    names = {
+        f".baseline.{dead}.abc.partial": False,        # its process ended: removed
+        ".baseline.xyz.partial": False,                 # the older form, no process: removed
+        f".baseline.{os.getpid()}.abc.partial": True,  # this (live) process: kept
+        ".baseline.1.abc.partial": True,               # init is alive: kept
+        f".other.{dead}.abc.partial": True,            # another scenario's: kept
+    }
+    for name in names:
+        (tmp_path / name).mkdir()
+    (tmp_path / f".baseline.{dead}.file.partial").write_text("not a folder")
+    removed = remove_stale_staging(tmp_path, "baseline")
+    assert sorted(p.name for p in removed) == sorted(n for n, keep in names.items() if not keep)
+    left = {p.name for p in tmp_path.iterdir()}
+    assert left == {n for n, keep in names.items() if keep} | {f".baseline.{dead}.file.partial"}
+
+
+def test_the_cache_folder_is_the_variable_or_the_platforms(monkeypatch, tmp_path: Path) -> None:
+    import platformdirs
+
+    from chenzhou_water.files import CACHE_ENV, cache_root
+
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "c"))
+    assert cache_root() == tmp_path / "c"
+    monkeypatch.setenv(CACHE_ENV, "~/x")
+    assert cache_root() == Path("~/x").expanduser()
+    monkeypatch.delenv(CACHE_ENV)
+    assert cache_root() == Path(platformdirs.user_cache_dir("chenzhou-water", appauthor=False))
+
+
+def test_the_output_check_names_the_file_in_the_way_and_creates_nothing(tmp_path: Path) -> None:
+    import pytest
+
+    from chenzhou_water.errors import ValidationError
+    from chenzhou_water.files import check_output_folder
+
+    check_output_folder(tmp_path / "new" / "deeper")  # can be made: fine, and not made
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "f").write_text("a file")
+    with pytest.raises(ValidationError) as info:
+        check_output_folder(tmp_path / "f", "--plot")
+    assert str(info.value.problems[0]).endswith(f"--plot: {tmp_path / 'f'} is a file, not a folder")
+    with pytest.raises(ValidationError) as info:
+        check_output_folder(tmp_path / "f" / "sub")
+    assert str(info.value.problems[0]).endswith(
+        f"--out: {tmp_path / 'f'} is a file, not a folder: the output folder cannot be made "
+        "under it")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
