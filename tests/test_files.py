@@ -201,10 +201,30 @@ def test_the_output_check_names_the_file_in_the_way_and_creates_nothing(tmp_path
     (tmp_path / "f").write_text("a file")
     with pytest.raises(ValidationError) as info:
         check_output_folder(tmp_path / "f", "--plot")
-    assert str(info.value.problems[0]).endswith(f"--plot: {tmp_path / 'f'} is a file, not a folder")
+    file = tmp_path / "f"
+    assert [str(p) for p in info.value.problems] == [
+        f"{file}: --plot: {file} is a file, not a folder"]
     with pytest.raises(ValidationError) as info:
-        check_output_folder(tmp_path / "f" / "sub")
-    assert str(info.value.problems[0]).endswith(
-        f"--out: {tmp_path / 'f'} is a file, not a folder: the output folder cannot be made "
-        "under it")
+        check_output_folder(file / "sub")
+    assert [str(p) for p in info.value.problems] == [
+        f"{file / 'sub'}: --out: {file} is a file, not a folder: the output folder cannot be "
+        "made under it"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
+
+
+def test_netcdf_is_written_whole_and_compressed(tmp_path: Path) -> None:
+    import numpy as np
+    import xarray as xr
+
+    from chenzhou_water.files import write_netcdf
+
+    ds = xr.Dataset({"a": (("member", "time"), np.arange(12.0).reshape(3, 4)),
+                     "b": ("time", np.ones(4))}, attrs={"scenario": "基线"})
+    path = write_netcdf(ds, tmp_path / "out" / "r.nc")
+    assert path == tmp_path / "out" / "r.nc"
+    assert [p.name for p in path.parent.iterdir()] == ["r.nc"]
+    with xr.open_dataset(path, engine="netcdf4") as back:
+        xr.testing.assert_identical(back.load(), ds)
+        for name in ("a", "b"):
+            assert back[name].encoding["zlib"] is True
+            assert back[name].encoding["complevel"] == 4
