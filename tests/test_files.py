@@ -228,3 +228,53 @@ def test_netcdf_is_written_whole_and_compressed(tmp_path: Path) -> None:
         for name in ("a", "b"):
             assert back[name].encoding["zlib"] is True
             assert back[name].encoding["complevel"] == 4
+
+
+def test_a_folder_that_cannot_be_written_is_a_located_error(monkeypatch, tmp_path: Path) -> None:
+    """The probe file cannot be made (as a read-only folder refuses it; root ignores a chmod,
+    so the refusal is simulated): the error names the folder, the option and the reason."""
+    import tempfile
+
+    import pytest
+
+    from chenzhou_water.errors import ValidationError
+    from chenzhou_water.files import check_output_folder
+
+    def refuse(strerror):
+        def mkstemp(*args, **kwargs):
+            raise PermissionError(13, strerror) if strerror else PermissionError()
+        return mkstemp
+
+    for strerror, reason in (("Permission denied", "Permission denied"),
+                             (None, "PermissionError")):
+        monkeypatch.setattr(tempfile, "mkstemp", refuse(strerror))
+        with pytest.raises(ValidationError) as info:
+            check_output_folder(tmp_path / "a" / "b", "--out")
+        assert [str(p) for p in info.value.problems] == [
+            f"{tmp_path / 'a' / 'b'}: --out: cannot write in {tmp_path}: {reason}"]
+        assert isinstance(info.value.__cause__, PermissionError)
+
+
+def test_the_probe_is_made_in_the_nearest_existing_folder_and_removed(monkeypatch,
+                                                                       tmp_path: Path) -> None:
+    import tempfile
+
+    from chenzhou_water.files import check_output_folder
+
+    made = []
+    real = tempfile.mkstemp
+
+    def recording(*args, **kwargs):
+        handle, name = real(*args, **kwargs)
+        made.append(Path(name))
+        return handle, name
+
+    monkeypatch.setattr(tempfile, "mkstemp", recording)
+    (tmp_path / "a").mkdir()
+    check_output_folder(tmp_path / "a" / "b" / "c")
+    (probe,) = made
+    assert probe.parent == tmp_path / "a"
+    assert probe.name.startswith(".write-probe-")
+    assert not probe.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["a"]
+    assert list((tmp_path / "a").iterdir()) == []
