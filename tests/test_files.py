@@ -155,26 +155,45 @@ def test_a_staged_folder_is_private_named_after_the_process_and_removed(tmp_path
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.nc"]
 
 
-def test_stale_staging_of_ended_processes_goes_live_and_foreign_ones_stay(tmp_path: Path) -> None:
+def test_stale_staging_of_ended_processes_goes_live_and_foreign_ones_stay(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from chenzhou_water import files
     from chenzhou_water.files import remove_stale_staging
 
     ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                            capture_output=True, text=True, check=True)
     dead = int(ended.stdout)
-    names = {
-        f".baseline.{dead}.abc.partial": False,        # its process ended: removed
-        ".baseline.xyz.partial": False,                 # the older form, no process: removed
-        f".baseline.{os.getpid()}.abc.partial": True,  # this (live) process: kept
-        ".baseline.1.abc.partial": True,               # init is alive: kept
-        f".other.{dead}.abc.partial": True,            # another scenario's: kept
-    }
-    for name in names:
-        (tmp_path / name).mkdir()
-    (tmp_path / f".baseline.{dead}.file.partial").write_text("not a folder")
-    removed = remove_stale_staging(tmp_path, "baseline")
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        names = {
+            f".baseline.{dead}.abc.partial": False,        # its process ended: removed
+            ".baseline.xyz.partial": False,                 # older form, no process: removed
+            f".baseline.{live.pid}.partial": False,         # older form, whatever the number
+            f".baseline.{os.getpid()}.abc.partial": True,  # this process: kept
+            f".baseline.{live.pid}.abc.partial": True,     # another live process: kept
+            f".other.{dead}.abc.partial": True,            # another scenario's: kept
+        }
+        for name in names:
+            (tmp_path / name).mkdir()
+        (tmp_path / f".baseline.{dead}.file.partial").write_text("not a folder")
+        removed = remove_stale_staging(tmp_path, "baseline")
+        assert live.poll() is None  # asking whether it is alive sent it no signal
+    finally:
+        live.kill()
+        live.wait(timeout=30)
     assert sorted(p.name for p in removed) == sorted(n for n, keep in names.items() if not keep)
     left = {p.name for p in tmp_path.iterdir()}
     assert left == {n for n, keep in names.items() if keep} | {f".baseline.{dead}.file.partial"}
+    # another user's process (the signal is refused) is alive; an impossible number is not
+    def refused(pid, signal):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "kill", refused)
+    assert files._alive(4242)
+    monkeypatch.undo()
+    assert not files._alive(2**31)
+    assert not files._alive(None)
 
 
 def test_the_cache_folder_is_the_variable_or_the_platforms(monkeypatch, tmp_path: Path) -> None:
@@ -278,3 +297,9 @@ def test_the_probe_is_made_in_the_nearest_existing_folder_and_removed(monkeypatc
     assert not probe.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["a"]
     assert list((tmp_path / "a").iterdir()) == []
+
+
+def test_csv_numbers_keep_six_significant_digits(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"v": [1 / 3, 1.5e-7, 123456789.0]}, index=pd.Index([1, 2, 3], name="i"))
+    text = write_csv(frame, tmp_path / "n.csv").read_bytes()[3:].decode("utf-8")
+    assert text.splitlines() == ["i,v", "1,0.333333", "2,1.5e-07", "3,1.23457e+08"]
