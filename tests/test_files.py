@@ -105,7 +105,7 @@ def test_annual_indicators_by_hand_with_the_median_or_mean_of_members() -> None:
     low = Indicator("v_min", "v", "min", 2.0, "u", "V lowest", "V 最低")
     absent = Indicator("w_mean", "w", "mean", 1.0, "u", "W", "W")
     # member sums: 2020 = 66, 660, 1266; 2021 = 210, 2100, 1410 (times 0.5)
-    median = annual_indicators(ds, [total, low, absent])
+    median = annual_indicators(ds, [absent, total, low])
     assert median.index.name == "year"
     assert median.index.tolist() == [2020, 2021]
     assert list(median.columns) == ["v_sum", "v_min"]  # an absent variable gives no column
@@ -127,6 +127,8 @@ def test_provenance_and_resolved_text() -> None:
     assert attrs["package_version"] == __version__
     assert (attrs["engine"], attrs["members"]) == ("numpy", "3")  # extras as text
     assert attrs["created_utc"].endswith("+00:00")
+    # the CF conventions attribute netCDF tools read
+    assert attrs["conventions"] == "CF-1.8 (time, units); chenzhou-water results contract"
     text = resolved_text({"name": "东江", "parameters": {"b": 1, "a": 2}})
     assert text.startswith("name: 东江\n")  # Chinese kept as written, keys in their order
     assert yaml.safe_load(text) == {"name": "东江", "parameters": {"b": 1, "a": 2}}
