@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from chenzhou_water.files import atomic_path, write_bytes, write_csv, write_text
 
@@ -180,7 +181,9 @@ def test_stale_staging_of_ended_processes_goes_live_and_foreign_ones_stay(
             (tmp_path / name).mkdir()
         (tmp_path / f".baseline.{dead}.file.partial").write_text("not a folder")
         removed = remove_stale_staging(tmp_path, "baseline")
-        assert live.poll() is None  # asking whether it is alive sent it no signal
+        # asking whether it is alive sent it no signal (signal 0): it is still running
+        with pytest.raises(subprocess.TimeoutExpired):
+            live.wait(timeout=1)
     finally:
         live.kill()
         live.wait(timeout=30)
