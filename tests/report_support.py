@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -19,6 +20,24 @@ leakage_2018,seed 003,2018,mean,fraction,0.24,0.245,0.005,0.02,True,hard,1,0.25,
 leakage_2020,seed 003,2020,mean,fraction,0.174,0.151,-0.023,0.015,False,hard,1,-1.53,,
 population_2020,census,2020,mean,person,950000,948000,-2000,20000,True,soft,0.5,-0.1,,estimate
 """
+
+
+#: Set (to 1) by ``.ci/run``: a missing Chromium or CJK font fails the tests that need it.
+REQUIRE_BROWSER = "CHENZHOU_WATER_REQUIRE_BROWSER"
+REQUIRE_FONT = "CHENZHOU_WATER_REQUIRE_FONT"
+
+
+def _set(variable: str) -> bool:
+    return os.environ.get(variable, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def skip_or_fail(message: str, require: str) -> None:
+    """Skip a test whose system package is missing, but fail it where it must run: in CI (``CI``
+    set, as CI services do) or where ``require`` is set (``.ci/run`` sets both variables)."""
+    if _set("CI") or _set(require):
+        pytest.fail(f"{message}; this test must run here ({require} or CI is set, and .ci/run "
+                    "installs it)")
+    pytest.skip(message)
 
 
 @pytest.fixture(scope="session", name="results")

@@ -195,3 +195,56 @@ def test_truncated_priors_sample_inside_their_bounds():
     outside = draws[:, :1].copy()
     outside[0, 0] = upper[0] * 2
     assert np.isinf(parameters.neg2_log_prior(outside))[0]
+
+
+def test_target_reductions_comparisons_and_misfit_by_hand(tmp_path):
+    """Each reduction and comparison of a target on a made-up series, against values worked
+    out by hand; then the misfit with its weights and the hard-target penalty."""
+    from chenzhou_water.calibration.objective import HARD_PENALTY, evaluate_targets
+
+    def target(name, reduce, bound, extra=""):
+        return (f"  {name}:\n    variable: leakage_rate\n    period: [2016, 2017]\n"
+                f"    reduce: {reduce}\n    {bound}\n    unit: Dmnl\n    tolerance: 0.1\n"
+                f"    hard: {'true' if 'hard' in extra else 'false'}\n    source: test\n"
+                + ("    weight: 2\n" if "weight" in extra else ""))
+
+    body = "targets:\n" + "".join([
+        target("m", "mean", "value: 0.2", "weight"),
+        target("am", "annual_mean", "value: 0.2"),
+        target("amax", "annual_max", "lower: 0.5", "hard"),
+        target("amin", "annual_min", "upper: 0.1"),
+        target("mx", "max", "lower: 0\n    upper: 0.03"),
+    ])
+    targets = load_targets(write(tmp_path, body))
+    # member 0: month i holds i / 1000; member 1: 0.3 throughout. 2016-2017 = months 12..35.
+    arrays = {"leakage_rate": np.stack([np.arange(432) / 1000, np.full(432, 0.3)])}
+    by_name = {t.name: t for t in targets}
+    expected_values = {
+        "m": [[0.0235], [0.3]],
+        "am": [[0.0175, 0.0295], [0.3, 0.3]],
+        "amax": [[0.023, 0.035], [0.3, 0.3]],
+        "amin": [[0.012, 0.024], [0.3, 0.3]],
+        "mx": [[0.035], [0.3]],
+    }
+    expected_compare = {  # (simulated, error): the worst value against a bound
+        "m": ([0.0235, 0.3], [0.0235 - 0.2, 0.1]),
+        "am": ([0.0235, 0.3], [0.0235 - 0.2, 0.1]),
+        "amax": ([0.023, 0.3], [0.023 - 0.5, 0.3 - 0.5]),
+        "amin": ([0.024, 0.3], [0.0, 0.3 - 0.1]),
+        "mx": ([0.035, 0.3], [0.035 - 0.03, 0.3 - 0.03]),
+    }
+    for name, values in expected_values.items():
+        got = target_values(by_name[name], arrays)
+        np.testing.assert_allclose(got, values, rtol=1e-12, err_msg=name)
+        simulated, error = compare(by_name[name], got)
+        np.testing.assert_allclose(simulated, expected_compare[name][0], rtol=1e-12,
+                                   err_msg=name)
+        np.testing.assert_allclose(error, expected_compare[name][1], rtol=1e-12, atol=1e-15,
+                                   err_msg=name)
+    evaluation = evaluate_targets(targets, arrays)
+    z = {name: np.array(expected_compare[name][1]) / 0.1 for name in expected_compare}
+    misfit = (2 * z["m"] ** 2 + z["am"] ** 2 + z["amax"] ** 2 + z["amin"] ** 2 + z["mx"] ** 2
+              + HARD_PENALTY * np.maximum(0.0, np.abs(z["amax"]) - 1.0) ** 2)
+    np.testing.assert_allclose(evaluation.misfit, misfit, rtol=1e-12)
+    np.testing.assert_allclose(evaluation.z, [z[n] for n in expected_compare], rtol=1e-12,
+                               atol=1e-12)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import subprocess
 
+import pytest
+
 from tests.conftest import ROOT
 
 
@@ -34,3 +36,21 @@ def test_readme_run_command_runs_the_baseline():
     command = _readme_block("run")
     assert "pip install -c requirements.lock -e ." in command
     assert command.endswith("chenzhou-water run scenarios/baseline.yaml --out out")
+
+
+def test_ci_turns_a_missing_browser_or_cjk_font_into_a_failure(monkeypatch):
+    from report_support import REQUIRE_BROWSER, REQUIRE_FONT, skip_or_fail
+
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert f"export {REQUIRE_BROWSER}=1 {REQUIRE_FONT}=1" in script
+    monkeypatch.delenv("CI", raising=False)
+    for variable in (REQUIRE_BROWSER, REQUIRE_FONT):
+        monkeypatch.setenv(variable, "1")
+        with pytest.raises(pytest.fail.Exception, match=f"{variable} or CI is set"):
+            skip_or_fail("no such thing", variable)
+        monkeypatch.setenv(variable, "0")
+        with pytest.raises(pytest.skip.Exception, match="no such thing"):
+            skip_or_fail("no such thing", variable)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception):
+        skip_or_fail("no such thing", REQUIRE_FONT)

@@ -44,6 +44,9 @@ def test_run_baseline_writes_netcdf_csv_plots_and_prints_headlines(tmp_path):
         assert ds.attrs["package_version"]
         assert ds["time"].dt.year.values[0] == 2015
         assert ds["time"].dt.year.values[-1] == 2050
+    # UTF-8 with one byte-order mark (Excel needs it), checked on the bytes
+    assert (out / "baseline_summary.csv").read_bytes()[:8] == b"\xef\xbb\xbfyear,"
+    assert (out / "baseline_monthly.csv").read_bytes()[:8] == b"\xef\xbb\xbftime,"
     csv = (out / "baseline_summary.csv").read_text(encoding="utf-8-sig")
     assert csv.splitlines()[0].startswith("year,")
     assert len(csv.splitlines()) == 1 + 36

@@ -83,6 +83,38 @@ def test_per_member_lookup_tables_match_pysd_member_by_member(tmp_path: Path) ->
         assert assert_matches_pysd(dataset, member, frame, engine) >= len(dataset.data_vars)
 
 
+def test_per_member_lookups_hold_their_end_values_outside_the_table_as_pysd_does(
+    tmp_path: Path,
+) -> None:
+    """Vensim's rule: a lookup holds its first value before its first point and its last value
+    after its last point (no extrapolation). ``month of year`` runs over 0..11, so these tables
+    (points at months 2 to 8) are read below and above their range every year."""
+    path = copy_model(MODELS / "constructs.mdl", tmp_path)
+    engine = compile_model(path)
+    x = np.array([2.0, 5.0, 8.0])
+    y = np.array([[0.5, 1.5, 0.9], [1.8, 0.3, 2.0], [0.4, 0.4, 1.6]])  # steep at both ends
+    dataset = engine.run(params={"seasonal": (x, y)}, members=3)
+    reference = pysd_model(path)
+    for member in range(3):
+        frame = pysd_run(reference, {"seasonal": pd.Series(y[member], index=x)})
+        assert_matches_pysd(dataset, member, frame, engine)
+    # By hand: inflow = inflow base (5) * seasonal(month of year) + terms without the table, so
+    # the difference to a run with an all-zero table is 5 * the lookup's value.
+    zero = engine.run(params={"seasonal": (x, np.zeros((3, 3)))}, members=3)
+    lookup = (dataset["inflow"].values - zero["inflow"].values) / 5.0
+    months = np.arange(dataset.sizes["time"]) % 12
+    for member in range(3):
+        np.testing.assert_allclose(lookup[member, months == 0], y[member, 0], rtol=1e-12)
+        np.testing.assert_allclose(lookup[member, months == 1], y[member, 0], rtol=1e-12)
+        np.testing.assert_allclose(lookup[member, months == 9], y[member, -1], rtol=1e-12)
+        np.testing.assert_allclose(lookup[member, months == 11], y[member, -1], rtol=1e-12)
+        np.testing.assert_allclose(lookup[member, months == 8], y[member, -1], rtol=1e-12)
+        # month 4 lies 2/3 of the way from the point at month 2 to the one at month 5
+        np.testing.assert_allclose(lookup[member, months == 4],
+                                   y[member, 0] + (y[member, 1] - y[member, 0]) * 2 / 3,
+                                   rtol=1e-12)
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not PROJECT_MODEL.is_file(), reason="project model not written yet")
 def test_project_model_matches_pysd_for_random_members(tmp_path: Path) -> None:

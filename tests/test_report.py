@@ -10,7 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
-from report_support import CALIBRATION_CSV, results_fixture  # noqa: F401  (the `results` fixture)
+from report_support import (  # noqa: F401  (results_fixture: the `results` fixture)
+    CALIBRATION_CSV,
+    REQUIRE_FONT,
+    results_fixture,
+    skip_or_fail,
+)
 from typer.testing import CliRunner
 
 from chenzhou_water.errors import ReportError, ResultFileError, ValidationError
@@ -84,6 +89,47 @@ def test_attribution_waterfall_sums_exactly(results):
         with xr.open_dataset(results[name]) as ds:
             expected = annual_indicators(ds).at[2030, "leakage_volume_kt_d"]
         assert value == pytest.approx(expected, rel=1e-9)
+
+
+def test_attribution_of_parameters_matches_separate_runs_computed_by_hand():
+    """Each number of an attribution of two differing parameters against runs of the model made
+    one by one (not against the identities the attribution satisfies by construction)."""
+    import dataclasses
+
+    from chenzhou_water.scenario.run import run_scenario
+    from chenzhou_water.scenario.spec import load_scenario
+
+    key, year = "leakage_volume_kt_d", 2030
+    base = load_scenario(Path(__file__).parents[1] / "scenarios" / "baseline.yaml")
+    low = {"background_leakage_rate": 0.03, "public_use_per_capita": 40.0}
+    high = {"background_leakage_rate": 0.06, "public_use_per_capita": 60.0}
+
+    def scenario(name: str, values: dict) -> object:
+        return dataclasses.replace(base, name=name, parameters={**base.parameters, **values})
+
+    def f(values: dict) -> float:
+        ds = run_scenario(scenario("x", values))
+        return float(annual_indicators(ds).at[year, key])
+
+    f0, f_all = f(low), f(high)
+    f_rate = f({**low, "background_leakage_rate": 0.06})
+    f_use = f({**low, "public_use_per_capita": 60.0})
+    result = attribute(scenario("low", low), scenario("high", high), key, year)
+    assert [d.name for d in result.inputs] == ["background_leakage_rate",
+                                               "public_use_per_capita"]
+    assert result.reference_value == pytest.approx(f0, rel=1e-9)
+    assert result.alternative_value == pytest.approx(f_all, rel=1e-9)
+    assert result.total == pytest.approx(f_all - f0, rel=1e-9)
+    # a higher background rate and more public use both leak more: positive effects
+    assert result.one_at_a_time == pytest.approx((f_rate - f0, f_use - f0), rel=1e-9)
+    assert f_rate - f0 > 0
+    assert result.shapley == pytest.approx(
+        (((f_rate - f0) + (f_all - f_use)) / 2, ((f_use - f0) + (f_all - f_rate)) / 2), rel=1e-9)
+    assert result.interaction == pytest.approx(f_all - f_rate - f_use + f0, rel=1e-6, abs=1e-12)
+    # swapping the scenarios changes every sign
+    back = attribute(scenario("high", high), scenario("low", low), key, year)
+    assert back.total == pytest.approx(-result.total, rel=1e-9)
+    assert back.one_at_a_time == pytest.approx((f_use - f_all, f_rate - f_all), rel=1e-9)
 
 
 def test_attribution_of_identical_scenarios_is_empty(results):
@@ -264,7 +310,7 @@ def chinese_page(tmp_path_factory, results) -> Path:
     from chenzhou_water.fonts import cjk_family
 
     if cjk_family() is None:
-        pytest.skip("no CJK font installed (apt-get install fonts-wqy-microhei)")
+        skip_or_fail("no CJK font installed (apt-get install fonts-wqy-microhei)", REQUIRE_FONT)
     out = tmp_path_factory.mktemp("page") / "report_zh.html"
     return write_report([results["baseline_ensemble"], results["leakage_target"]], out,
                         lang="zh")

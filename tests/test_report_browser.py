@@ -1,20 +1,23 @@
 """The report as a planner sees it: opened in headless Chromium, checked, photographed.
 
-Skipped outside CI when playwright or Chromium is missing; in CI (``CI`` set) that is a failure,
-so the test cannot silently stop running.
+Skipped outside CI when playwright or Chromium is missing; in CI (``CI`` set) or where
+``CHENZHOU_WATER_REQUIRE_BROWSER`` is set (``.ci/run`` sets it) that is a failure, so the test
+cannot silently stop running.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
-from report_support import (  # noqa: F401  (the `results` fixture)
+from report_support import (  # noqa: F401  (results_fixture: the `results` fixture)
     CALIBRATION_CSV,
+    REQUIRE_BROWSER,
+    REQUIRE_FONT,
     english_runs,
     results_fixture,
+    skip_or_fail,
 )
 
 from chenzhou_water.model.contract import HEADLINE_INDICATORS
@@ -29,10 +32,6 @@ SECTIONS = ("#scenarios", "#headline-table", "#fig-storage", "#fig-supply", "#fi
             "#calibration-table", "#provenance-table")
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
 @pytest.fixture(scope="session")
 def chromium() -> str:
     """Path of Chromium, after checking playwright is importable; skip or fail if missing."""
@@ -45,10 +44,7 @@ def chromium() -> str:
     if executable is None:
         missing.append("Chromium (apt-get install chromium)")
     if missing:
-        message = "the browser test needs " + " and ".join(missing)
-        if _in_ci():
-            pytest.fail(f"{message}; CI must run this test (.ci/run installs Chromium)")
-        pytest.skip(message)
+        skip_or_fail("the browser test needs " + " and ".join(missing), REQUIRE_BROWSER)
     return str(executable)
 
 
@@ -136,7 +132,7 @@ def pages(tmp_path_factory, results) -> dict[str, Path]:
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_page_fits_the_screen_and_speaks_one_language(browser, pages, lang, width):
     if lang not in pages:
-        pytest.skip("no CJK font installed (apt-get install fonts-wqy-microhei)")
+        skip_or_fail("no CJK font installed (apt-get install fonts-wqy-microhei)", REQUIRE_FONT)
     page = browser.new_page(viewport={"width": WIDTHS[width], "height": 900})
     try:
         page.goto(pages[lang].as_uri(), wait_until="load")

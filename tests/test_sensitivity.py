@@ -116,6 +116,33 @@ def test_morris_matches_linear_elementary_effects(tmp_path: Path) -> None:
         assert ds.attrs["converged"] == "yes"
 
 
+# The other SALib methods on the linear output, small samples: each index must rank b (effect 6
+# per range) before c (5) before a (2), and the variance-based first-order indices must match
+# the closed form S_i = effect_i^2 / sum of effects^2 within a stated tolerance.
+# SALib's delta method costs about 30 s whatever the sample (its kernel density estimates and
+# bootstrap), hence the slow mark.
+OTHER_METHODS = [
+    pytest.param("fast", "{N: 260, M: 4}", "S1", 0.03, id="fast"),
+    pytest.param("rbd_fast", "{N: 400, M: 10}", "S1", 0.08, id="rbd_fast"),
+    pytest.param("delta", "{N: 400, num_resamples: 10}", "S1", 0.1, id="delta",
+                 marks=pytest.mark.slow),
+    pytest.param("pawn", "{N: 400, slides: 8}", "pawn_median", None, id="pawn"),
+]
+
+
+@pytest.mark.parametrize(("method", "options", "index", "tolerance"), OTHER_METHODS)
+def test_every_other_method_ranks_the_linear_effects_and_matches_them(
+    tmp_path: Path, method: str, options: str, index: str, tolerance: float | None
+) -> None:
+    body = MORRIS.replace("method: morris", f"method: {method}").replace(
+        "options: {trajectories: 8, levels: 4}", f"options: {options}")
+    result = run_sensitivity(write_files(tmp_path, body), tmp_path / "out", plots=False)
+    assert list(ranking(result.yearly, "linear_mean", 2021, index).index) == ["b", "c", "a"]
+    one = result.yearly.sel(output="linear_mean", year=2021)
+    if tolerance is not None:
+        np.testing.assert_allclose(one[index].values, LINEAR_S, rtol=0, atol=tolerance)
+
+
 def test_same_seed_same_indices_whatever_the_chunking(tmp_path: Path) -> None:
     path = write_files(tmp_path, MORRIS)
     one = run_sensitivity(path, tmp_path / "a", plots=False)

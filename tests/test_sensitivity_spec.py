@@ -158,8 +158,11 @@ def test_every_problem_at_once_with_scenario_problems(tmp_path: Path) -> None:
     assert any("unknown method 'sobel'" in p for p in found), found
 
 
-@pytest.mark.parametrize("method", ["fast", "rbd_fast", "delta", "pawn", "morris"])
-def test_every_method_loads_with_defaults(tmp_path: Path, method: str) -> None:
+# runs of each method with its default options for k = 3 parameters, as SALib samples them:
+# eFAST N k (N = 1000), RBD-FAST/delta/PAWN N Latin-hypercube runs, Morris r (k + 1) (r = 20)
+@pytest.mark.parametrize(("method", "runs"), [("fast", 3000), ("rbd_fast", 1000),
+                                              ("delta", 1000), ("pawn", 1000), ("morris", 80)])
+def test_every_method_loads_with_defaults(tmp_path: Path, method: str, runs: int) -> None:
     spec = load(tmp_path, GOOD.replace("method: sobol", f"method: {method}").replace(
         "options: {N: 64}\n", ""))
-    assert spec.runs > 0
+    assert spec.runs == runs

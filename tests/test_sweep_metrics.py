@@ -76,6 +76,46 @@ def test_metric_objects_select_their_years_and_fill_options() -> None:
     assert shortage.units == "m3"
 
 
+def test_a_metric_option_given_in_a_sweep_file_overrides_the_default(tmp_path) -> None:
+    # storage below dead storage (3 m3) plus a 1 m3 margin, i.e. below 4 m3, counted by hand:
+    # member 0: 2.5 (one month); member 1: 3.0, 3.5, 1.0 (three months).
+    # The default margin (0) would give [1, 1]: it must not win over the file's value.
+    from sweep_support import BASE, write
+
+    from chenzhou_water.sweep import load_sweep
+
+    text = BASE.replace("margin: 5.0e8", "margin: 1")
+    metric = load_sweep(write(tmp_path, text)).metrics[3]
+    assert metric.key == "months_below_dead_storage"
+    assert metric.options == {"margin": 1.0}
+    counted = metric.compute({"reservoir_storage": STORAGE}, {"dead_storage": 3.0}, YEARS)
+    assert counted.tolist() == [1.0, 3.0]
+    assert metric.description == "months in which storage is below dead storage plus 1 m3"
+    # and an option left out takes the default
+    default = Metric("d", "months_below_dead_storage")
+    assert default.compute({"reservoir_storage": STORAGE}, {"dead_storage": 3.0},
+                           YEARS).tolist() == [1.0, 1.0]
+
+
+def test_thresholds_are_strict_and_the_margin_defaults_to_zero() -> None:
+    # "below" is strict: a level exactly at the intake plus its submergence range (261.5 m) or a
+    # storage exactly at dead storage is not counted
+    level = np.array([[261.5, 261.4999, 300.0]])
+    assert months_below_intake(level, 257.5, 4.0, ALL).tolist() == [1.0]
+    storage = np.array([[3.0, 3.5, 2.9999]])
+    assert months_below_dead_storage(storage, 3.0, ALL).tolist() == [1.0]  # margin 0
+    assert months_below_dead_storage(storage, 3.0, ALL, margin=0.5).tolist() == [2.0]
+
+
+def test_a_period_outside_the_results_selects_no_month() -> None:
+    for years in ((2040, 2041), (2020, 2029)):
+        months = months_of(YEARS, years)
+        assert STORAGE[:, months].shape == (2, 0)
+    empty = Metric("s", "total_shortage", (2040, 2040))
+    assert empty.compute({"unmet_demand": UNMET}, {"days_per_month": 30.0},
+                         YEARS).tolist() == [0.0, 0.0]
+
+
 def test_annual_metric_reduces_any_variable_over_the_months_of_its_year() -> None:
     # 2030 is the first two months: storage [9, 4] for member 0, [3, 3.5] for member 1
     expected = {"mean": [6.5, 3.25], "sum": [13.0, 6.5], "min": [4.0, 3.0], "max": [9.0, 3.5]}
@@ -84,6 +124,7 @@ def test_annual_metric_reduces_any_variable_over_the_months_of_its_year() -> Non
                         reduce=reduce, variable_units="m3")
         assert metric.compute({"reservoir_storage": STORAGE}, {}, YEARS).tolist() == values
     assert metric.definition.variables == ("reservoir_storage",)
+    assert (metric.definition.key, metric.definition.timing) == (ANNUAL, "year")
     assert metric.units == "m3"
     assert metric.description == "max of reservoir_storage over the year (2030)"
     assert metric.to_dict() == {"name": "storage_2030", "metric": "annual",

@@ -68,8 +68,15 @@ def test_fingerprint_ignores_description_but_not_the_seed(tmp_path: Path) -> Non
 
 
 def test_shipped_sweeps_load() -> None:
-    for path in sorted((SCENARIOS / "sweeps").glob("*.yaml")):
-        assert load_sweep(path).members >= 1
+    import yaml
+
+    paths = sorted((SCENARIOS / "sweeps").glob("*.yaml"))
+    assert len(paths) >= 4
+    for path in paths:
+        written = yaml.safe_load(path.read_text(encoding="utf-8"))
+        spec = load_sweep(path)
+        assert (spec.name, spec.members, spec.seed) == (written["name"], written["members"],
+                                                        written["seed"])
 
 
 def test_grid_size_and_weights_rules(tmp_path: Path) -> None:
