@@ -99,15 +99,15 @@ def run_posterior_file(path: str | Path, folder: str | Path, out_dir: str | Path
     ValidationError
         If the scenario or the posterior draws have problems; nothing is written.
     """
-    from chenzhou_water.files import write_csv
     from chenzhou_water.scenario.run import write_run_outputs
     from chenzhou_water.scenario.spec import load_scenario
 
     scenario = load_scenario(path)
     ds = run_posterior(scenario, folder, draws)
-    outputs = write_run_outputs(ds, scenario.name, out_dir, plots=plots)
-    quantiles = write_csv(quantile_table(ds), Path(out_dir) / f"{scenario.name}_quantiles.csv")
-    return outputs, quantiles
+    quantiles = f"{scenario.name}_quantiles.csv"
+    outputs = write_run_outputs(ds, scenario.name, out_dir, plots=plots,
+                                tables={quantiles: quantile_table(ds)})
+    return outputs, Path(out_dir) / quantiles
 
 
 def quantile_table(ds: xr.Dataset, quantiles: tuple[float, ...] = QUANTILES) -> pd.DataFrame:

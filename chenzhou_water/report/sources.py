@@ -14,6 +14,7 @@ import pandas as pd
 import xarray as xr
 
 from chenzhou_water.errors import Problem, ResultFileError, ValidationError
+from chenzhou_water.files import unfinished_landing
 from chenzhou_water.model.metadata import file_sha256
 from chenzhou_water.scenario.spec import Scenario, default_model_path, scenario_from_mapping
 from chenzhou_water.schema.checker import parse_yaml
@@ -67,6 +68,10 @@ def load_result(path: str | Path, label: str | None = None) -> ScenarioResult:
     path = Path(path)
     if not path.is_file():
         raise _problem(path, "file not found" if not path.exists() else "not a file")
+    if unfinished_landing(path) is not None:
+        raise _problem(path, "the run that wrote this file was killed while moving its files "
+                       "into place, so the files beside it may be an earlier run's; run the "
+                       "scenario into this folder again, which finishes or replaces the set")
     try:
         with xr.open_dataset(path) as opened:
             ds = opened.load()

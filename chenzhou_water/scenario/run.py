@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +12,7 @@ import pandas as pd
 import xarray as xr
 
 from chenzhou_water.errors import ChenzhouWaterError
-from chenzhou_water.files import staged_folder, write_csv, write_netcdf
+from chenzhou_water.files import staged_set, write_csv, write_netcdf
 from chenzhou_water.model.contract import HEADLINE_INDICATORS, HEADLINE_YEARS
 from chenzhou_water.model.metadata import model_info
 from chenzhou_water.results import annual_indicators, indicator_columns, provenance, resolved_text
@@ -130,31 +129,33 @@ def write_run_outputs(
     *,
     plots: bool = True,
     on_file: Callable[[Path], None] | None = None,
+    tables: Mapping[str, pd.DataFrame] | None = None,
 ) -> RunOutputs:
-    """Write ``<name>.nc``, ``<name>_summary.csv``, ``<name>_monthly.csv`` and the PNG plots.
+    """Write ``<name>.nc``, ``<name>_summary.csv``, ``<name>_monthly.csv`` and the PNG plots
+    (and ``tables``: more CSV files of the same set, by file name).
 
     The files are written as a set: into a hidden folder inside ``out_dir`` first, then moved
-    into place once all exist, so no file is ever half-written. The hidden folders that killed
-    runs of ``name`` left in ``out_dir`` are removed first.
+    into place as one set (:func:`chenzhou_water.files.staged_set`), so no file is ever
+    half-written and a run killed while moving them is finished by the next. The hidden
+    folders that killed runs of ``name`` left in ``out_dir`` are removed first.
     ``on_file`` is called with each final path.
     """
     out_dir = Path(out_dir)
-    with staged_folder(out_dir, name) as staging:
+    with staged_set(out_dir, name) as staging:
         staged = [
             write_netcdf(ds, staging / f"{name}.nc"),
             write_csv(annual_indicators(ds).rename(columns=indicator_columns(HEADLINE_INDICATORS)),
                       staging / f"{name}_summary.csv"),
             write_csv(monthly_table(ds), staging / f"{name}_monthly.csv"),
         ]
+        extra = [write_csv(frame, staging / file) for file, frame in (tables or {}).items()]
         if plots:
             from chenzhou_water.scenario.plots import save_run_plots
 
             staged += save_run_plots(ds, staging, name)
-        final = [out_dir / path.name for path in staged]
-        for source, target in zip(staged, final, strict=True):
-            os.replace(source, target)
-            if on_file:
-                on_file(target)
+    final = [out_dir / path.name for path in staged]
+    for target in final + [out_dir / path.name for path in extra] if on_file else ():
+        on_file(target)
     return RunOutputs(final[0], final[1], final[2], tuple(final[3:]), headline_table(ds))
 
 

@@ -25,7 +25,7 @@ import yaml
 from matplotlib.axes import Axes
 
 from chenzhou_water.execution import SERIAL, ExecutionOptions
-from chenzhou_water.files import atomic_path, write_csv, write_netcdf
+from chenzhou_water.files import atomic_path, staged_set, write_csv, write_netcdf
 from chenzhou_water.results import provenance
 from chenzhou_water.sensitivity.analysis import design, indices_dataset, tidy_table
 from chenzhou_water.sensitivity.convergence import ConvergenceReport, check_convergence
@@ -115,7 +115,9 @@ def run_sensitivity(
     for ds in (scalar, yearly):
         if ds is not None:
             ds.attrs.update(attrs)
-    files = _write(spec, Path(out_dir), scalar, yearly, report, plots)
+    with staged_set(Path(out_dir), spec.name) as staging:
+        staged = _write(spec, staging, scalar, yearly, report, plots)
+    files = tuple(Path(out_dir) / path.name for path in staged)
     return SensitivityResult(spec, scalar, yearly, report, evaluation.run, files)
 
 
