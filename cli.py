@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from chenzhou_water.errors import ChenzhouWaterError, ValidationError
+from chenzhou_water.errors import ChenzhouWaterError, ModelFileError, ValidationError
 from chenzhou_water.files import check_output_folder
 
 app = typer.Typer(
@@ -45,7 +45,7 @@ def project_errors() -> Iterator[None]:
     """Turn the library's errors into a message on stderr and an exit status."""
     try:
         yield
-    except ValidationError as exc:
+    except (ValidationError, ModelFileError) as exc:
         _print_error(exc)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except ChenzhouWaterError as exc:
