@@ -72,3 +72,56 @@ def test_calibrate_accepts_a_model_key_naming_the_scenarios_model(tmp_path):
                        encoding="utf-8")
     loaded = load_targets(targets, model=ROOT / "models" / "chenzhou_water.mdl")
     assert loaded.model_path.name == "chenzhou_water.mdl"
+
+
+# --- every numeric key against the model's declared range ------------------------------------
+
+
+@pytest.mark.parametrize("runoff", ["1e300", "2.0e9", "7.0e9"])
+def test_a_sweeps_mean_annual_runoff_is_checked_against_the_models_range(runoff, tmp_path):
+    from tests.sweep_support import edit, problems, write
+
+    path = write(tmp_path, edit("  drought_2022: {annual_probability: 0.05}",
+                                f"  drought_2022: {{annual_probability: 0.05}}\n"
+                                f"  mean_annual_runoff: {runoff}"))
+    found = problems(path)
+    assert len(found) == 1, found
+    assert found[0].startswith(f"{path}:23: inflow.mean_annual_runoff: ")
+    assert "the range of the model's 'mean annual runoff' [3000000000, 6000000000]" in found[0]
+
+
+def test_a_sweeps_mean_annual_runoff_inside_the_range_is_accepted(tmp_path):
+    from chenzhou_water.sweep import load_sweep
+    from tests.sweep_support import edit, write
+
+    path = write(tmp_path, edit("  drought_2022: {annual_probability: 0.05}",
+                                "  drought_2022: {annual_probability: 0.05}\n"
+                                "  mean_annual_runoff: 4.0e9"))
+    assert load_sweep(path).inflow.mean_annual_runoff == pytest.approx(4.0e9, rel=1e-12)
+
+
+@pytest.mark.parametrize(("key", "figure"), [("value", "1e300"), ("lower", "2.0e9"),
+                                             ("upper", "-1")])
+def test_a_targets_figures_are_checked_against_the_declared_range(key, figure, tmp_path):
+    from chenzhou_water.calibration.targets import load_targets
+    from chenzhou_water.errors import ValidationError
+
+    path = tmp_path / "targets.yaml"
+    path.write_text(
+        "targets:\n"
+        "  runoff:\n"
+        "    variable: mean_annual_runoff\n"
+        "    period: 2018\n"
+        "    reduce: annual_mean\n"
+        f"    {key}: {figure}\n"
+        "    unit: 1e9*m3/year\n"
+        "    tolerance: 0.1\n"
+        "    hard: true\n"
+        "    source: a test\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as info:
+        load_targets(path)
+    [problem] = info.value.problems
+    assert str(problem).startswith(f"{path}:6: targets.runoff.{key}: {float(figure):g} "
+                                   "1e9*m3/year = ")
+    assert "the model's range of 'mean annual runoff', in its units, [3000000000, 6000000000]" \
+        in str(problem)

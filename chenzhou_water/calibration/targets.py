@@ -208,9 +208,34 @@ def _target(checker: Checker, where: YamlPath, name: Any, raw: Any,
     if None in (expression, period, reduce, values, scale, fields) or not ok:
         return None
     value, lower, upper, tolerance = values  # type: ignore[misc]
+    if not _in_model_range(checker, where, entry, info, reduce, scale,  # type: ignore[arg-type]
+                           {"value": value, "lower": lower, "upper": upper}):
+        return None
     return Target(name=name, expression=expression, period=period, reduce=reduce,
                   unit=entry["unit"], scale=scale, value=value, lower=lower, upper=upper,
                   tolerance=tolerance, line=checker.document.line(where), **fields)
+
+
+# Reductions whose result is on the variable's own scale (a sum over months is not).
+_SAME_SCALE = ("annual_mean", "annual_max", "annual_min", "monthly", "mean", "max", "min")
+
+
+def _in_model_range(checker: Checker, where: YamlPath, entry: Mapping[str, Any],
+                    info: ModelInfo, reduce: str, scale: float,
+                    figures: Mapping[str, float | None]) -> bool:
+    """Whether the figures of a ``variable`` target, in the model's units, lie inside the
+    variable's declared range (a figure outside it can never be reached); others pass."""
+    var = info.get(entry.get("variable", "")) if "variable" in entry else None
+    if var is None or reduce not in _SAME_SCALE or var.limits == (None, None):
+        return True
+    ok = True
+    for key, figure in figures.items():
+        if figure is not None and not checker.in_range(
+                (*where, key), figure * scale, *var.limits,
+                what=f"the model's range of {var.name!r}, in its units,", label=f"{figure:g} "
+                f"{entry['unit']} = "):
+            ok = False
+    return ok
 
 
 def _series_target(checker: Checker, where: YamlPath, name: str, entry: Mapping[str, Any],
