@@ -50,3 +50,67 @@ def test_latin_hypercube_rows_depend_only_on_seed_and_member():
     assert not np.array_equal(a.rows(0, 10), b.rows(0, 10))
     corr = np.corrcoef(a.rows(0, 10_000).T)
     assert np.abs(corr[np.triu_indices(3, 1)]).max() < 0.05, "dimensions are independent"
+
+
+# --- counts checked against memory, before any work --------------------------------------------
+
+GIB = 2**30
+
+
+@pytest.fixture
+def four_gib(monkeypatch):
+    """A machine with 4 GiB available, whatever this one has."""
+    from chenzhou_water import resources
+
+    monkeypatch.setattr(resources, "available_bytes", lambda: 4 * GIB)
+
+
+def test_hydrology_members_beyond_memory_are_refused_with_the_largest_that_fits(four_gib):
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    result = CliRunner().invoke(app, ["hydrology", "--members", "1000000000"])
+    assert result.exit_code == 2, result.output
+    per_series = 6 * 8 * 432
+    largest = int(0.8 * 4 * GIB // per_series)
+    assert (f"--members: 1,000,000,000 inflow series need about "
+            f"{1e9 * per_series / GIB:.1f} GiB ({per_series:,} bytes each); this machine has "
+            f"4.0 GiB available; use at most {largest:,}") in result.output
+
+
+@pytest.mark.parametrize(("options", "option"), [(["--chunk-size", "100000000"], "--chunk-size"),
+                                                 (["--workers", "100000"], "--workers")])
+def test_a_sweep_whose_chunks_do_not_fit_is_refused_before_anything_is_written(
+        options, option, tmp_path, four_gib):
+    from typer.testing import CliRunner
+
+    from cli import app
+    from tests.sweep_support import edit, write
+
+    path = write(tmp_path, edit("members: 16", "members: 100000000"))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["sweep", str(path), "--out", str(out), *options])
+    assert result.exit_code == 2, result.output
+    assert f"{option}: " in result.output
+    assert "this machine has 4.0 GiB available; use at most" in result.output
+    assert not out.exists() or not any(out.iterdir()), "no sweep state left behind"
+
+
+def test_a_sobol_design_beyond_memory_is_refused_at_its_line(tmp_path, four_gib):
+    from chenzhou_water.errors import ValidationError
+    from chenzhou_water.sensitivity.spec import load_sensitivity
+    from tests.conftest import ROOT
+
+    text = (ROOT / "scenarios" / "sensitivity" / "sobol_top.yaml").read_text(encoding="utf-8")
+    text = text.replace("extends: ../drought_2022.yaml",
+                        f"extends: {ROOT / 'scenarios' / 'drought_2022.yaml'}")
+    path = tmp_path / "sa.yaml"
+    path.write_text(text.replace("N: 8192", "N: 1073741824"), encoding="utf-8")
+    line = text.splitlines().index("options: {N: 8192, calc_second_order: false}") + 1
+    with pytest.raises(ValidationError) as info:
+        load_sensitivity(path)
+    [problem] = info.value.problems
+    assert str(problem).startswith(f"{path}:{line}: options.N: N = 1,073,741,824 gives "
+                                   "12,884,901,888 model runs need about ")
+    assert "this machine has 4.0 GiB available; use at most" in str(problem)
