@@ -8,6 +8,7 @@ Exit status: 0 success, 1 the work failed (model error, units issues, failed che
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +19,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from chenzhou_water.errors import ChenzhouWaterError, ModelFileError, ValidationError
+from chenzhou_water.errors import (
+    ChenzhouWaterError,
+    ChenzhouWaterWarning,
+    ModelFileError,
+    ValidationError,
+)
 from chenzhou_water.files import check_output_folder
 
 app = typer.Typer(
@@ -42,9 +48,11 @@ EXIT_BAD_INPUT = 2
 
 @contextmanager
 def project_errors() -> Iterator[None]:
-    """Turn the library's errors into a message on stderr and an exit status."""
+    """Turn the library's errors into a message on stderr and an exit status, and its
+    warnings (a cap that binds, a parameter the data do not constrain) into warning lines."""
     try:
-        yield
+        with _project_warnings():
+            yield
     except (ValidationError, ModelFileError) as exc:
         _print_error(exc)
         raise typer.Exit(EXIT_BAD_INPUT) from None
@@ -54,6 +62,22 @@ def project_errors() -> Iterator[None]:
     except KeyboardInterrupt:
         err_console.print("interrupted: finished files are kept, nothing half-written remains")
         raise typer.Exit(130) from None
+
+
+@contextmanager
+def _project_warnings() -> Iterator[None]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ChenzhouWaterWarning)
+        try:
+            yield
+        finally:
+            for warning in caught:
+                if issubclass(warning.category, ChenzhouWaterWarning):
+                    err_console.print(f"[bold yellow]warning:[/] {escape(str(warning.message))}",
+                                      markup=True, highlight=False)
+                else:  # not ours: as Python would have shown it
+                    warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                           warning.lineno)
 
 
 def _print_error(exc: Exception) -> None:

@@ -82,6 +82,10 @@ class ReportError(ChenzhouWaterError):
     """A report cannot be made (no font for Chinese labels, too many inputs to attribute)."""
 
 
+class CapBindingWarning(ChenzhouWaterWarning):
+    """A run in which a variable sits at a cap the model puts on it."""
+
+
 class ParameterNotConstrainedWarning(ChenzhouWaterWarning):
     """A calibrated parameter the targets do not constrain: its posterior is about its prior."""
 

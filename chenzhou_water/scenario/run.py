@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,11 +12,17 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from chenzhou_water.errors import ChenzhouWaterError
+from chenzhou_water.errors import CapBindingWarning, ChenzhouWaterError
 from chenzhou_water.files import staged_set, write_csv, write_netcdf
-from chenzhou_water.model.contract import HEADLINE_INDICATORS, HEADLINE_YEARS
+from chenzhou_water.model.contract import CAPS, HEADLINE_INDICATORS, HEADLINE_YEARS
 from chenzhou_water.model.metadata import model_info
-from chenzhou_water.results import annual_indicators, indicator_columns, provenance, resolved_text
+from chenzhou_water.results import (
+    annual_indicators,
+    binding_caps,
+    indicator_columns,
+    provenance,
+    resolved_text,
+)
 from chenzhou_water.scenario.spec import INFLOW_VARIABLE, Scenario, load_scenario
 
 Engine = Literal["numpy", "pysd"]
@@ -68,6 +75,7 @@ def run_scenario(
     if scenario.inflow is not None:
         # The scenario's inflow table replaces the model's inflow unless the caller gives one.
         series = {INFLOW_VARIABLE: np.asarray(scenario.inflow, dtype=float), **(series or {})}
+    capped: list[str] = []
     if engine == "pysd":
         if members != 1:
             raise ChenzhouWaterError("the PySD engine runs one member at a time; use --members 1")
@@ -76,10 +84,18 @@ def run_scenario(
         from chenzhou_water.engine import compile_model
 
         model = compile_model(scenario.model_path)
+        # The capped variables are computed too, to say whether a cap binds (then dropped).
+        capped = [c.variable for c in CAPS if c.variable not in scenario.outputs
+                  and model_info(scenario.model_path).get(c.variable) is not None]
         ds = model.run(params=all_params, members=members, series=series,
-                       return_columns=list(scenario.outputs))
+                       return_columns=[*scenario.outputs, *capped])
+    caps = binding_caps(ds)
+    ds = ds.drop_vars(capped)
+    for sentence in caps:
+        warnings.warn(f"{scenario.name}: {sentence}", CapBindingWarning, stacklevel=2)
     ds.attrs.update(
         provenance(
+            caps_binding="; ".join(caps) or "none",
             scenario_name=scenario.name,
             scenario_file=scenario.path.name,
             scenario_files=", ".join(p.name for p in scenario.files),
