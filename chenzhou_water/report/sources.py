@@ -120,6 +120,35 @@ def load_results(paths: Sequence[str | Path]) -> tuple[ScenarioResult, ...]:
     )
 
 
+def sampled_inputs(result: ScenarioResult) -> tuple[str, ...] | None:
+    """For an ensemble's result (a sweep's): the parameters and levers its members sample, as
+    its recorded sweep file names them (read under the YAML limits, names shortened); None for
+    a single scenario run. An ensemble whose sweep file is not recorded gives ``()``."""
+    attrs = result.dataset.attrs
+    if "ensemble_name" not in attrs:
+        return None
+    try:
+        data = parse_yaml(str(attrs.get("sweep_resolved", "")),
+                          f"{result.path.name}:sweep_resolved").data
+    except ValidationError:
+        data = None
+    sections = [data.get(key) for key in ("parameters", "levers")] if isinstance(data, dict) \
+        else []
+    return tuple(_short(str(name)) for section in sections if isinstance(section, dict)
+                 for name in section)
+
+
+def _short(name: str, limit: int = 60) -> str:
+    first = (name.splitlines() or [""])[0]
+    return first if len(first) <= limit else first[:limit - 3] + "..."
+
+
+def year_span(result: ScenarioResult) -> tuple[int, int]:
+    """The first and last calendar year a result covers."""
+    years = result.dataset["time"].dt.year
+    return int(years.min()), int(years.max())
+
+
 def scenario_of(result: ScenarioResult) -> Scenario:
     """The scenario a result was run from, reloaded and validated from its resolved YAML.
 
