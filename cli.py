@@ -66,18 +66,19 @@ def project_errors() -> Iterator[None]:
 
 @contextmanager
 def _project_warnings() -> Iterator[None]:
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ChenzhouWaterWarning)
-        try:
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:  # type: ignore[assignment]
+            warnings.simplefilter("always", ChenzhouWaterWarning)
             yield
-        finally:
-            for warning in caught:
-                if issubclass(warning.category, ChenzhouWaterWarning):
-                    err_console.print(f"[bold yellow]warning:[/] {escape(str(warning.message))}",
-                                      markup=True, highlight=False)
-                else:  # not ours: as Python would have shown it
-                    warnings.warn_explicit(warning.message, warning.category, warning.filename,
-                                           warning.lineno)
+    finally:  # outside the recording: others' warnings go where Python would have sent them
+        for warning in caught:
+            if issubclass(warning.category, ChenzhouWaterWarning):
+                err_console.print(f"[bold yellow]warning:[/] {escape(str(warning.message))}",
+                                  markup=True, highlight=False)
+            else:
+                warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                       warning.lineno)
 
 
 def _print_error(exc: Exception) -> None:
