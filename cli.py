@@ -8,6 +8,7 @@ Exit status: 0 success, 1 the work failed (model error, units issues, failed che
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +19,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from chenzhou_water.errors import ChenzhouWaterError, ValidationError
+from chenzhou_water.errors import (
+    ChenzhouWaterError,
+    ChenzhouWaterWarning,
+    ModelFileError,
+    ValidationError,
+)
 from chenzhou_water.files import check_output_folder, refuse_existing
 from chenzhou_water.model.contract import HEADLINE_INDICATORS as _HEADLINE_INDICATORS
 
@@ -68,10 +74,12 @@ def _progress(unit: str = "") -> Any:
 
 @contextmanager
 def project_errors() -> Iterator[None]:
-    """Turn the library's errors into a message on stderr and an exit status."""
+    """Turn the library's errors into a message on stderr and an exit status, and its
+    warnings (a cap that binds, a parameter the data do not constrain) into warning lines."""
     try:
-        yield
-    except ValidationError as exc:
+        with _project_warnings():
+            yield
+    except (ValidationError, ModelFileError) as exc:
         _print_error(exc)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except ChenzhouWaterError as exc:
@@ -80,6 +88,23 @@ def project_errors() -> Iterator[None]:
     except KeyboardInterrupt:
         err_console.print("interrupted: finished files are kept, nothing half-written remains")
         raise typer.Exit(130) from None
+
+
+@contextmanager
+def _project_warnings() -> Iterator[None]:
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:  # type: ignore[assignment]
+            warnings.simplefilter("always", ChenzhouWaterWarning)
+            yield
+    finally:  # outside the recording: others' warnings go where Python would have sent them
+        for warning in caught:
+            if issubclass(warning.category, ChenzhouWaterWarning):
+                err_console.print(f"[bold yellow]warning:[/] {escape(str(warning.message))}",
+                                  markup=True, highlight=False)
+            else:
+                warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                       warning.lineno)
 
 
 def _print_error(exc: Exception) -> None:

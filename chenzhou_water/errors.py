@@ -13,6 +13,11 @@ class ModelError(ChenzhouWaterError):
     """The model file cannot be read, translated or compiled."""
 
 
+class ModelFileError(ModelError):
+    """The file given as the model is missing or is not a Vensim model PySD can parse: bad
+    input (exit status 2), like a scenario whose ``model`` key names such a file."""
+
+
 class UnsupportedConstructError(ModelError):
     """The model uses a Vensim construct the ensemble engine does not support."""
 
@@ -75,6 +80,10 @@ class ResultFileError(ValidationError):
 
 class ReportError(ChenzhouWaterError):
     """A report cannot be made (no font for Chinese labels, too many inputs to attribute)."""
+
+
+class CapBindingWarning(ChenzhouWaterWarning):
+    """A run in which a variable sits at a cap the model puts on it."""
 
 
 class ParameterNotConstrainedWarning(ChenzhouWaterWarning):

@@ -3,17 +3,26 @@ the check a command makes before any work that it can write where it was told to
 (:func:`check_output_folder`).
 
 Every file the package writes goes through :func:`atomic_path` (a temporary file beside the
-target, renamed onto it on success) or :func:`staged_folder` (a set of files, or a folder,
-that appears whole). Everything cached between runs lives under :func:`cache_root`.
+target, renamed onto it on success), :func:`staged_folder` (a folder that appears whole) or
+:func:`staged_set` (a set of files that lands as one: a killed landing is finished by the next
+one). Everything cached between runs lives under :func:`cache_root`.
+
+What a killed process leaves is recognised by its name, which records the process:
+``.<file>.<pid>.<random>.part`` (a file being written) and ``.<name>.<pid>.<random>.partial``
+(a staging folder). Such a thing is removed only when its process no longer runs on this
+machine; a staging folder holding a landing note (:data:`LANDING_NOTE`) is a set that was
+being moved into place, and is finished instead of removed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +34,10 @@ if TYPE_CHECKING:
 
 CACHE_ENV = "CHENZHOU_WATER_CACHE"
 APP_NAME = "chenzhou-water"
+# Inside a staging folder: the list of files being moved into place. Written (atomically)
+# before the first move and removed after the last, so a folder that holds it is a landing
+# that was interrupted, which the next landing into the same folder finishes.
+LANDING_NOTE = ".landing"
 
 
 def cache_root() -> Path:
@@ -59,7 +72,9 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    _remove_stale(target.parent, target.name, ".part")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".part",
+                               dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -89,9 +104,10 @@ def staged_folder(parent: str | Path, name: str) -> Iterator[Path]:
     """Yield a private, empty folder inside ``parent`` to fill; it is removed afterwards.
 
     The caller moves what it wrote into place (``os.replace``) before leaving the block, so
-    an interruption leaves nothing under a final name. The folder is named
-    ``.<name>.<process id>.<random>.partial``; the folders of ``name`` that killed processes
-    left in ``parent`` are removed first (:func:`remove_stale_staging`).
+    an interruption leaves nothing under a final name; for a set of files, use
+    :func:`staged_set`. The folder is named ``.<name>.<process id>.<random>.partial``; the
+    folders of ``name`` that killed processes left in ``parent`` are removed first
+    (:func:`remove_stale_staging`).
     """
     parent = Path(parent)
     parent.mkdir(parents=True, exist_ok=True)
@@ -101,24 +117,142 @@ def staged_folder(parent: str | Path, name: str) -> Iterator[Path]:
     try:
         yield folder
     finally:
+        if not (folder / LANDING_NOTE).exists():  # else: a landing the next one finishes
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def staged_set(parent: str | Path, name: str) -> Iterator[Path]:
+    """Yield an empty staging folder for a set of files; on success they land in ``parent``.
+
+    The files written into the folder (names not starting with ``.``) are moved into
+    ``parent`` as one set: under a lock on ``parent``, a landing note listing them is written,
+    they are moved, and the note is removed. A process killed while moving leaves the note,
+    and the next landing into ``parent`` (any set) or :func:`remove_stale_staging` of ``name``
+    finishes the move first; so ``parent`` holds the old set or, once finished, the new one,
+    and an unfinished landing is visible (:func:`unfinished_landing`). On an exception in the
+    block nothing lands.
+    """
+    parent = Path(parent)
+    with staged_folder(parent, name) as staging:
+        yield staging
+        _land(staging, parent)
+
+
+def _land(staging: Path, parent: Path) -> None:
+    files = sorted(p.name for p in staging.iterdir()
+                   if not p.name.startswith(".") and p.is_file() and not p.is_symlink())
+    with _folder_lock(parent) as locked:
+        _finish_landings(parent, "*", locked)
+        write_text(staging / LANDING_NOTE, json.dumps(files))
+        for file in files:
+            os.replace(staging / file, parent / file)
+        (staging / LANDING_NOTE).unlink()
+
+
+@contextlib.contextmanager
+def _folder_lock(folder: Path) -> Iterator[bool]:
+    """Hold an exclusive lock on ``folder`` (``flock`` on the folder itself, so no lock file
+    is left behind); yields whether the lock is held (False where the system has none)."""
+    try:
+        import fcntl
+
+        handle = os.open(folder, os.O_RDONLY)
+    except (ImportError, OSError):
+        yield False
+        return
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            locked = True
+        except OSError:
+            locked = False
+        yield locked
+    finally:
+        os.close(handle)  # releases the lock
+
+
+def _finish_landings(parent: Path, name: str, locked: bool) -> list[Path]:
+    """Finish the interrupted landings of ``name`` (``*``: every name) in ``parent``.
+
+    Holding the folder's lock proves that a folder with a landing note is no longer being
+    moved (its lander held the lock throughout); without the lock, only a folder whose
+    process has ended is finished.
+    """
+    finished = []
+    for folder in parent.glob(f".{name}.*.partial"):
+        note = folder / LANDING_NOTE
+        if folder.is_symlink() or not note.is_file():
+            continue
+        if not locked and _alive(_owner(folder.name, None, ".partial")):
+            continue
+        try:
+            files = json.loads(note.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            files = []
+        for file in files if isinstance(files, list) else []:
+            source = folder / str(file)
+            if (isinstance(file, str) and "/" not in file and not file.startswith(".")
+                    and source.is_file() and not source.is_symlink()):
+                os.replace(source, parent / file)
         shutil.rmtree(folder, ignore_errors=True)
+        finished.append(folder)
+    return finished
+
+
+def unfinished_landing(path: str | Path) -> Path | None:
+    """The staging folder of an interrupted landing that includes ``path``, or None.
+
+    While one exists, the set ``path`` belongs to is partly old and partly new; the next
+    landing into the folder (the next run) finishes it.
+    """
+    path = Path(path)
+    for folder in path.parent.glob(".*.partial"):
+        note = folder / LANDING_NOTE
+        try:
+            files = json.loads(note.read_text(encoding="utf-8")) if note.is_file() else []
+        except (OSError, ValueError):
+            continue
+        if isinstance(files, list) and path.name in files:
+            return folder
+    return None
 
 
 def remove_stale_staging(parent: Path, name: str) -> list[Path]:
-    """Remove the staging folders of ``name`` in ``parent`` whose process has ended.
+    """Finish or remove the staging folders of ``name`` in ``parent`` that killed processes left.
 
-    A live process's folder (another run of the same scenario still going) is kept. Folders of
-    the older form ``.<name>.<random>.partial`` (no process recorded) are removed: nothing
-    makes them any more. Returns the folders removed.
+    A folder holding a landing note is a set killed while it was moved into place: its
+    remaining files are moved (:func:`staged_set`). Any other folder is removed when its
+    process has ended; a live process's folder (another run of the same scenario still going)
+    is kept. Folders of the older form ``.<name>.<random>.partial`` (no process recorded) are
+    removed: nothing makes them any more. Returns the folders finished or removed.
     """
-    removed = []
-    for folder in parent.glob(f".{name}.*.partial"):
-        parts = folder.name[len(name) + 2:].split(".")
-        owner = int(parts[0]) if len(parts) == 3 and parts[0].isdigit() else None
-        if folder.is_dir() and not folder.is_symlink() and not _alive(owner):
+    with _folder_lock(parent) as locked:
+        removed = _finish_landings(parent, glob_escape(name), locked)
+    for folder in parent.glob(f".{glob_escape(name)}.*.partial"):
+        owner = _owner(folder.name, name, ".partial")
+        if (folder.is_dir() and not folder.is_symlink() and not _alive(owner)
+                and not (folder / LANDING_NOTE).exists()):
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
     return removed
+
+
+def _remove_stale(folder: Path, name: str, suffix: str) -> None:
+    """Remove ``.<name>.<pid>.<random><suffix>`` files in ``folder`` whose process has ended."""
+    with contextlib.suppress(OSError):
+        for entry in folder.glob(f".{glob_escape(name)}.*{suffix}"):
+            owner = _owner(entry.name, name, suffix)
+            if owner is not None and not _alive(owner) and entry.is_file():
+                entry.unlink(missing_ok=True)
+
+
+def _owner(entry: str, name: str | None, suffix: str) -> int | None:
+    """The process id in ``.<name>.<pid>.<random><suffix>``, or None (not that form); with
+    ``name`` None, read from the right."""
+    stem = entry.removesuffix(suffix)
+    parts = stem[len(name) + 2:].split(".") if name is not None else stem.split(".")[-2:]
+    return int(parts[0]) if len(parts) == 2 and parts[0].isdigit() else None
 
 
 def _alive(pid: int | None) -> bool:

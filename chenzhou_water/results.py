@@ -16,7 +16,7 @@ import xarray as xr
 import yaml
 
 from chenzhou_water.display import indicator_unit
-from chenzhou_water.model.contract import HEADLINE_INDICATORS, Indicator
+from chenzhou_water.model.contract import CAPS, HEADLINE_INDICATORS, Cap, Indicator
 
 
 def resolved_text(data: Mapping[str, Any]) -> str:
@@ -105,3 +105,25 @@ def displayed_indicators(frame: pd.DataFrame,
         if ind.key in shown:
             shown[ind.key] = shown[ind.key] * indicator_unit(ind).en_factor
     return shown.rename(columns=indicator_columns(indicators))
+
+
+def binding_caps(ds: xr.Dataset, caps: Sequence[Cap] = CAPS) -> list[str]:
+    """One sentence per model cap that binds in ``ds``: the variable sits at its cap (within
+    1e-9 of it) in some month of some member. Variables the result lacks are not checked."""
+    found = []
+    for cap in caps:
+        if cap.variable not in ds:
+            continue
+        at_cap = ds[cap.variable] >= cap.limit - 1e-9
+        if not bool(at_cap.any()):
+            continue
+        months = at_cap.any([d for d in at_cap.dims if d != "time"]) if at_cap.ndim > 1 else at_cap
+        times = pd.DatetimeIndex(ds["time"].values[months.values]) if "time" in ds.dims else None
+        span = (f" in {int(months.sum())} months from {times[0]:%Y-%m} to {times[-1]:%Y-%m}"
+                if times is not None and len(times) else "")
+        members = (f" ({int(at_cap.any('time').sum())} of {ds.sizes['member']} members)"
+                   if "member" in at_cap.dims and ds.sizes["member"] > 1 else "")
+        found.append(f"{cap.variable} sits at its cap of {cap.limit:g} (MIN({cap.limit:g}, ...) in "
+                     f"the model){span}"
+                     f"{members}: its equation gives more there, and the capped value is used")
+    return found

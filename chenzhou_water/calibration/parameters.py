@@ -33,7 +33,7 @@ from chenzhou_water._typing import FloatArray
 from chenzhou_water.errors import ModelError
 from chenzhou_water.model.metadata import ModelInfo, model_info
 from chenzhou_water.scenario.spec import default_model_path
-from chenzhou_water.schema.checker import Checker, YamlPath, load_yaml, what_is
+from chenzhou_water.schema.checker import Checker, YamlPath, excerpt, load_yaml, what_is
 from chenzhou_water.schema.model_rules import resolve_constant
 
 __all__ = ["FreeParameter", "ParameterSet", "Prior", "load_parameters"]
@@ -169,7 +169,7 @@ def load_parameters(path: str | Path, model: str | Path | None = None) -> Parame
         checker.error((), f"expected a mapping with a 'parameters' key, got "
                       f"{what_is(document.data)}")
     checker.keys((), data, ("model", "parameters"), required=("parameters",))
-    info = _model(checker, Path(path), data, model)
+    info = file_model(checker, Path(path), data, model)
     entries = checker.mapping(("parameters",), data.get("parameters"),
                               "a mapping of model constant to bounds and prior") or {}
     if "parameters" in data and not entries:
@@ -185,16 +185,33 @@ def load_parameters(path: str | Path, model: str | Path | None = None) -> Parame
     return ParameterSet(Path(path), tuple(out))
 
 
-def _model(checker: Checker, path: Path, data: Mapping[str, Any],
-           model: str | Path | None) -> ModelInfo | None:
+def file_model(checker: Checker, path: Path, data: Mapping[str, Any],
+               model: str | Path | None) -> ModelInfo | None:
+    """The model a targets or parameters file is checked against: ``model`` (the scenario's,
+    when calibrating), else the file's ``model`` key (relative to the file), else the project's.
+
+    A ``model`` key naming a file other than ``model`` is an error (the fit would check one
+    model's names and run another); the file it names is never read, so never echoed.
+    """
     given = checker.string(("model",), data["model"]) if "model" in data else None
-    model_path = (Path(model) if model is not None else
-                  path.parent / given if given is not None else default_model_path())
+    own = path.parent / given if given is not None else None
+    model_path = Path(model) if model is not None else own or default_model_path()
+    if own is not None and model is not None and not _same_file(own, model_path):
+        checker.error(("model",), f"{excerpt(str(given))} is not the model the scenario runs "
+                      f"({model_path.name}): remove the key, or give the scenario's model")
+        return None
     try:
         return model_info(model_path)
     except ModelError as exc:
         checker.error(("model",), str(exc))
         return None
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.samefile(b)
+    except OSError:
+        return False
 
 
 def _parameter(checker: Checker, where: YamlPath, name: Any, raw: Any,

@@ -100,7 +100,7 @@ def run_posterior_file(path: str | Path, folder: str | Path, out_dir: str | Path
     ValidationError
         If the scenario or the posterior draws have problems; nothing is written.
     """
-    from chenzhou_water.files import refuse_existing, write_csv
+    from chenzhou_water.files import refuse_existing
     from chenzhou_water.scenario.run import run_files, write_run_outputs
     from chenzhou_water.scenario.spec import load_scenario
 
@@ -108,9 +108,9 @@ def run_posterior_file(path: str | Path, folder: str | Path, out_dir: str | Path
     quantiles_csv = Path(out_dir) / f"{scenario.name}_quantiles.csv"
     refuse_existing([*run_files(out_dir, scenario.name), quantiles_csv], overwrite)
     ds = run_posterior(scenario, folder, draws)
-    outputs = write_run_outputs(ds, scenario.name, out_dir, plots=plots)
-    quantiles = write_csv(quantile_table(ds), quantiles_csv)
-    return outputs, quantiles
+    outputs = write_run_outputs(ds, scenario.name, out_dir, plots=plots,
+                                tables={quantiles_csv.name: quantile_table(ds)})
+    return outputs, quantiles_csv
 
 
 def quantile_table(ds: xr.Dataset, quantiles: tuple[float, ...] = QUANTILES) -> pd.DataFrame:

@@ -40,12 +40,12 @@ from chenzhou_water.calibration.expressions import (
     ExpressionError,
     parse_expression,
 )
+from chenzhou_water.calibration.parameters import file_model
 from chenzhou_water.calibration.periods import Period, PeriodError, parse_period
 from chenzhou_water.calibration.series import LIKELIHOODS, Observations, read_observations
 from chenzhou_water.errors import ModelError, UnitsSyntaxError
-from chenzhou_water.model.metadata import ModelInfo, model_info, py_name
+from chenzhou_water.model.metadata import ModelInfo, py_name
 from chenzhou_water.model.units import Unit, format_units, parse_units
-from chenzhou_water.scenario.spec import default_model_path
 from chenzhou_water.schema.checker import Checker, YamlPath, load_yaml, suggest, what_is
 
 __all__ = ["REDUCTIONS", "Target", "TargetSet", "load_targets"]
@@ -169,7 +169,7 @@ def load_targets(path: str | Path, model: str | Path | None = None) -> TargetSet
         checker.error((), f"expected a mapping with a 'targets' key, got {what_is(document.data)}")
         checker.raise_if_problems()
     checker.keys((), data, TOP_KEYS, required=("targets",))
-    info = _model(checker, Path(path), data, model)
+    info = file_model(checker, Path(path), data, model)
     entries = checker.mapping(("targets",), data.get("targets"), "a mapping of target name to "
                               "target") if "targets" in data else None
     if entries is not None and not entries:
@@ -183,24 +183,6 @@ def load_targets(path: str | Path, model: str | Path | None = None) -> TargetSet
     if info is None:  # unreachable: a model that cannot be read is recorded as a problem
         raise ModelError(f"{path}: the model could not be read")
     return TargetSet(Path(path), info.path, tuple(targets))
-
-
-def _model(checker: Checker, path: Path, data: Mapping[str, Any],
-           model: str | Path | None) -> ModelInfo | None:
-    if model is not None:
-        model_path = Path(model)
-    elif "model" in data:
-        given = checker.string(("model",), data["model"])
-        if given is None:
-            return None
-        model_path = path.parent / given
-    else:
-        model_path = default_model_path()
-    try:
-        return model_info(model_path)
-    except ModelError as exc:
-        checker.error(("model",), str(exc))
-        return None
 
 
 def _target(checker: Checker, where: YamlPath, name: Any, raw: Any,
@@ -226,9 +208,34 @@ def _target(checker: Checker, where: YamlPath, name: Any, raw: Any,
     if None in (expression, period, reduce, values, scale, fields) or not ok:
         return None
     value, lower, upper, tolerance = values  # type: ignore[misc]
+    if not _in_model_range(checker, where, entry, info, reduce, scale,  # type: ignore[arg-type]
+                           {"value": value, "lower": lower, "upper": upper}):
+        return None
     return Target(name=name, expression=expression, period=period, reduce=reduce,
                   unit=entry["unit"], scale=scale, value=value, lower=lower, upper=upper,
                   tolerance=tolerance, line=checker.document.line(where), **fields)
+
+
+# Reductions whose result is on the variable's own scale (a sum over months is not).
+_SAME_SCALE = ("annual_mean", "annual_max", "annual_min", "monthly", "mean", "max", "min")
+
+
+def _in_model_range(checker: Checker, where: YamlPath, entry: Mapping[str, Any],
+                    info: ModelInfo, reduce: str, scale: float,
+                    figures: Mapping[str, float | None]) -> bool:
+    """Whether the figures of a ``variable`` target, in the model's units, lie inside the
+    variable's declared range (a figure outside it can never be reached); others pass."""
+    var = info.get(entry.get("variable", "")) if "variable" in entry else None
+    if var is None or reduce not in _SAME_SCALE or var.limits == (None, None):
+        return True
+    ok = True
+    for key, figure in figures.items():
+        if figure is not None and not checker.in_range(
+                (*where, key), figure * scale, *var.limits,
+                what=f"the model's range of {var.name!r}, in its units,", label=f"{figure:g} "
+                f"{entry['unit']} = "):
+            ok = False
+    return ok
 
 
 def _series_target(checker: Checker, where: YamlPath, name: str, entry: Mapping[str, Any],

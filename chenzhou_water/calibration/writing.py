@@ -12,7 +12,7 @@ from chenzhou_water.calibration.fitplots import FitSeries
 from chenzhou_water.calibration.posterior_runs import POSTERIOR_FILE, write_posterior_csv
 from chenzhou_water.calibration.report import format_report
 from chenzhou_water.calibration.series import SERIES_STATISTICS
-from chenzhou_water.files import atomic_path, write_csv
+from chenzhou_water.files import atomic_path, staged_set, write_csv
 
 #: Significant digits of the calibrated values written to the overlay.
 DIGITS = 6
@@ -56,7 +56,7 @@ def overlay_text(result: CalibrationResult, *, name: str = "calibrated",
 def write_calibration_outputs(result: CalibrationResult, out_dir: str | Path, *,
                               command: str = "", plots: bool = True,
                               series: FitSeries | None = None) -> CalibrationOutputs:
-    """Write the calibration's files, each atomically.
+    """Write the calibration's files as one set (:func:`chenzhou_water.files.staged_set`).
 
     ``calibrated.yaml`` (the overlay), ``fit.csv`` (per target; NSE, KGE, PBIAS and RMSE for
     time-series targets), ``uncertainty.csv`` (per parameter), ``diagnostics.csv`` (R-hat,
@@ -66,7 +66,20 @@ def write_calibration_outputs(result: CalibrationResult, out_dir: str | Path, *,
     ``rank.png``, ``pair.png``.
     """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    with staged_set(out, "calibration") as staging:
+        staged = _write_files(result, staging, command, plots, series)
+
+    def landed(path: Path | None) -> Path | None:
+        return None if path is None else out / path.name
+
+    return CalibrationOutputs(
+        out / staged.overlay.name, out / staged.fit_csv.name, landed(staged.uncertainty_csv),
+        tuple(out / p.name for p in staged.plots), landed(staged.diagnostics_csv),
+        landed(staged.verdict))
+
+
+def _write_files(result: CalibrationResult, out: Path, command: str, plots: bool,
+                 series: FitSeries | None) -> CalibrationOutputs:
     overlay = out / "calibrated.yaml"
     with atomic_path(overlay) as tmp:
         tmp.write_text(overlay_text(result, command=command), encoding="utf-8")

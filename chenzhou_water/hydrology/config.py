@@ -287,9 +287,21 @@ class InflowConfig:
                 values[name] = _build(kind, _parse(kind, values[name], checker, path),
                                       checker, path, kind())
         config = _build(cls, values, checker, where, defaults)
+        if config is not None and model is not None and "mean_annual_runoff" in values:
+            _check_model_range(checker, (*where, "mean_annual_runoff"),
+                               config.mean_annual_runoff, model, MEAN_ANNUAL_RUNOFF_CONSTANT)
         if own:
             checker.raise_if_problems()
         return None if len(checker.problems) > before else config
+
+
+def _check_model_range(checker: Checker, path: YamlPath, value: float, model: str | Path,
+                       constant: str) -> None:
+    """Record ``value`` outside the declared range of the model's ``constant`` (if declared)."""
+    variable = model_info(model).get(constant)
+    if variable is not None:
+        checker.in_range(path, value, *variable.limits,
+                         what=f"the range of the model's {variable.name!r}")
 
 
 # --- parsing a mapping ------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import pandas as pd
 
 from chenzhou_water.hydrology.config import InflowConfig
 from chenzhou_water.hydrology.generator import generate_inflows, mean_inflow
+from chenzhou_water.resources import FLOAT_BYTES, check_memory
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,9 @@ def summarise_hydrology(
     from chenzhou_water.hydrology.plots import annual_totals
 
     config = InflowConfig.from_model(model)
+    # The generator holds a few (members, months) float arrays at once (draws, logs, series).
+    check_memory("--members", members, 6 * FLOAT_BYTES * len(mean_inflow(config)),
+                 "inflow series")
     monthly = pd.DataFrame({
         "month": range(1, 13),
         "share of year": config.seasonal_shares,

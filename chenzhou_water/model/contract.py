@@ -157,3 +157,30 @@ HEADLINE_INDICATORS: tuple[Indicator, ...] = (
 )
 
 HEADLINE_YEARS: tuple[int, ...] = (2020, 2025, 2030, 2035, 2050)
+
+
+@dataclass(frozen=True)
+class Cap:
+    """A plausibility cap the model puts on a variable (``MIN(<limit>, ...)`` in its equation).
+
+    A run in which the variable sits at its cap is outside what the model's equations describe
+    (the uncapped value would be larger), so the run says so (:func:`binding_caps`).
+
+    Attributes
+    ----------
+    variable : str
+        The capped model variable (normalised name).
+    limit : float
+        The cap, in the variable's units.
+    """
+
+    variable: str
+    limit: float
+
+
+#: The caps of ``models/chenzhou_water.mdl``; a test checks that each variable's equation is
+#: ``MIN(<limit>, ...)``.
+CAPS: tuple[Cap, ...] = (
+    Cap("leakage_rate", 0.6),
+    Cap("real_loss_rate", 0.5),
+)

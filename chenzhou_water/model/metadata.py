@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from chenzhou_water.errors import ModelError
+from chenzhou_water.errors import ModelFileError
 from chenzhou_water.files import cache_root, write_bytes
 
 Kind = Literal["constant", "lookup", "stock", "auxiliary", "data", "control"]
@@ -142,7 +142,7 @@ def read_abstract_model(path: str | Path) -> Any:
 
     path = Path(path)
     if not path.is_file():
-        raise ModelError(f"{path}: model file not found")
+        raise ModelFileError(f"{path}: model file not found")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -150,7 +150,10 @@ def read_abstract_model(path: str | Path) -> Any:
             vf.parse()
             return vf.get_abstract_model()
     except Exception as exc:  # PySD raises assorted types for syntax errors
-        raise ModelError(f"{path}: PySD could not parse the model: {exc}") from exc
+        # PySD's message can quote the file: keep its first line, shortened.
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        reason = reason if len(reason) <= 160 else reason[:157] + "..."
+        raise ModelFileError(f"{path}: not a Vensim model PySD can parse: {reason}") from exc
 
 
 def _as_float(x: Any) -> float | None:
@@ -256,7 +259,7 @@ def model_info(path: str | Path, abstract: Any = None) -> ModelInfo:
     """
     path = Path(path)
     if not path.is_file():
-        raise ModelError(f"{path}: model file not found")
+        raise ModelFileError(f"{path}: model file not found")
     sha = file_sha256(path)
     if abstract is not None and load_cached(sha, _metadata_name()) is None:
         info = metadata_from_abstract(abstract, path.resolve(), sha)

@@ -94,6 +94,16 @@ TEXTS: dict[str, tuple[str, str]] = {
                           "此为基准情景，其他情景均与之比较。"),
     "same_inputs": ("Same parameters and levers as the reference.",
                     "参数和政策杠杆与基准情景相同。"),
+    "sampled_inputs": ("An ensemble of {members} members that sample {names}: its inputs "
+                       "differ from member to member.",
+                       "由{members}个成员组成的集合模拟，各成员抽样的输入为：{names}。"),
+    "sampled_unrecorded": ("An ensemble of {members} members whose sampled inputs are not "
+                           "recorded in the file.",
+                           "由{members}个成员组成的集合模拟，文件中未记录其抽样的输入。"),
+    "stochastic_inflow": ("the stochastic reservoir inflow", "随机入库径流"),
+    "different_years": ("The results do not cover the same years ({spans}): compare them only "
+                        "over the years they share.",
+                        "各结果覆盖的年份不同（{spans}），请仅在共同年份内比较。"),
     "differs_in": ("Differs from {ref} in {n} input(s):", "与{ref}相比有{n}项输入不同："),
     "model_default": ("model default", "模型默认值"),
     "lever_change": ("{name} [{units}]: {points}", "{name}［{units}］：{points}"),

@@ -42,7 +42,9 @@ from chenzhou_water.report.sources import (
     current_model_sha,
     load_results,
     read_calibration,
+    sampled_inputs,
     scenario_of,
+    year_span,
 )
 from chenzhou_water.report.sweeps import sweep_blocks
 from chenzhou_water.results import annual_indicators
@@ -208,6 +210,10 @@ def scenario_blocks(results: Sequence[ScenarioResult], scenarios: Sequence[Scena
             block["summary"] = (t("differs_in", ref=results[0].label, n=len(changes)) if changes
                                 else t("same_inputs"))
             block["changes"] = [difference_sentence(d, lang) for d in changes]
+        sampled = _sampled_sentence(result, lang)
+        if sampled:
+            same = block["summary"] == t("same_inputs")
+            block["summary"] = sampled if same else f"{block['summary']} {sampled}".strip()
         blocks.append(block)
     return blocks
 
@@ -226,6 +232,19 @@ def _sweep_description(result: ScenarioResult, lang: str) -> str:
     return text
 
 
+def _sampled_sentence(result: ScenarioResult, lang: str) -> str:
+    """For an ensemble: which inputs its members sample (named, not called "the same")."""
+    t = translator(lang)
+    names = sampled_inputs(result)
+    if names is None:
+        return ""
+    if result.dataset.attrs.get("stochastic_inflow") == "yes":
+        names = (*names, t("stochastic_inflow"))
+    if not names:
+        return t("sampled_unrecorded", members=f"{result.members:,}")
+    return t("sampled_inputs", members=f"{result.members:,}", names=", ".join(names))
+
+
 def attribution_blocks(inputs: ReportInputs, scenarios: Sequence[Scenario | None],
                        notes: list[str]) -> list[dict[str, Any]]:
     """One waterfall and table per alternative scenario run (each against the first run)."""
@@ -242,8 +261,11 @@ def attribution_blocks(inputs: ReportInputs, scenarios: Sequence[Scenario | None
         k = len(differing_inputs(reference, scenario))
         block: dict[str, Any] = {"alternative": result.label, "message": "", "uri": "",
                                  "rows": [], "id": f"attribution-{len(blocks) + 1}"}
+        sampled = _sampled_sentence(result, inputs.lang)
         if k > MAX_INPUTS:
             block["message"] = t("too_many", k=k, limit=MAX_INPUTS)
+        elif sampled and not k:  # not "the same inputs": its members sample them
+            block["message"] = sampled
         else:
             found = dataclasses.replace(
                 attribute(reference, scenario, inputs.indicator, inputs.year),
@@ -397,6 +419,10 @@ def _scenarios(results: Sequence[ScenarioResult], lang: str,
                if str(r.dataset.attrs["model_sha256"]) != current_model_sha()]
     if changed:
         notes.append(t("model_changed", files=", ".join(changed)))
+    spans = {r.label: year_span(r) for r in results}
+    if len(set(spans.values())) > 1:
+        notes.append(t("different_years", spans="; ".join(
+            f"{label} {first}–{last}" for label, (first, last) in spans.items())))
     return scenarios
 
 

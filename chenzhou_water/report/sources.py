@@ -15,6 +15,7 @@ import pandas as pd
 import xarray as xr
 
 from chenzhou_water.errors import Problem, ResultFileError, ValidationError
+from chenzhou_water.files import unfinished_landing
 from chenzhou_water.model.metadata import file_sha256
 from chenzhou_water.scenario.spec import Scenario, default_model_path, scenario_from_mapping
 from chenzhou_water.schema.checker import parse_yaml
@@ -83,6 +84,10 @@ def load_result(path: str | Path, label: str | None = None) -> ScenarioResult:
     path = Path(path)
     if not path.is_file():
         raise _problem(path, "file not found" if not path.exists() else "not a file")
+    if unfinished_landing(path) is not None:
+        raise _problem(path, "the run that wrote this file was killed while moving its files "
+                       "into place, so the files beside it may be an earlier run's; run the "
+                       "scenario into this folder again, which finishes or replaces the set")
     try:
         with xr.open_dataset(path) as opened:
             ds = opened.load()
@@ -150,6 +155,35 @@ def load_results(paths: Sequence[str | Path]) -> tuple[ScenarioResult, ...]:
         else r
         for r in loaded
     )
+
+
+def sampled_inputs(result: ScenarioResult) -> tuple[str, ...] | None:
+    """For an ensemble's result (a sweep's): the parameters and levers its members sample, as
+    its recorded sweep file names them (read under the YAML limits, names shortened); None for
+    a single scenario run. An ensemble whose sweep file is not recorded gives ``()``."""
+    attrs = result.dataset.attrs
+    if "ensemble_name" not in attrs:
+        return None
+    try:
+        data = parse_yaml(str(attrs.get("sweep_resolved", "")),
+                          f"{result.path.name}:sweep_resolved").data
+    except ValidationError:
+        data = None
+    sections = [data.get(key) for key in ("parameters", "levers")] if isinstance(data, dict) \
+        else []
+    return tuple(_short(str(name)) for section in sections if isinstance(section, dict)
+                 for name in section)
+
+
+def _short(name: str, limit: int = 60) -> str:
+    first = (name.splitlines() or [""])[0]
+    return first if len(first) <= limit else first[:limit - 3] + "..."
+
+
+def year_span(result: ScenarioResult) -> tuple[int, int]:
+    """The first and last calendar year a result covers."""
+    years = result.dataset["time"].dt.year
+    return int(years.min()), int(years.max())
 
 
 def scenario_of(result: ScenarioResult) -> Scenario:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,12 +13,13 @@ import pandas as pd
 import xarray as xr
 
 from chenzhou_water.display import csv_header, variable_unit
-from chenzhou_water.errors import ChenzhouWaterError
-from chenzhou_water.files import refuse_existing, staged_folder, write_csv, write_netcdf
-from chenzhou_water.model.contract import HEADLINE_INDICATORS, HEADLINE_YEARS
+from chenzhou_water.errors import CapBindingWarning, ChenzhouWaterError
+from chenzhou_water.files import refuse_existing, staged_set, write_csv, write_netcdf
+from chenzhou_water.model.contract import CAPS, HEADLINE_INDICATORS, HEADLINE_YEARS
 from chenzhou_water.model.metadata import model_info
 from chenzhou_water.results import (
     annual_indicators,
+    binding_caps,
     displayed_indicators,
     provenance,
     resolved_text,
@@ -75,6 +76,7 @@ def run_scenario(
     if scenario.inflow is not None:
         # The scenario's inflow table replaces the model's inflow unless the caller gives one.
         series = {INFLOW_VARIABLE: np.asarray(scenario.inflow, dtype=float), **(series or {})}
+    capped: list[str] = []
     if engine == "pysd":
         if members != 1:
             raise ChenzhouWaterError("the PySD engine runs one member at a time; use --members 1")
@@ -83,10 +85,18 @@ def run_scenario(
         from chenzhou_water.engine import compile_model
 
         model = compile_model(scenario.model_path)
+        # The capped variables are computed too, to say whether a cap binds (then dropped).
+        capped = [c.variable for c in CAPS if c.variable not in scenario.outputs
+                  and model_info(scenario.model_path).get(c.variable) is not None]
         ds = model.run(params=all_params, members=members, series=series,
-                       return_columns=list(scenario.outputs))
+                       return_columns=[*scenario.outputs, *capped])
+    caps = binding_caps(ds)
+    ds = ds.drop_vars(capped)
+    for sentence in caps:
+        warnings.warn(f"{scenario.name}: {sentence}", CapBindingWarning, stacklevel=2)
     ds.attrs.update(
         provenance(
+            caps_binding="; ".join(caps) or "none",
             scenario_name=scenario.name,
             scenario_file=scenario.path.name,
             scenario_files=", ".join(p.name for p in scenario.files),
@@ -136,31 +146,33 @@ def write_run_outputs(
     *,
     plots: bool = True,
     on_file: Callable[[Path], None] | None = None,
+    tables: Mapping[str, pd.DataFrame] | None = None,
 ) -> RunOutputs:
-    """Write ``<name>.nc``, ``<name>_summary.csv``, ``<name>_monthly.csv`` and the PNG plots.
+    """Write ``<name>.nc``, ``<name>_summary.csv``, ``<name>_monthly.csv`` and the PNG plots
+    (and ``tables``: more CSV files of the same set, by file name).
 
     The files are written as a set: into a hidden folder inside ``out_dir`` first, then moved
-    into place once all exist, so no file is ever half-written. The hidden folders that killed
-    runs of ``name`` left in ``out_dir`` are removed first.
+    into place as one set (:func:`chenzhou_water.files.staged_set`), so no file is ever
+    half-written and a run killed while moving them is finished by the next. The hidden
+    folders that killed runs of ``name`` left in ``out_dir`` are removed first.
     ``on_file`` is called with each final path.
     """
     out_dir = Path(out_dir)
-    with staged_folder(out_dir, name) as staging:
+    with staged_set(out_dir, name) as staging:
         staged = [
             write_netcdf(ds, staging / f"{name}.nc"),
             write_csv(displayed_indicators(annual_indicators(ds), HEADLINE_INDICATORS),
                       staging / f"{name}_summary.csv"),
             write_csv(monthly_table(ds), staging / f"{name}_monthly.csv"),
         ]
+        extra = [write_csv(frame, staging / file) for file, frame in (tables or {}).items()]
         if plots:
             from chenzhou_water.scenario.plots import save_run_plots
 
             staged += save_run_plots(ds, staging, name)
-        final = [out_dir / path.name for path in staged]
-        for source, target in zip(staged, final, strict=True):
-            os.replace(source, target)
-            if on_file:
-                on_file(target)
+    final = [out_dir / path.name for path in staged]
+    for target in final + [out_dir / path.name for path in extra] if on_file else ():
+        on_file(target)
     return RunOutputs(final[0], final[1], final[2], tuple(final[3:]), headline_table(ds))
 
 

@@ -25,7 +25,14 @@ import yaml
 from matplotlib.axes import Axes
 
 from chenzhou_water.execution import SERIAL, ExecutionOptions
-from chenzhou_water.files import atomic_path, moved, result_place, write_csv, write_netcdf
+from chenzhou_water.files import (
+    atomic_path,
+    moved,
+    result_place,
+    staged_set,
+    write_csv,
+    write_netcdf,
+)
 from chenzhou_water.results import provenance
 from chenzhou_water.sensitivity.analysis import design, indices_dataset, tidy_table
 from chenzhou_water.sensitivity.convergence import ConvergenceReport, check_convergence
@@ -123,7 +130,9 @@ def run_sensitivity(
         for ds in (scalar, yearly):
             if ds is not None:
                 ds.attrs.update(attrs)
-        files = _write(spec, place, scalar, yearly, report, plots)
+        with staged_set(Path(place), spec.name) as staging:
+            staged = _write(spec, staging, scalar, yearly, report, plots)
+        files = [Path(place) / path.name for path in staged]
     run = replace(evaluation.run, path=moved(evaluation.run.path, place, out_dir),
                   out_dir=out_dir)
     files = tuple(moved(f, place, out_dir) for f in files)

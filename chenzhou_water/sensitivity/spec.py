@@ -56,6 +56,7 @@ from typing import Any
 
 from chenzhou_water.errors import Problem, ValidationError
 from chenzhou_water.model.metadata import model_info
+from chenzhou_water.resources import FLOAT_BYTES, memory_problem
 from chenzhou_water.scenario.spec import Scenario
 from chenzhou_water.schema.checker import Checker, raise_problems, suggest, what_is
 from chenzhou_water.schema.model_rules import model_years
@@ -212,6 +213,9 @@ def load_sensitivity(path: str | Path) -> SensitivitySpec:
     if "outputs" in data:
         metrics, yearly = parse_sa_outputs(checker, data["outputs"], info, model_years(info))
     convergence = _convergence(checker, data.get("convergence"))
+    if method is not None and options is not None and parameters:
+        _check_design_memory(checker, method, options, len(parameters),
+                             len(metrics) + sum(len(y.years) for y in yearly))
     raise_problems([*checker.problems, *problems])
     if scenario is None or method is None or options is None:  # each recorded a problem
         raise ValidationError([Problem(str(path), "", "the SA file could not be resolved")])
@@ -220,6 +224,18 @@ def load_sensitivity(path: str | Path) -> SensitivitySpec:
         scenario=scenario, parameters=parameters, method=method.name, options=options,
         seed=values["seed"], metrics=metrics, yearly=yearly, convergence=convergence,
     )  # fmt: skip
+
+
+def _check_design_memory(checker: Checker, method: Method, options: Mapping[str, Any],
+                         k: int, outputs: int) -> None:
+    """The design's size option is refused where the whole design (SALib builds it at once)
+    and the outputs of every run, with SALib's working copies, do not fit in memory."""
+    runs = method.runs(options, k)
+    per_run = 3 * FLOAT_BYTES * (k + max(outputs, 1))
+    message = memory_problem(runs, per_run, "model runs", per="for the design and its outputs")
+    if message is not None:
+        checker.error(("options", method.size_option), f"{method.size_option} = "
+                      f"{options[method.size_option]:,} gives {message}")
 
 
 def _scalars(checker: Checker, data: dict[str, Any]) -> dict[str, Any]:

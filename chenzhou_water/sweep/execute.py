@@ -28,11 +28,12 @@ import xarray as xr
 from chenzhou_water._typing import FloatArray, IntArray
 from chenzhou_water.engine import compile_model
 from chenzhou_water.engine.dataset import calendar_times, time_coordinates, variable_attrs
-from chenzhou_water.errors import ChenzhouWaterError
+from chenzhou_water.errors import ChenzhouWaterError, Problem, ValidationError
 from chenzhou_water.execution import SERIAL, ExecutionOptions
 from chenzhou_water.hydrology.config import InflowConfig
 from chenzhou_water.hydrology.generator import MemberClimate
 from chenzhou_water.model.metadata import ModelInfo, model_info
+from chenzhou_water.resources import FLOAT_BYTES, check_memory, memory_problem
 from chenzhou_water.results import provenance, resolved_text
 from chenzhou_water.scenario.run import scenario_params
 from chenzhou_water.scenario.spec import Scenario
@@ -267,6 +268,8 @@ def run_ensemble(
         On bad options or if the model fails.
     """
     started = time.perf_counter()
+    info = model_info(ensemble.scenario.model_path)
+    _check_memory(ensemble, info, options)
     folder = prepare_folder(
         out_dir,
         ensemble.name,
@@ -278,7 +281,6 @@ def run_ensemble(
     )
     done = set(folder.finished())
     todo = [i for i in range(folder.n_chunks) if i not in done]
-    info = model_info(ensemble.scenario.model_path)
     plan, model_times = _plan(ensemble, info)
     # Workers of a local cluster (and the serial loop) write their own chunk files: the
     # driver only counts them. Workers of a remote scheduler may not share this file
@@ -322,9 +324,7 @@ def _sampled_in_driver(start: int, stop: int) -> MemberSample:
 def _plan(ensemble: Ensemble, info: ModelInfo) -> tuple[ChunkPlan, FloatArray]:
     """The shared plan, with the kernel compiled here so workers receive it ready."""
     model = compile_model(ensemble.scenario.model_path)
-    columns = tuple(dict.fromkeys(
-        [*ensemble.series, *(v for m in ensemble.metrics for v in m.definition.variables)]
-    ))  # fmt: skip
+    columns = _columns(ensemble)
     params = scenario_params(ensemble.scenario)
     constants = {
         c: _constant_value(c, params, info)
@@ -354,6 +354,29 @@ def _plan(ensemble: Ensemble, info: ModelInfo) -> tuple[ChunkPlan, FloatArray]:
     )
     _chunk.compute_chunk(plan, ensemble.sample(0, min(2, ensemble.members)))  # builds the kernel
     return plan, times
+
+
+def _columns(ensemble: Ensemble) -> tuple[str, ...]:
+    """The model variables a chunk returns: the series kept and those the metrics read."""
+    return tuple(dict.fromkeys(
+        [*ensemble.series, *(v for m in ensemble.metrics for v in m.definition.variables)]
+    ))  # fmt: skip
+
+
+def _check_memory(ensemble: Ensemble, info: ModelInfo, options: ExecutionOptions) -> None:
+    """Refuse, before anything is written, a chunk size (times local workers) whose chunks do
+    not fit in memory: each member holds its returned series, the inflow and the sampled
+    inputs over every saved time, and a chunk is copied once when it is labelled."""
+    steps = round((info.final_time - info.initial_time) / info.time_step) + 1
+    per_member = 2 * FLOAT_BYTES * steps * (len(_columns(ensemble)) + 2)
+    chunk = min(options.chunk_size or DEFAULT_CHUNK_SIZE, ensemble.members)
+    processes = options.workers or 1
+    message = memory_problem(chunk, per_member, "members", per="per chunk")
+    if message is not None:
+        raise ValidationError([Problem("--chunk-size", "", message)])
+    if processes > 1:
+        check_memory("--workers", processes, chunk * per_member, "workers",
+                     per=f"with {chunk:,} members per chunk each")
 
 
 def _constant_value(name: str, params: Mapping[str, Any], info: ModelInfo) -> float:
