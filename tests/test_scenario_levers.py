@@ -317,6 +317,8 @@ def test_scenario_fields_are_the_contract() -> None:
         "files",
         "inflow_file",
         "inflow",
+        "name_zh",
+        "description_zh",
     ]
 
 
