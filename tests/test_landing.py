@@ -152,7 +152,7 @@ def test_a_killed_run_command_leaves_a_whole_set_after_the_next_run(tmp_path):
             real_replace(source, target)
         os.replace = replace
         from cli import app
-        app(["run", sys.argv[1], "--out", sys.argv[2], "--no-plots"])
+        app(["run", sys.argv[1], "--out", sys.argv[2], "--no-plots", "--overwrite"])
     """)
     scenario = ROOT / "scenarios" / "baseline.yaml"
     old = {name: f"an earlier run's {name}" for name in
@@ -180,7 +180,8 @@ def test_a_killed_run_command_leaves_a_whole_set_after_the_next_run(tmp_path):
                                       "--out", str(tmp_path / "r" / "page.html")])
     assert report.exit_code == 2, report.output
     assert "killed while moving its files" in report.output
-    rerun = CliRunner().invoke(app, ["run", str(scenario), "--out", str(tmp_path), "--no-plots"])
+    rerun = CliRunner().invoke(app, ["run", str(scenario), "--out", str(tmp_path), "--no-plots",
+                                             "--overwrite"])
     assert rerun.exit_code == 0, rerun.output
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(old)
     assert all((tmp_path / n).read_text(errors="replace") != text for n, text in old.items())

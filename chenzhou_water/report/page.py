@@ -419,7 +419,7 @@ def _scenarios(results: Sequence[ScenarioResult], lang: str,
                if str(r.dataset.attrs["model_sha256"]) != current_model_sha()]
     if changed:
         notes.append(t("model_changed", files=", ".join(changed)))
-    spans = {r.label: year_span(r) for r in results}
+    spans = {r.label: span for r in results if (span := year_span(r)) is not None}
     if len(set(spans.values())) > 1:
         notes.append(t("different_years", spans="; ".join(
             f"{label} {first}–{last}" for label, (first, last) in spans.items())))

@@ -180,8 +180,11 @@ def _short(name: str, limit: int = 60) -> str:
     return first if len(first) <= limit else first[:limit - 3] + "..."
 
 
-def year_span(result: ScenarioResult) -> tuple[int, int]:
-    """The first and last calendar year a result covers."""
+def year_span(result: ScenarioResult) -> tuple[int, int] | None:
+    """The first and last calendar year a result covers (None for a result without monthly
+    series, such as a metrics-only sweep: its metrics name their own periods)."""
+    if "time" not in result.dataset.variables:
+        return None
     years = result.dataset["time"].dt.year
     return int(years.min()), int(years.max())
 
