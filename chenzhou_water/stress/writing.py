@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,7 +22,7 @@ import pandas as pd
 import xarray as xr
 from matplotlib.axes import Axes
 
-from chenzhou_water.files import atomic_path, staged_folder, write_csv, write_netcdf
+from chenzhou_water.files import atomic_path, staged_set, write_csv, write_netcdf
 from chenzhou_water.stress.plots import plot_robustness, plot_surface, plot_trajectory
 from chenzhou_water.stress.spec import StudySpec, Surface
 
@@ -36,8 +35,9 @@ __all__ = ["boxes_table", "outcomes_table", "with_analysis", "write_study"]
 def write_study(
     spec: StudySpec, ds: xr.Dataset, analysis: StudyAnalysis, out: Path, *, plots: bool = True
 ) -> tuple[Path, ...]:
-    """Write every file of a study into ``out``; none appears before all are written."""
-    with staged_folder(out, spec.name) as stage:
+    """Write every file of a study into ``out`` as one set (:func:`~chenzhou_water.files.staged_set`):
+    none appears before all are written, and a kill while moving them is finished by the next."""
+    with staged_set(out, spec.name) as stage:
         names = [
             write_netcdf(with_analysis(ds, analysis), stage / f"{spec.name}.nc"),
             write_csv(outcomes_table(ds), stage / f"{spec.name}_outcomes.csv"),
@@ -48,12 +48,7 @@ def write_study(
         ]
         if plots:
             names += _plots(spec, ds, analysis, stage)
-        moved = []
-        for path in names:
-            target = out / path.name
-            os.replace(path, target)
-            moved.append(target)
-    return tuple(moved)
+    return tuple(out / path.name for path in names)
 
 
 def outcomes_table(ds: xr.Dataset) -> pd.DataFrame:
