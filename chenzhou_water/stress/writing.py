@@ -35,8 +35,9 @@ __all__ = ["boxes_table", "outcomes_table", "with_analysis", "write_study"]
 def write_study(
     spec: StudySpec, ds: xr.Dataset, analysis: StudyAnalysis, out: Path, *, plots: bool = True
 ) -> tuple[Path, ...]:
-    """Write every file of a study into ``out`` as one set (:func:`~chenzhou_water.files.staged_set`):
-    none appears before all are written, and a kill while moving them is finished by the next."""
+    """Write every file of a study into ``out`` as one set (:func:`files.staged_set
+    <chenzhou_water.files.staged_set>`): none appears before all are written, and a kill while
+    moving them is finished by the next landing."""
     with staged_set(out, spec.name) as stage:
         names = [
             write_netcdf(with_analysis(ds, analysis), stage / f"{spec.name}.nc"),
