@@ -251,8 +251,8 @@ def test_cli_sweep_runs_and_reports(tmp_path: Path) -> None:
     assert (out / "small.nc").is_file()
     metrics = pd.read_csv(out / "small_metrics.csv", encoding="utf-8-sig", index_col="member")
     assert len(metrics) == 23
-    assert "reliability [fraction of months]" in metrics.columns
-    assert "background_leakage_rate [Dmnl]" in metrics.columns
+    assert "reliability [% of months]" in metrics.columns
+    assert "background_leakage_rate [%]" in metrics.columns
     assert (out / "small_metrics_summary.csv").is_file()
     assert (out / "small_metric_reliability.png").read_bytes()[:4] == b"\x89PNG"
     assert (out / "small_fan_reservoir_storage.png").is_file()

@@ -42,29 +42,34 @@ def _sweep(members: int = MEMBERS, series: bool = False) -> xr.Dataset:
     return xr.Dataset(data, coords=coords)
 
 
-def test_metrics_table_has_inputs_then_metrics_headed_with_the_definitions_units():
-    table = metrics_table(_sweep())
+def test_metrics_table_has_inputs_then_metrics_headed_in_the_display_units():
+    ds = _sweep()
+    table = metrics_table(ds)
     assert table.index.name == "member"
     assert list(table.columns) == [
-        "background_leakage_rate [Dmnl]", "renewal_programme_choice",
-        "reliability [fraction of months]", "worst_storage [m3]"]
+        "background_leakage_rate [%]", "renewal_programme_choice",
+        "reliability [% of months]", "worst_storage [million m³]"]
     assert len(table) == MEMBERS
-    assert table.loc[2, "reliability [fraction of months]"] == 1.0
+    assert table.loc[2, "reliability [% of months]"] == 100.0
+    np.testing.assert_allclose(table["background_leakage_rate [%]"],
+                               100 * ds["background_leakage_rate"].values, rtol=1e-12)
+    np.testing.assert_allclose(table["worst_storage [million m³]"],
+                               1e-6 * ds["metrics"].values[:, 1], rtol=1e-12)
 
 
 def test_summary_gives_quantiles_overall_and_by_lever_alternative():
     ds = _sweep()
     summary = summary_table(ds)
-    rel = summary.loc["reliability [fraction of months]"]
+    rel = summary.loc["reliability [% of months]"]
     assert list(rel.index) == ["all members", "renewal_programme=baseline",
                                "renewal_programme=stalled"]
     assert rel.loc["all members", "members"] == MEMBERS
-    assert rel.loc["renewal_programme=baseline", "min"] == 1.0
-    values = ds["metrics"].values[:, 0]
+    assert rel.loc["renewal_programme=baseline", "min"] == 100.0
+    values = 100 * ds["metrics"].values[:, 0]
     assert rel.loc["all members", "q50"] == pytest.approx(np.median(values), rel=1e-12)
     assert rel.loc["renewal_programme=stalled", "q95"] == pytest.approx(
         np.quantile(values[1::2], 0.95), rel=1e-12)
-    storage = summary.loc[("worst_storage [m3]", "all members")]
+    storage = summary.loc[("worst_storage [million m³]", "all members")]
     assert storage["members"] == MEMBERS - 1  # the NaN is left out
     assert np.isfinite(storage[["mean", "min", "q05", "max"]].astype(float)).all()
 

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from chenzhou_water.display import csv_header, variable_unit
 from chenzhou_water.files import write_csv
 
 __all__ = ["QUANTILES", "column_header", "metric_columns", "metrics_table", "summary_table",
@@ -35,8 +36,14 @@ ALL_MEMBERS = "all members"
 
 
 def column_header(name: str, units: str) -> str:
-    """A column's header: ``name [units]`` (as in a run's monthly table); ``name`` if no units."""
-    return f"{name} [{units}]" if units else name
+    """A column's header ``name [unit]`` in the project's display vocabulary (as in a run's
+    monthly table: shares in %, flows in 10³ m³/d ...); ``name`` if it has no unit."""
+    return csv_header(name, units)
+
+
+def _factor(name: str, units: str) -> float:
+    """What a stored value is multiplied by to be shown in :func:`column_header`'s unit."""
+    return variable_unit(name, units).en_factor
 
 
 def metric_columns(ds: xr.Dataset) -> dict[str, str]:
@@ -62,14 +69,25 @@ def metrics_table(ds: xr.Dataset) -> pd.DataFrame:
     """Members (rows) by sampled inputs, then metrics (columns), headed ``name [units]``."""
     columns: dict[str, np.ndarray] = {}
     for name in _inputs(ds):
-        columns[column_header(name, str(ds[name].attrs.get("units", "")))] = ds[name].values
+        units = str(ds[name].attrs.get("units", ""))
+        columns[column_header(name, units)] = ds[name].values * _factor(name, units)
     headers = metric_columns(ds)
     if headers:
-        values = np.asarray(ds["metrics"].transpose("member", "metric").values)
+        values = _shown_metrics(ds)
         for j, header in enumerate(headers.values()):
             columns[header] = values[:, j]
     frame = pd.DataFrame(columns, index=pd.Index(ds["member"].values, name="member"))
     return frame
+
+
+def _shown_metrics(ds: xr.Dataset) -> np.ndarray:
+    """The (member, metric) values in the units of their column headers."""
+    values = np.asarray(ds["metrics"].transpose("member", "metric").values, dtype=float)
+    names = [str(n) for n in ds["metric"].values]
+    units = ([str(u) for u in ds["metric_units"].values] if "metric_units" in ds.coords
+             else [""] * len(names))
+    factors = np.array([_factor(n, u) for n, u in zip(names, units, strict=True)])
+    return values * factors if np.any(factors != 1.0) else values
 
 
 def _groups(ds: xr.Dataset) -> list[tuple[str, np.ndarray | None]]:
@@ -94,7 +112,7 @@ def summary_table(ds: xr.Dataset, quantiles: Sequence[float] = QUANTILES) -> pd.
     headers = metric_columns(ds)
     if not headers:
         return pd.DataFrame()
-    values = np.asarray(ds["metrics"].transpose("member", "metric").values)
+    values = _shown_metrics(ds)
     rows, index = [], []
     for j, header in enumerate(headers.values()):
         for group, mask in _groups(ds):
