@@ -103,13 +103,27 @@ DISPLAY_UNITS: dict[str, DisplayUnit] = {
     "1/degC": DisplayUnit("per °C", "/°C"),
 }
 
-#: Contract variables in ``Dmnl`` that are not shares, with how they are shown.
+#: Model variables in ``Dmnl`` that are not shares (factors, indices, ratios of energy, counts),
+#: with how they are shown: a peak-day factor of 1.3 is not "130 %", a PUE of 1.2 not "120 %".
 VARIABLE_UNITS: dict[str, DisplayUnit] = {
     "dc_pue": _NUMBER,
     "infrastructure_leakage_index": _NUMBER,
     "dispatch_zone": DisplayUnit("zone 1–4", "调度区1–4"),
     "restrictions_in_force": DisplayUnit("0/1", "0/1"),
+    **dict.fromkeys((
+        "calendar_month", "number_of_turbine_units", "firm_release_factor", "inflow_anomaly",
+        "smoothed_inflow_anomaly", "local_drought_sensitivity", "peak_day_factor",
+        "favad_exponent", "pressure_leakage_factor", "industrial_activity_index",
+        "pue_at_reference_temperature", "minimum_pue_overhead", "lake_cooled_pue",
+        "reference_pue",
+    ), _NUMBER),
 }
+
+
+def dimensionless_unit(name: str, model_units: str) -> str:
+    """``"1"`` for a ``Dmnl`` variable that is not a share (:data:`VARIABLE_UNITS`), else
+    ``model_units``: what a quantity derived from ``name`` (a sweep metric) is measured in."""
+    return "1" if model_units == "Dmnl" and name in VARIABLE_UNITS else model_units
 
 
 #: Chinese names of the levers, of the parameters scenarios, sweeps and the calibration set, and

@@ -61,3 +61,16 @@ def test_numbers_go_through_babel_with_one_precision_per_column():
     assert format_number(float("nan")) == "–"
     assert format_delta(-0.5, "en") == "−0.500"
     assert significant_format([0.0, 0.0]) == "#,##0"
+
+
+def test_factors_and_indices_are_numbers_not_percentages():
+    from chenzhou_water.display import VARIABLE_UNITS
+    from chenzhou_water.model.metadata import model_info
+    from chenzhou_water.scenario import default_model_path
+
+    assert csv_header("peak_day_factor", "Dmnl") == "peak_day_factor"
+    assert csv_header("local_drought_sensitivity", "Dmnl") == "local_drought_sensitivity"
+    assert variable_unit("peak_day_factor").factor("zh") == 1.0
+    info = model_info(default_model_path())
+    for name in VARIABLE_UNITS:  # every listed name is a dimensionless variable of the model
+        assert info.variables[name].units == "Dmnl", name

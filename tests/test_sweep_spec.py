@@ -183,3 +183,20 @@ def test_stochastic_inflow_takes_the_scenarios_mean_runoff():
     spec = load_sweep(root / "scenarios" / "sweeps" / "drought_risk.yaml")
     baseline = load_scenario(root / "scenarios" / "baseline.yaml")
     assert spec.inflow.mean_annual_runoff == baseline.parameters["mean_annual_runoff"]
+
+
+def test_an_annual_metric_of_a_factor_is_a_number_and_of_a_share_a_percentage(
+    tmp_path: Path,
+) -> None:
+    """A PUE of 1.2 is shown as 1.2, not "120 %"; a leakage rate of 0.17 as 17 %."""
+    from chenzhou_water.sweep.tables import column_header
+
+    old = "{metric: months_below_dead_storage, margin: 5.0e8}"
+    pue = load_sweep(write(tmp_path, edit(old, "{metric: annual, variable: dc pue, year: 2030}"),
+                           "pue.yaml")).metrics[3]
+    assert pue.units == "1"
+    assert column_header(pue.name, pue.units) == "dc_pue_mean_2030"
+    rate = load_sweep(write(tmp_path, edit(old, "{metric: annual, variable: leakage rate, "
+                                                "year: 2030}"), "rate.yaml")).metrics[3]
+    assert rate.units == "Dmnl"
+    assert column_header(rate.name, rate.units) == "leakage_rate_mean_2030 [%]"

@@ -20,6 +20,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from chenzhou_water.display import dimensionless_unit
 from chenzhou_water.model.metadata import ModelInfo, Variable
 from chenzhou_water.schema.checker import Checker, YamlPath, format_path, suggest, what_is
 from chenzhou_water.schema.model_rules import OUTPUT_KINDS, check_outputs
@@ -193,7 +194,8 @@ def _annual(
     reduce = annual_reduce(checker, (*path, "reduce"), given.get("reduce", "mean"))
     if var is None or reduce is None:
         return None
-    return {"variable": var.py_name, "reduce": reduce, "variable_units": var.units}
+    return {"variable": var.py_name, "reduce": reduce,
+            "variable_units": dimensionless_unit(var.py_name, var.units)}
 
 
 def _needs(checker: Checker, path: YamlPath, key: str, info: ModelInfo | None) -> bool:
