@@ -114,6 +114,16 @@ def test_prim_recovers_a_planted_box():
     assert np.isnan(limits.loc["runoff_change", "qp_low"])  # the lower side is not restricted
 
 
+def test_every_restriction_of_a_chosen_box_is_significant():
+    """Dropping a weak restriction changes the others' quasi-p-values; none weak is left."""
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        x = pd.DataFrame({f"u{i}": rng.uniform(0.0, 1.0, 256) for i in range(8)})
+        fails = (rng.uniform(size=256) < 0.05) | ((x["u0"] > 0.8) & (rng.uniform(size=256) < 0.3))
+        limits = discover(x, fails.to_numpy()).limits
+        assert (limits[["qp_low", "qp_high"]].min(axis=1) < 0.05).all(), (seed, limits)
+
+
 def test_prim_of_a_policy_that_never_fails_has_no_box():
     x = pd.DataFrame({"runoff_change": np.linspace(-0.4, 0.2, 20)})
     found = discover(x, np.zeros(20, dtype=bool))

@@ -9,7 +9,8 @@ extra-trees feature scores.
 The box chosen from the peeling trajectory is the one with the highest coverage among those
 whose density reaches ``density_target``; if none does, the densest that still covers half the
 failures. Its restrictions whose quasi-p-values are not below 0.05 are then dropped (the
-workbench's ``drop_restriction``, which adds the resulting box to the trajectory).
+workbench's ``drop_restriction``, which adds the resulting box to the trajectory), again
+until every remaining restriction is significant.
 """
 
 from __future__ import annotations
@@ -100,12 +101,13 @@ def discover(
     chosen = int(peeled.loc[reached, "coverage"].idxmax()) if len(reached) \
         else int(peeled.loc[broad, "density"].idxmax())
     limits = _limits(box, chosen)
-    weak = limits.index[limits[["qp_low", "qp_high"]].min(axis=1) >= SIGNIFICANCE]
-    for i, name in enumerate(weak):
-        # each drop adds the box without that restriction to the end of the trajectory
-        box.drop_restriction(name, i=chosen if i == 0 else -1)
-    if len(weak):
-        chosen = len(box.peeling_trajectory) - 1
+    # Dropping a restriction changes the others' quasi-p-values (the box grows), so drop until
+    # every remaining restriction is significant; each drop adds the box without that
+    # restriction to the end of the trajectory.
+    while len(weak := limits.index[limits[["qp_low", "qp_high"]].min(axis=1) >= SIGNIFICANCE]):
+        for name in weak:
+            box.drop_restriction(name, i=chosen)
+            chosen = len(box.peeling_trajectory) - 1
         limits = _limits(box, chosen)
     trajectory = box.peeling_trajectory[["coverage", "density", "mass", "res_dim"]]
     return Discovery(n, len(fails), trajectory.reset_index(drop=True), chosen, limits)
