@@ -45,7 +45,15 @@ import psutil
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-SWEEP = ROOT / "scenarios" / "sweeps" / "benchmark_million.yaml"
+SWEEP = Path("scenarios") / "sweeps" / "benchmark_million.yaml"
+
+
+def code_root() -> Path:
+    """The checkout whose package is imported (``PYTHONPATH`` with ``--against``): its own
+    benchmark sweep and scenarios are used, since older code cannot read newer files."""
+    import chenzhou_water
+
+    return Path(chenzhou_water.__file__).resolve().parents[1]
 
 
 class PeakMemory:
@@ -93,11 +101,12 @@ class PeakMemory:
 
 def sweep_file(members: int | None, folder: Path) -> Path:
     """The benchmark sweep, or a copy of it with fewer members."""
+    sweep = code_root() / SWEEP
     if members is None:
-        return SWEEP
-    data = yaml.safe_load(SWEEP.read_text(encoding="utf-8"))
+        return sweep
+    data = yaml.safe_load(sweep.read_text(encoding="utf-8"))
     data["members"] = members
-    data["extends"] = str((SWEEP.parent / data["extends"]).resolve())
+    data["extends"] = str((sweep.parent / data["extends"]).resolve())
     copy = folder / "benchmark.yaml"
     copy.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return copy
