@@ -477,6 +477,7 @@ def stress(
     scheduler: Scheduler = None,
     chunk_size: ChunkSize = None,
     resume: Resume = False,
+    overwrite: Overwrite = False,
 ) -> None:
     """Stress-test policies over the same futures: response surfaces, robustness, PRIM boxes.
 
@@ -494,7 +495,8 @@ def stress(
     with project_errors():
         _check_before_work(out, options)
         with _progress("members") as display:
-            result = run_study(study_file, out, options, progress=_ensemble_progress(display))
+            result = run_study(study_file, out, options, progress=_ensemble_progress(display),
+                               overwrite=overwrite)
         _print_frame(result.analysis.robustness[["rank", "satisficing"]], "robustness")
         console.print(f"{len(result.spec.policies)} policies x {result.spec.futures:,} futures in "
                       f"{result.seconds:.1f} s", highlight=False)

@@ -287,3 +287,23 @@ def test_the_report_shows_a_study_in_both_languages(tmp_path):
     chinese = build_report([path], "zh")
     assert "各政策的失效条件" in chinese
     assert "Where each policy fails" not in chinese
+
+
+@pytest.mark.slow
+def test_a_second_study_into_the_same_folder_is_refused_unless_it_overwrites(tmp_path):
+    from cli import app
+
+    study = write(tmp_path, edit(
+        "  phase3: {extends: base.yaml, parameters: {phase_3_start_year: 2030}}\n", ""))
+    out = tmp_path / "out"
+    first = CliRunner().invoke(app, ["stress", str(study), "--out", str(out)])
+    assert first.exit_code == 0, first.output
+    before = (out / "tiny_outcomes.csv").read_bytes()
+    again = CliRunner().invoke(app, ["stress", str(study), "--out", str(out)])
+    assert again.exit_code == 2, again.output
+    assert "--overwrite" in again.output and "--resume" in again.output
+    assert (out / "tiny_outcomes.csv").read_bytes() == before  # nothing lost
+    replaced = CliRunner().invoke(app, ["stress", str(study), "--out", str(out), "--overwrite"])
+    assert replaced.exit_code == 0, replaced.output
+    assert (out / "tiny_outcomes.csv").read_bytes() == before  # the same futures, the same table
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no staging left behind

@@ -18,6 +18,7 @@ import pandas as pd
 import xarray as xr
 
 from chenzhou_water.execution import SERIAL, ExecutionOptions
+from chenzhou_water.files import moved, result_place
 from chenzhou_water.results import provenance, resolved_text
 from chenzhou_water.stress.discovery import Discovery, discover, feature_scores
 from chenzhou_water.stress.futures import StudyFutures
@@ -76,6 +77,7 @@ def run_study(
     *,
     progress: ProgressCallback | None = None,
     plots: bool = True,
+    overwrite: bool = False,
 ) -> StudyResult:
     """Validate a study file, run it and write its results into ``out_dir``.
 
@@ -93,20 +95,43 @@ def run_study(
         evaluations over the whole study.
     plots : bool
         Write the PNG plots.
+    overwrite : bool
+        Replace an earlier result of this study in ``out_dir`` (it stays as it was until the
+        new one is complete); without it, or ``options.resume``, an earlier result is refused.
 
     Raises
     ------
     ValidationError
-        If the study file (or a policy's scenario) has problems, all of them, located.
+        If the study file (or a policy's scenario) has problems, all of them, located; if
+        ``out_dir`` holds a result of this study and neither ``overwrite`` nor
+        ``options.resume`` is set, or if both are.
     SweepFolderError
         If ``OUT/<name>.runs/`` cannot hold or continue this study.
     """
-    from chenzhou_water.stress.writing import write_study
-
     started = time.perf_counter()
     spec = load_study(path)
+    out_dir = Path(out_dir)
+    existing = [out_dir / f"{spec.name}{end}" for end in (".nc", ".runs", "_outcomes.csv")]
+    with result_place(out_dir, spec.name, existing, overwrite=overwrite,
+                      resume=options.resume) as place:
+        dataset, analysis, files, computed = _run(spec, place, options, progress, plots)
+    moved_files = tuple(moved(f, place, out_dir) for f in files)
+    seconds = time.perf_counter() - started
+    return StudyResult(spec, dataset, analysis, moved_files, seconds, computed)
+
+
+def _run(
+    spec: StudySpec,
+    out_dir: Path,
+    options: ExecutionOptions,
+    progress: ProgressCallback | None,
+    plots: bool,
+) -> tuple[xr.Dataset, StudyAnalysis, list[Path], int]:
+    """Every policy over the study's futures, analysed and written into ``out_dir``."""
+    from chenzhou_water.stress.writing import write_study
+
     futures = StudyFutures(spec)
-    runs = Path(out_dir) / f"{spec.name}.runs"
+    runs = out_dir / f"{spec.name}.runs"
     outcomes, computed = [], 0
     for k, policy in enumerate(spec.policies):
         ensemble = Ensemble(
@@ -122,8 +147,8 @@ def run_study(
             outcomes.append(ds["metrics"].transpose("member", "metric").values.copy())
     dataset = study_dataset(spec, futures.values(0, spec.futures), np.stack(outcomes))
     analysis = analyse(spec, dataset)
-    files = write_study(spec, dataset, analysis, Path(out_dir), plots=plots)
-    return StudyResult(spec, dataset, analysis, files, time.perf_counter() - started, computed)
+    files = write_study(spec, dataset, analysis, out_dir, plots=plots)
+    return dataset, analysis, list(files), computed
 
 
 def _offset_progress(
