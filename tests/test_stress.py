@@ -301,7 +301,8 @@ def test_a_second_study_into_the_same_folder_is_refused_unless_it_overwrites(tmp
     before = (out / "tiny_outcomes.csv").read_bytes()
     again = CliRunner().invoke(app, ["stress", str(study), "--out", str(out)])
     assert again.exit_code == 2, again.output
-    assert "--overwrite" in again.output and "--resume" in again.output
+    assert "--overwrite" in again.output
+    assert "--resume" in again.output
     assert (out / "tiny_outcomes.csv").read_bytes() == before  # nothing lost
     replaced = CliRunner().invoke(app, ["stress", str(study), "--out", str(out), "--overwrite"])
     assert replaced.exit_code == 0, replaced.output
