@@ -198,3 +198,34 @@ def test_lever_weights_pick_alternatives() -> None:
     table = ((2015.0,), (1.0,))
     lever = UncertainLever("x", ("a", "b", "c"), (table,) * 3, (0.5, 0.0, 0.5))
     assert lever.choose(np.array([0.0, 0.49, 0.5, 0.99])).tolist() == [0, 0, 2, 2]
+
+
+@pytest.mark.parametrize(("kind", "params", "bounds"), [
+    ("triangular", (35.0, 42.0, 60.0), (None, None)),
+    ("triangular", (0.0, 0.0, 1.0), (None, None)),
+    ("triangular", (0.2, 2.5, 2.5), (None, None)),
+    ("normal", (5.0e5, 1.0e5), (None, None)),
+    ("normal", (5.0e5, 1.0e5), (3.0e5, 9.0e5)),
+    ("lognormal", (0.0025, 0.3), (None, None)),
+    ("lognormal", (0.0025, 0.3), (0.001, 0.004)),
+])  # fmt: skip
+def test_sampled_values_are_scipy_stats_quantiles(kind, params, bounds):
+    """The sampler's quantile functions (on scipy.special) against scipy.stats itself."""
+    from scipy import stats
+
+    u = np.concatenate([np.linspace(0.0, 1.0 - 2.0**-53, 1001), [1e-12, 0.5, 1.0 - 1e-12]])
+    got = Distribution(kind, params, bounds).ppf(u)
+    if kind == "triangular":
+        low, mode, high = params
+        want = stats.triang.ppf(u, (mode - low) / (high - low), loc=low, scale=high - low)
+    else:
+        frozen = (stats.norm(loc=params[0], scale=params[1]) if kind == "normal"
+                  else stats.lognorm(s=params[1], scale=params[0]))
+        lo, hi = bounds
+        p_lo = frozen.cdf(lo) if lo is not None else 0.0
+        p_hi = frozen.cdf(hi) if hi is not None else 1.0
+        p = np.clip(p_lo + u * (p_hi - p_lo), 2.0**-53, 1.0 - 2.0**-53)
+        want = np.clip(frozen.ppf(p), -np.inf if lo is None else lo, np.inf if hi is None else hi)
+    np.testing.assert_allclose(got, want, rtol=1e-13, atol=0.0)
+    if bounds != (None, None):
+        assert bounds[0] <= got.min() <= got.max() <= bounds[1]

@@ -80,26 +80,39 @@ class Distribution:
             low, high = self.params
             return low + u * (high - low)
         if self.kind == "triangular":
-            from scipy import stats  # here, not at import: workers never sample (seconds saved)
-
             low, mode, high = self.params
-            return stats.triang.ppf(u, (mode - low) / (high - low), loc=low, scale=high - low)
-        frozen = self._frozen()
+            c = (mode - low) / (high - low)
+            # scipy.stats.triang's ppf, without importing scipy.stats (a second per command)
+            x = np.where(u < c, np.sqrt(c * u), 1.0 - np.sqrt((1.0 - c) * (1.0 - u)))
+            return x * (high - low) + low
         lo, hi = self.bounds
-        p_lo = frozen.cdf(lo) if lo is not None else 0.0
-        p_hi = frozen.cdf(hi) if hi is not None else 1.0
+        p_lo = self._cdf(lo) if lo is not None else 0.0
+        p_hi = self._cdf(hi) if hi is not None else 1.0
         p = np.clip(p_lo + u * (p_hi - p_lo), _U_EDGE, 1.0 - _U_EDGE)
-        values = frozen.ppf(p)
+        values = self._ppf(p)
         return np.clip(values, -np.inf if lo is None else lo, np.inf if hi is None else hi)
 
-    def _frozen(self) -> Any:
-        from scipy import stats
+    # The normal and lognormal distributions as scipy.stats computes them (norm: ndtr and ndtri
+    # of the standardised value; lognorm: of log(x / median) / sigma), from scipy.special,
+    # which imports in a fraction of the time scipy.stats takes.
+
+    def _cdf(self, x: float) -> float:
+        from scipy.special import ndtr
 
         if self.kind == "normal":
             mean, sd = self.params
-            return stats.norm(loc=mean, scale=sd)
+            return float(ndtr((x - mean) / sd))
         median, sigma = self.params
-        return stats.lognorm(s=sigma, scale=median)
+        return float(ndtr(np.log(x / median) / sigma)) if x > 0 else 0.0
+
+    def _ppf(self, p: FloatArray) -> FloatArray:
+        from scipy.special import ndtri
+
+        if self.kind == "normal":
+            mean, sd = self.params
+            return ndtri(p) * sd + mean
+        median, sigma = self.params
+        return np.exp(sigma * ndtri(p)) * median
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for provenance and fingerprints."""
