@@ -17,7 +17,8 @@ Besides wall time and memory it prints where the time went, from the run's own t
 fixed cost (planning, cluster start and stop, writing the combined file), the driving
 process's time per chunk, the engine's rate per core (members per CPU second of the worker
 threads) and, from those, the speed-up Amdahl's law projects for 16 and 64 workers: the
-serial part ``S`` (fixed cost plus driver time per chunk times chunks) and the parallel part
+serial part ``S`` (fixed cost, the CSV tables and plots written after the run, plus driver
+time per chunk times chunks) and the parallel part
 ``P`` (CPU seconds of the workers) give ``(S + P) / (S + P / W)``. So scaling can be judged
 on a machine with few cores. Each worker's peak resident set size is measured with psutil.
 
@@ -195,13 +196,16 @@ def report(f: dict[str, object]) -> None:
         return
     chunks = int(f["chunks"])
     fixed = t["plan"] + t.get("start", 0.0) + t.get("stop", 0.0) + t["combine"]
+    after = t.get("tables", 0.0) + t.get("plots", 0.0)
     per_chunk = t["driver_per_chunk"]
-    serial, parallel = fixed + per_chunk * chunks, t["worker_cpu"]
+    serial, parallel = fixed + after + per_chunk * chunks, t["worker_cpu"]
     print(
         f"fixed cost       : {fixed:.2f} s = plan {t['plan']:.2f} + cluster start "
         f"{t.get('start', 0.0):.2f} + stop {t.get('stop', 0.0):.2f} + combine "
         f"{t['combine']:.2f}"
     )
+    print(f"tables and plots : {after:.2f} s = CSV tables {t.get('tables', 0.0):.2f} + PNG plots "
+          f"{t.get('plots', 0.0):.2f} (serial, after the run: part of S below)")
     print(f"driver per chunk : {per_chunk * 1e3:.1f} ms ({chunks} chunks)")
     print(
         f"engine per core  : {members / t['engine_cpu']:,.0f} members/s (model alone); "

@@ -277,10 +277,14 @@ def write_netcdf(ds: xr.Dataset, target: str | Path) -> Path:
     return Path(target)
 
 
+#: How CSV files write floating-point numbers: six significant digits.
+CSV_FLOAT_FORMAT = "%.6g"
+
+
 def write_csv(frame: pd.DataFrame, target: str | Path) -> Path:
     """Write a DataFrame to CSV atomically (UTF-8 with BOM, so Excel reads Chinese labels)."""
     with atomic_path(target) as tmp:
-        frame.to_csv(tmp, encoding="utf-8-sig", float_format="%.6g")
+        frame.to_csv(tmp, encoding="utf-8-sig", float_format=CSV_FLOAT_FORMAT)
     return Path(target)
 
 

@@ -83,6 +83,15 @@ def assert_identical(a: xr.Dataset, b: xr.Dataset) -> None:
         assert np.array_equal(a[name].values, b[name].values), name  # to the bit
 
 
+def assert_table_is_the_references(out: Path, reference: xr.Dataset) -> None:
+    """The metrics table joined from the chunks' rows is the reference's, byte for byte."""
+    from chenzhou_water.files import write_csv
+    from chenzhou_water.sweep.tables import metrics_table
+
+    whole = write_csv(metrics_table(reference), out / "reference_table.csv")
+    assert (out / "small_metrics.csv").read_bytes() == whole.read_bytes()
+
+
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> xr.Dataset:
     """The sweep uninterrupted, serially, in one chunk."""
@@ -129,6 +138,7 @@ def test_killed_mid_chunk_then_resumed_gives_the_uninterrupted_results(
     text = resume(path, out)
     assert f"small: 12 members in 6 chunks ({6 - done} run, {done} resumed)" in text
     assert_identical(open_sweep(out).load(), reference)
+    assert_table_is_the_references(out, reference)
 
 
 @pytest.mark.slow
@@ -153,6 +163,7 @@ def test_killed_mid_write_then_resumed_gives_the_uninterrupted_results(
     text = resume(path, out)
     assert "small: 12 members in 3 chunks (2 run, 1 resumed)" in text
     assert_identical(open_sweep(out).load(), reference)
+    assert_table_is_the_references(out, reference)
 
 
 @pytest.mark.slow
@@ -184,6 +195,7 @@ def test_cli_two_workers_give_the_serial_results(tmp_path: Path, reference: xr.D
     assert result.exit_code == 0, result.output
     assert "on local Dask cluster (2 workers)" in " ".join(result.output.split())
     assert_identical(open_sweep(out).load(), reference)
+    assert_table_is_the_references(out, reference)
 
 
 def _free_port() -> int:
@@ -219,6 +231,7 @@ def test_cli_scheduler_runs_on_a_cluster_the_test_starts(
         assert result.exit_code == 0, result.output
         assert address in " ".join(result.output.split())
         assert_identical(open_sweep(out).load(), reference)
+        assert_table_is_the_references(out, reference)
     finally:
         for process in (worker, scheduler):
             process.terminate()

@@ -272,7 +272,7 @@ def test_cli_sweep_runs_and_reports(tmp_path: Path) -> None:
         assert ds.sizes["member"] == 5
     assert len(pd.read_csv(out / "small_metrics.csv", encoding="utf-8-sig")) == 5
     assert sorted(p.name for p in (out / "small.chunks").iterdir()) == [
-        "chunk_000000.nc", "manifest.json"]
+        "chunk_000000.csv", "chunk_000000.nc", "manifest.json"]
     assert not [p for p in out.iterdir() if p.name.startswith(".")], "staging left behind"
 
 
@@ -313,3 +313,32 @@ def test_cli_hydrology_prints_assumptions_and_saves_the_figure(tmp_path: Path) -
     assert "mean annual runoff 4.54 billion m³/yr" in result.output
     assert "0.165" in result.output  # June's share
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_metrics_table_joined_from_chunks_is_the_table_formatted_whole(
+    tmp_path: Path, reference: xr.Dataset
+) -> None:
+    """Chunks write their rows; the driver joins them. The file is byte for byte the table
+    formatted at once, also where a chunk has no rows file (a folder of older code)."""
+    from chenzhou_water.files import write_csv
+    from chenzhou_water.sweep.tables import metrics_table
+
+    whole = write_csv(metrics_table(reference), tmp_path / "whole.csv").read_bytes()
+    assert whole.startswith(b"\xef\xbb\xbfmember,")
+    path, out = write_sweep(tmp_path), tmp_path / "out"
+    result = run_sweep(path, out, ExecutionOptions(chunk_size=5))
+    name = result.spec.name
+    fragments = sorted((out / f"{name}.chunks").glob("chunk_*.csv"))
+    assert len(fragments) == 5
+    assert (out / f"{name}_metrics.csv").read_bytes() == whole
+
+    def crash_after_two(report):
+        if report.chunks_done == 2:
+            raise Crash("simulated crash")
+
+    again = tmp_path / "again"
+    with pytest.raises(Crash):
+        run_sweep(path, again, ExecutionOptions(chunk_size=5), progress=crash_after_two)
+    (again / f"{name}.chunks" / "chunk_000001.csv").unlink()
+    run_sweep(path, again, ExecutionOptions(resume=True))
+    assert (again / f"{name}_metrics.csv").read_bytes() == whole

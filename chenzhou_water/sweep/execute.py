@@ -152,6 +152,10 @@ class Ensemble:
         Per-member metrics, computed inside each chunk.
     attrs : mapping
         Extra global attributes of the combined file (provenance).
+    table_fragments : bool
+        Each chunk also writes its rows of the sweep's metrics table
+        (:func:`~chenzhou_water.sweep.tables.write_table_fragment`), so that the driving process
+        only joins them: formatting a million rows is parallel work, not serial.
     """
 
     name: str
@@ -165,6 +169,7 @@ class Ensemble:
     series: tuple[str, ...] = ()
     metrics: tuple[Metric, ...] = ()
     attrs: Mapping[str, str] = field(default_factory=dict)
+    table_fragments: bool = False
 
 
 @dataclass(frozen=True)
@@ -209,7 +214,12 @@ class EnsembleResult:
         ``stop`` (of a Dask cluster or client), ``combine`` (the combined file),
         ``driver_per_chunk`` (the driving process's own work per chunk computed),
         ``worker_cpu`` and ``engine_cpu`` (CPU seconds of the computing threads in all and in
-        the model alone, summed over chunks).
+        the model alone, summed over chunks); a sweep adds ``tables`` and ``plots`` (its CSV
+        files and PNG plots, written by the driving process after the run).
+    table_fragments : tuple of Path
+        Every chunk's rows of the metrics table, in member order, where the ensemble asked for
+        them (:attr:`Ensemble.table_fragments`); chunks resumed from a folder written before
+        fragments existed have none.
     """
 
     path: Path
@@ -224,6 +234,7 @@ class EnsembleResult:
     fingerprint: str
     executor: str
     timings: Mapping[str, float] = field(default_factory=dict)
+    table_fragments: tuple[Path, ...] = ()
 
     @property
     def members_per_second(self) -> float:
@@ -313,6 +324,8 @@ def run_ensemble(
         members_computed=computed, chunks=folder.n_chunks, chunks_computed=len(todo),
         chunks_resumed=len(done), seconds=time.perf_counter() - started,
         fingerprint=ensemble.fingerprint, executor=executor, timings=timings,
+        table_fragments=tuple(folder.fragment_path(i) for i in range(folder.n_chunks))
+        if ensemble.table_fragments else (),
     )  # fmt: skip
 
 
@@ -452,10 +465,20 @@ def run_chunk_job(job: ChunkJob, sample: MemberSample) -> ChunkRecord:
     ds = chunk_dataset(job.ensemble, job.info, sample, result, job.model_times)
     index = sample.start // job.folder.chunk_size
     if job.write_here:
-        job.folder.write_chunk(index, ds)
+        _write_chunk(job, index, ds)
     back = ds if job.keep or not job.write_here else None
     return ChunkRecord(index, sample.stop - sample.start, engine,
                        time.thread_time() - started, back)  # fmt: skip
+
+
+def _write_chunk(job: ChunkJob, index: int, ds: xr.Dataset) -> None:
+    """Write a chunk's file, after its table fragment if the ensemble has one: a chunk file
+    on disk (what marks a chunk finished) always has its fragment beside it."""
+    if job.ensemble.table_fragments:
+        from chenzhou_water.sweep.tables import write_table_fragment
+
+        write_table_fragment(ds, job.folder.fragment_path(index))
+    job.folder.write_chunk(index, ds)
 
 
 class _Collector:
@@ -474,7 +497,7 @@ class _Collector:
     def __call__(self, record: ChunkRecord) -> None:
         started = time.perf_counter()
         if not self.job.write_here and record.dataset is not None:
-            self.job.folder.write_chunk(record.index, record.dataset)
+            _write_chunk(self.job, record.index, record.dataset)
         if self.job.keep and record.dataset is not None:
             self.kept[record.index] = record.dataset
         self.chunks_done += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -99,6 +100,7 @@ def ensemble_from_spec(spec: SweepSpec) -> Ensemble:
         series=spec.series, metrics=spec.metrics,
         attrs={"sweep_file": spec.path.name, "sweep_resolved": resolved,
                "sampler": spec.sampler, "seed": str(spec.seed)},
+        table_fragments=True,
     )  # fmt: skip
 
 
@@ -150,11 +152,17 @@ def run_sweep(
     with result_place(out_dir, spec.name, existing, overwrite=overwrite,
                       resume=options.resume) as place:
         result = run_ensemble(ensemble_from_spec(spec), place, options, progress=progress)
+        timings = dict(result.timings)
+        started = time.perf_counter()
         with open_sweep(place, spec.name) as ds:
-            files = write_sweep_tables(ds, place, spec.name)
+            files = write_sweep_tables(ds, place, spec.name, result.table_fragments)
+            timings["tables"] = time.perf_counter() - started
             if plots:
                 from chenzhou_water.sweep.plots import save_sweep_plots  # matplotlib: on demand
 
+                started = time.perf_counter()
                 files += save_sweep_plots(ds, place, spec.name)
-    run = replace(result, path=moved(result.path, place, out_dir), out_dir=out_dir)
+                timings["plots"] = time.perf_counter() - started
+    run = replace(result, path=moved(result.path, place, out_dir), out_dir=out_dir,
+                  timings=timings)
     return SweepResult(spec, run, tuple(moved(f, place, out_dir) for f in files))

@@ -3,12 +3,15 @@
 Layout under ``OUT``, for a sweep named ``NAME``::
 
     OUT/NAME.chunks/manifest.json          what made the folder: fingerprint, members, chunking
+    OUT/NAME.chunks/chunk_000000.csv       a sweep's metrics table rows of the chunk (no header)
     OUT/NAME.chunks/chunk_000000.nc        members [0, chunk_size), written atomically
+    OUT/NAME.chunks/chunk_000001.csv       ...
     OUT/NAME.chunks/chunk_000001.nc        ...
     OUT/NAME.nc                            every member, written atomically at the end
 
 A chunk file exists only once it is complete (temporary file, then rename), so after an
-interruption the files present are exactly the finished chunks. Each chunk holds the
+interruption the files present are exactly the finished chunks; a chunk's rows file is written
+before its NetCDF file, so a finished chunk has both. Each chunk holds the
 member-indexed variables of its members: the sampled inputs, ``metrics (member, metric)`` and the
 kept series ``(member, time)``.
 """
@@ -76,6 +79,10 @@ class SweepFolder:
 
     def chunk_path(self, index: int) -> Path:
         return self.chunk_dir / f"chunk_{index:06d}.nc"
+
+    def fragment_path(self, index: int) -> Path:
+        """Chunk ``index``'s rows of the metrics table (CSV without header)."""
+        return self.chunk_dir / f"chunk_{index:06d}.csv"
 
     def chunk_paths(self) -> list[Path]:
         """Every chunk file, in member order."""

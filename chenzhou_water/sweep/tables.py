@@ -17,6 +17,7 @@ looping over rows.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -25,10 +26,10 @@ import pandas as pd
 import xarray as xr
 
 from chenzhou_water.display import csv_header, variable_unit
-from chenzhou_water.files import write_csv
+from chenzhou_water.files import CSV_FLOAT_FORMAT, atomic_path, write_csv
 
 __all__ = ["QUANTILES", "column_header", "metric_columns", "metrics_table", "summary_table",
-           "write_sweep_tables"]
+           "write_sweep_tables", "write_table_fragment"]
 
 #: The quantiles of the summary table.
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -130,13 +131,39 @@ def summary_table(ds: xr.Dataset, quantiles: Sequence[float] = QUANTILES) -> pd.
                                                                             "scenario"]))
 
 
-def write_sweep_tables(ds: xr.Dataset, out_dir: str | Path, name: str) -> list[Path]:
+def write_table_fragment(ds: xr.Dataset, target: Path) -> Path:
+    """Write one chunk's rows of :func:`metrics_table` (CSV, no header, no byte-order mark),
+    atomically, formatted as :func:`~chenzhou_water.files.write_csv` formats the whole table."""
+    with atomic_path(target) as tmp:
+        metrics_table(ds).to_csv(tmp, header=False, encoding="utf-8", float_format=CSV_FLOAT_FORMAT)
+    return target
+
+
+def _write_metrics_table(ds: xr.Dataset, target: Path, fragments: Sequence[Path]) -> Path:
+    """The metrics table: its header, then the chunks' fragments joined, if every chunk has
+    one (byte for byte what formatting the whole table gives); else formatted here."""
+    if not fragments or not all(f.is_file() for f in fragments):
+        return write_csv(metrics_table(ds), target)
+    with atomic_path(target) as tmp, open(tmp, "wb") as out:
+        header = metrics_table(ds.isel(member=slice(0, 0))).to_csv(float_format=CSV_FLOAT_FORMAT)
+        out.write(header.encode("utf-8-sig"))
+        for fragment in fragments:
+            with open(fragment, "rb") as part:
+                shutil.copyfileobj(part, out, 1 << 20)
+    return target
+
+
+def write_sweep_tables(
+    ds: xr.Dataset, out_dir: str | Path, name: str, fragments: Sequence[Path] = ()
+) -> list[Path]:
     """Write a sweep's CSV tables into ``out_dir``, each file atomically; returns the paths.
 
-    The plots are :func:`~chenzhou_water.sweep.plots.save_sweep_plots`.
+    ``fragments``: the chunks' rows of the metrics table, in member order
+    (:func:`write_table_fragment`), joined instead of formatted again. The plots are
+    :func:`~chenzhou_water.sweep.plots.save_sweep_plots`.
     """
     out_dir = Path(out_dir)
-    written = [write_csv(metrics_table(ds), out_dir / f"{name}_metrics.csv")]
+    written = [_write_metrics_table(ds, out_dir / f"{name}_metrics.csv", fragments)]
     summary = summary_table(ds)
     if not summary.empty:
         written.append(write_csv(summary, out_dir / f"{name}_metrics_summary.csv"))
