@@ -103,3 +103,24 @@ def test_no_metrics_no_summary_and_no_metric_plots(tmp_path):
     ds = _sweep(members=10, series=True).drop_vars(["metrics", "metric", "metric_units"])
     assert summary_table(ds).empty
     assert [p.name for p in save_sweep_plots(ds, tmp_path, "s")] == ["s_fan_leakage_rate.png"]
+
+
+def test_metric_plots_are_drawn_in_the_units_their_labels_name(tmp_path, monkeypatch):
+    """Reliability is stored as a fraction and labelled "% of months": drawn in %."""
+    import matplotlib.pyplot as plt
+
+    ds = _sweep()
+    drawn: list[tuple[str, np.ndarray]] = []
+    original = plt.Figure.savefig
+
+    def record(fig, *args, **kwargs):
+        left, right = fig.axes[:2]
+        drawn.append((left.get_xlabel(), right.get_lines()[0].get_xdata()))
+        return original(fig, *args, **kwargs)
+
+    monkeypatch.setattr(plt.Figure, "savefig", record)
+    save_sweep_plots(ds, tmp_path, "s")
+    label, xs = drawn[0]
+    assert label == "reliability [% of months]"
+    assert xs.max() == pytest.approx(100.0)
+    assert xs.min() == pytest.approx(100 * ds["metrics"].sel(metric="reliability").min())

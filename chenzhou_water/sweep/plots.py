@@ -20,7 +20,7 @@ from matplotlib.axes import Axes
 from chenzhou_water._typing import FloatArray
 from chenzhou_water.files import atomic_path
 from chenzhou_water.fonts import use_cjk_font
-from chenzhou_water.sweep.tables import metric_columns
+from chenzhou_water.sweep.tables import metric_columns, shown_metrics
 
 __all__ = ["ecdf", "fan_chart", "histogram", "save_sweep_plots"]
 
@@ -95,8 +95,10 @@ def save_sweep_plots(ds: xr.Dataset, out_dir: str | Path, name: str) -> list[Pat
     out_dir = Path(out_dir)
     written = []
     headers = metric_columns(ds)
-    for metric, header in headers.items():
-        values = np.asarray(ds["metrics"].sel(metric=metric).values, dtype=np.float64)
+    shown = shown_metrics(ds) if headers else None  # in the units the headers name
+    for j, (metric, header) in enumerate(headers.items()):
+        assert shown is not None
+        values = shown[:, j]
         fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
         histogram(values, header, left)
         ecdf(values, header, right)

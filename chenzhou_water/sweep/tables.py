@@ -28,8 +28,16 @@ import xarray as xr
 from chenzhou_water.display import csv_header, variable_unit
 from chenzhou_water.files import CSV_FLOAT_FORMAT, atomic_path, write_csv
 
-__all__ = ["QUANTILES", "column_header", "metric_columns", "metrics_table", "summary_table",
-           "write_sweep_tables", "write_table_fragment"]
+__all__ = [
+    "QUANTILES",
+    "column_header",
+    "metric_columns",
+    "metrics_table",
+    "shown_metrics",
+    "summary_table",
+    "write_sweep_tables",
+    "write_table_fragment",
+]
 
 #: The quantiles of the summary table.
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -74,14 +82,14 @@ def metrics_table(ds: xr.Dataset) -> pd.DataFrame:
         columns[column_header(name, units)] = ds[name].values * _factor(name, units)
     headers = metric_columns(ds)
     if headers:
-        values = _shown_metrics(ds)
+        values = shown_metrics(ds)
         for j, header in enumerate(headers.values()):
             columns[header] = values[:, j]
     frame = pd.DataFrame(columns, index=pd.Index(ds["member"].values, name="member"))
     return frame
 
 
-def _shown_metrics(ds: xr.Dataset) -> np.ndarray:
+def shown_metrics(ds: xr.Dataset) -> np.ndarray:
     """The (member, metric) values in the units of their column headers."""
     values = np.asarray(ds["metrics"].transpose("member", "metric").values, dtype=float)
     names = [str(n) for n in ds["metric"].values]
@@ -113,7 +121,7 @@ def summary_table(ds: xr.Dataset, quantiles: Sequence[float] = QUANTILES) -> pd.
     headers = metric_columns(ds)
     if not headers:
         return pd.DataFrame()
-    values = _shown_metrics(ds)
+    values = shown_metrics(ds)
     rows, index = [], []
     for j, header in enumerate(headers.values()):
         for group, mask in _groups(ds):
