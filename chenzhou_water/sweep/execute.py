@@ -30,6 +30,7 @@ from chenzhou_water.engine import compile_model
 from chenzhou_water.engine.dataset import calendar_times, time_coordinates, variable_attrs
 from chenzhou_water.errors import ChenzhouWaterError, Problem, ValidationError
 from chenzhou_water.execution import SERIAL, ExecutionOptions
+from chenzhou_water.files import atomic_path
 from chenzhou_water.hydrology.config import InflowConfig
 from chenzhou_water.hydrology.generator import MemberClimate
 from chenzhou_water.model.metadata import ModelInfo, model_info
@@ -153,9 +154,9 @@ class Ensemble:
     attrs : mapping
         Extra global attributes of the combined file (provenance).
     table_fragments : bool
-        Each chunk also writes its rows of the sweep's metrics table
-        (:func:`~chenzhou_water.sweep.tables.write_table_fragment`), so that the driving process
-        only joins them: formatting a million rows is parallel work, not serial.
+        Each chunk also writes its rows of the sweep's metrics table, formatted by the process
+        that computed it (:func:`~chenzhou_water.sweep.tables.table_rows`), so that the driving
+        process only joins them: formatting a million rows is parallel work, not serial.
     """
 
     name: str
@@ -445,6 +446,9 @@ class ChunkRecord:
         all (labelling and writing included).
     dataset : Dataset or None
         The labelled chunk, when the driving process writes it or keeps it for combining.
+    rows : bytes or None
+        The chunk's rows of the metrics table, formatted, when the driving process writes the
+        chunk and the ensemble asks for them.
     """
 
     index: int
@@ -452,6 +456,7 @@ class ChunkRecord:
     engine_seconds: float
     seconds: float
     dataset: xr.Dataset | None
+    rows: bytes | None = None
 
 
 def run_chunk_job(job: ChunkJob, sample: MemberSample) -> ChunkRecord:
@@ -464,21 +469,25 @@ def run_chunk_job(job: ChunkJob, sample: MemberSample) -> ChunkRecord:
     engine = time.thread_time() - started
     ds = chunk_dataset(job.ensemble, job.info, sample, result, job.model_times)
     index = sample.start // job.folder.chunk_size
+    rows = None
+    if job.ensemble.table_fragments:  # formatted here, on the worker, wherever it is written
+        from chenzhou_water.sweep.tables import table_rows
+
+        rows = table_rows(ds)
     if job.write_here:
-        _write_chunk(job, index, ds)
+        _write_chunk(job.folder, index, ds, rows)
     back = ds if job.keep or not job.write_here else None
-    return ChunkRecord(index, sample.stop - sample.start, engine,
-                       time.thread_time() - started, back)  # fmt: skip
+    return ChunkRecord(index, sample.stop - sample.start, engine, time.thread_time() - started,
+                       back, None if job.write_here else rows)  # fmt: skip
 
 
-def _write_chunk(job: ChunkJob, index: int, ds: xr.Dataset) -> None:
-    """Write a chunk's file, after its table fragment if the ensemble has one: a chunk file
-    on disk (what marks a chunk finished) always has its fragment beside it."""
-    if job.ensemble.table_fragments:
-        from chenzhou_water.sweep.tables import write_table_fragment
-
-        write_table_fragment(ds, job.folder.fragment_path(index))
-    job.folder.write_chunk(index, ds)
+def _write_chunk(folder: SweepFolder, index: int, ds: xr.Dataset, rows: bytes | None) -> None:
+    """Write a chunk's file, after its rows of the metrics table if it has them: a chunk file
+    on disk (what marks a chunk finished) always has its rows beside it."""
+    if rows is not None:
+        with atomic_path(folder.fragment_path(index)) as tmp:
+            tmp.write_bytes(rows)
+    folder.write_chunk(index, ds)
 
 
 class _Collector:
@@ -497,7 +506,7 @@ class _Collector:
     def __call__(self, record: ChunkRecord) -> None:
         started = time.perf_counter()
         if not self.job.write_here and record.dataset is not None:
-            _write_chunk(self.job, record.index, record.dataset)
+            _write_chunk(self.job.folder, record.index, record.dataset, record.rows)
         if self.job.keep and record.dataset is not None:
             self.kept[record.index] = record.dataset
         self.chunks_done += 1

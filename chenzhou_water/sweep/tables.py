@@ -35,8 +35,8 @@ __all__ = [
     "metrics_table",
     "shown_metrics",
     "summary_table",
+    "table_rows",
     "write_sweep_tables",
-    "write_table_fragment",
 ]
 
 #: The quantiles of the summary table.
@@ -139,12 +139,10 @@ def summary_table(ds: xr.Dataset, quantiles: Sequence[float] = QUANTILES) -> pd.
                                                                             "scenario"]))
 
 
-def write_table_fragment(ds: xr.Dataset, target: Path) -> Path:
-    """Write one chunk's rows of :func:`metrics_table` (CSV, no header, no byte-order mark),
-    atomically, formatted as :func:`~chenzhou_water.files.write_csv` formats the whole table."""
-    with atomic_path(target) as tmp:
-        metrics_table(ds).to_csv(tmp, header=False, encoding="utf-8", float_format=CSV_FLOAT_FORMAT)
-    return target
+def table_rows(ds: xr.Dataset) -> bytes:
+    """A chunk's rows of :func:`metrics_table` (CSV, no header, UTF-8 without byte-order
+    mark), formatted as :func:`~chenzhou_water.files.write_csv` formats the whole table."""
+    return metrics_table(ds).to_csv(header=False, float_format=CSV_FLOAT_FORMAT).encode("utf-8")
 
 
 def _write_metrics_table(ds: xr.Dataset, target: Path, fragments: Sequence[Path]) -> Path:
@@ -167,7 +165,7 @@ def write_sweep_tables(
     """Write a sweep's CSV tables into ``out_dir``, each file atomically; returns the paths.
 
     ``fragments``: the chunks' rows of the metrics table, in member order
-    (:func:`write_table_fragment`), joined instead of formatted again. The plots are
+    (:func:`table_rows`), joined instead of formatted again. The plots are
     :func:`~chenzhou_water.sweep.plots.save_sweep_plots`.
     """
     out_dir = Path(out_dir)
