@@ -80,8 +80,9 @@ def fan_chart(da: xr.DataArray, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def _save(fig: plt.Figure, target: Path) -> Path:
-    fig.tight_layout()
+def _save(fig: plt.Figure, target: Path, tight: bool = True) -> Path:
+    if tight:
+        fig.tight_layout()  # a whole extra drawing of the figure: not for the fixed layouts
     with atomic_path(target) as tmp:
         fig.savefig(tmp, dpi=100, format="png")
     plt.close(fig)
@@ -100,9 +101,10 @@ def save_sweep_plots(ds: xr.Dataset, out_dir: str | Path, name: str) -> list[Pat
         assert shown is not None
         values = shown[:, j]
         fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.13, top=0.92, wspace=0.22)
         histogram(values, header, left)
         ecdf(values, header, right)
-        written.append(_save(fig, out_dir / f"{name}_metric_{metric}.png"))
+        written.append(_save(fig, out_dir / f"{name}_metric_{metric}.png", tight=False))
     for variable, da in ds.data_vars.items():
         if set(da.dims) == {"member", "time"}:
             fig, ax = plt.subplots(figsize=(9, 4.5))
