@@ -189,3 +189,24 @@ def test_the_ensemble_switch_draws_bands(session):
     assert np.all(band["hi"] >= band["lo"])
     assert np.any(band["hi"] > band["lo"])
     assert "5 member(s)" in explorer.status.object
+
+
+def test_the_diagram_names_every_variable_in_chinese_and_switches_back(session):
+    from chenzhou_water.explore.app import Explorer
+    from chenzhou_water.explore.diagram import details_markdown
+
+    explorer = Explorer(session)
+    nodes = explorer.diagram.nodes.data
+    where = nodes["key"].index("reservoir_storage")
+    vensim_name = explorer.structure.elements["reservoir_storage"].name
+    assert nodes["name"][where] == vensim_name
+    explorer.set_language("zh")
+    nodes = explorer.diagram.nodes.data
+    assert nodes["name"][where] == "水库蓄水量"
+    english = [k for k, n in zip(nodes["key"], nodes["name"], strict=True)
+               if re.search(r"[a-z]{2,}", n)]  # acronyms (PUE, FAVAD, ILI) are written so
+    assert not english, english  # every variable has its Chinese name on the diagram
+    details = details_markdown(explorer.structure, "leakage_rate", 0.17, "zh")
+    assert details.startswith("### 管网漏损率（")
+    explorer.set_language("en")
+    assert explorer.diagram.nodes.data["name"][where] == vensim_name

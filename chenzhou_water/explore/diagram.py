@@ -10,6 +10,7 @@ from bokeh.plotting import figure
 
 from chenzhou_water.explore.controls import sector_label, text
 from chenzhou_water.explore.layout import Layout
+from chenzhou_water.explore.names_zh import name_zh
 from chenzhou_water.explore.structure import ModelStructure
 from chenzhou_water.model.catalogue import source_kinds
 
@@ -25,6 +26,12 @@ ROLE_STYLE: dict[str, tuple[str, str]] = {  # role -> (marker, colour)
 CALENDAR = "Calendar"
 
 
+def shown_name(structure: ModelStructure, key: str, lang: str) -> str:
+    """A variable's name on the diagram: its Chinese name in Chinese (the model's own name
+    where it has none), the model's name in English."""
+    return (lang == "zh" and name_zh(key)) or structure.elements[key].name
+
+
 def _value_text(value: float | None) -> str:
     return "" if value is None else f"{value:.4g}"
 
@@ -38,7 +45,7 @@ class Diagram:
         place = where.positions
         self.nodes = ColumnDataSource({
             "key": keys,
-            "name": [structure.elements[k].name for k in keys],
+            "name": [shown_name(structure, k, lang) for k in keys],
             "role": [structure.elements[k].role for k in keys],
             "x": [place[k].x for k in keys],
             "y": [-place[k].y for k in keys],
@@ -89,6 +96,8 @@ class Diagram:
         self.bands.data = {**self.bands.data, "label": [
             sector_label(s, lang) for s, _, _ in
             ((s, 0, 0) for s in self.structure.sectors)]}
+        self.nodes.data = {**self.nodes.data, "name": [
+            shown_name(self.structure, k, lang) for k in self.nodes.data["key"]]}
 
     def update_values(self, values: Mapping[str, float | None]) -> None:
         self.nodes.data = {**self.nodes.data,
@@ -107,8 +116,9 @@ def details_markdown(structure: ModelStructure, key: str, value: float | None, l
     low, high = var.limits if var else (None, None)
     declared = "" if low is None and high is None else f"[{low}, {high}]"
     documentation = var.documentation if var else ""
+    title = shown_name(structure, key, lang)
     rows = [
-        f"### {element.name}",
+        f"### {title}" if title == element.name else f"### {title}（{element.name}）",
         f"*{sector_label(element.sector, lang)} · {element.role}*",
         f"**{text('equation', lang)}:** `{element.equation}`",
         f"**{text('units', lang)}:** {units or '–'}  ",
