@@ -239,18 +239,27 @@ def test_a_bad_study_exits_2_and_writes_nothing(tmp_path):
 # --- running -----------------------------------------------------------------------------------
 
 
-# One policy (each policy's ensemble starts its own Dask cluster), serially and on two workers
-# in chunks of 3: a few tens of seconds on an idle two-core machine, minutes on a busy one.
+# Both policies, serially and on two workers in chunks of 3 (one Dask cluster serves both
+# policies): a few tens of seconds on an idle two-core machine, minutes on a busy one.
 @pytest.mark.slow
-def test_two_workers_and_serial_give_identical_tables(tmp_path):
+def test_two_workers_and_serial_give_identical_tables(tmp_path, monkeypatch):
     from chenzhou_water.execution import ExecutionOptions
     from chenzhou_water.stress import run_study
+    from chenzhou_water.sweep import cluster
 
-    study = write(tmp_path, edit(
-        "  phase3: {extends: base.yaml, parameters: {phase_3_start_year: 2030}}\n", ""))
+    started = []
+    open_dask = cluster.open_dask
+
+    def counting(*args, **kwargs):
+        started.append(args)
+        return open_dask(*args, **kwargs)
+
+    monkeypatch.setattr("chenzhou_water.stress.run.open_dask", counting)
+    study = write(tmp_path)
     serial = run_study(study, tmp_path / "serial", plots=False)
     dask = run_study(study, tmp_path / "dask", ExecutionOptions(workers=2, chunk_size=3),
                      plots=False)
+    assert len(started) == 1  # one cluster for the two policies
     for name in ("tiny_outcomes.csv", "tiny_robustness.csv", "tiny_prim_boxes.csv"):
         assert (tmp_path / "serial" / name).read_bytes() == (tmp_path / "dask" / name).read_bytes()
     np.testing.assert_array_equal(serial.dataset["outcomes"].values,
@@ -260,7 +269,7 @@ def test_two_workers_and_serial_give_identical_tables(tmp_path):
                                        "drought_length", "variability", "population_growth_rate",
                                        "peak_day_factor"]
     assert {"scenario", "policy", "peak_reliability_2025_2050"} <= set(table.columns)
-    assert len(table) == 8
+    assert len(table) == 2 * 8  # two policies x eight futures
 
 
 def test_the_report_shows_a_study_in_both_languages(tmp_path):

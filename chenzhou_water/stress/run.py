@@ -10,6 +10,7 @@ outcomes into one ``(policy, member, outcome)`` Dataset (:func:`study_dataset`),
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -23,7 +24,8 @@ from chenzhou_water.results import provenance, resolved_text
 from chenzhou_water.stress.discovery import Discovery, discover, feature_scores
 from chenzhou_water.stress.futures import StudyFutures
 from chenzhou_water.stress.robustness import robustness_table
-from chenzhou_water.stress.spec import StudySpec, load_study
+from chenzhou_water.stress.spec import Policy, StudySpec, load_study
+from chenzhou_water.sweep.cluster import open_dask
 from chenzhou_water.sweep.execute import (
     Ensemble,
     EnsembleProgress,
@@ -133,22 +135,31 @@ def _run(
     futures = StudyFutures(spec)
     runs = out_dir / f"{spec.name}.runs"
     outcomes, computed = [], 0
-    for k, policy in enumerate(spec.policies):
-        ensemble = Ensemble(
-            name=policy.name, scenario=policy.scenario, members=spec.futures, sample=futures,
-            fingerprint=spec.fingerprint(policy.name), levers=policy.levers, inflow=spec.inflow,
-            seed=spec.seed, metrics=tuple(o.metric for o in spec.outcomes),
-            attrs={"study_file": spec.path.name, "policy": policy.name},
-        )  # fmt: skip
-        report = _offset_progress(progress, k, len(spec.policies), spec.futures)
-        result = run_ensemble(ensemble, runs, options, progress=report)
-        computed += result.members_computed
-        with xr.open_dataset(result.path) as ds:
-            outcomes.append(ds["metrics"].transpose("member", "metric").values.copy())
+    # One Dask cluster (or connection) serves every policy: started and stopped once.
+    session = nullcontext(None) if options.serial else open_dask(options.workers,
+                                                                 options.scheduler)
+    with session as dask:
+        for k, policy in enumerate(spec.policies):
+            result = run_ensemble(_ensemble(spec, policy, futures), runs, options, dask=dask,
+                                  progress=_offset_progress(progress, k, len(spec.policies),
+                                                            spec.futures))  # fmt: skip
+            computed += result.members_computed
+            with xr.open_dataset(result.path) as ds:
+                outcomes.append(ds["metrics"].transpose("member", "metric").values.copy())
     dataset = study_dataset(spec, futures.values(0, spec.futures), np.stack(outcomes))
     analysis = analyse(spec, dataset)
     files = write_study(spec, dataset, analysis, out_dir, plots=plots)
     return dataset, analysis, list(files), computed
+
+
+def _ensemble(spec: StudySpec, policy: Policy, futures: StudyFutures) -> Ensemble:
+    """The ensemble of one policy over the study's futures."""
+    return Ensemble(
+        name=policy.name, scenario=policy.scenario, members=spec.futures, sample=futures,
+        fingerprint=spec.fingerprint(policy.name), levers=policy.levers, inflow=spec.inflow,
+        seed=spec.seed, metrics=tuple(o.metric for o in spec.outcomes),
+        attrs={"study_file": spec.path.name, "policy": policy.name},
+    )  # fmt: skip
 
 
 def _offset_progress(

@@ -14,13 +14,15 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from chenzhou_water.sweep.execute import MemberSample
 
-__all__ = ["QUEUED_PER_WORKER", "run_on_dask"]
+__all__ = ["QUEUED_PER_WORKER", "DaskSession", "open_dask", "run_on_dask"]
 
 #: Chunks submitted ahead per worker: enough to keep it busy while the driver writes.
 QUEUED_PER_WORKER = 2
@@ -33,6 +35,71 @@ QUEUED_PER_WORKER = 2
 _START_METHOD = "fork" if sys.platform == "linux" else "spawn"
 
 
+@dataclass(frozen=True)
+class DaskSession:
+    """A connected Dask client: a local cluster's or an existing scheduler's.
+
+    Attributes
+    ----------
+    client : distributed.Client
+    where : str
+        A description of where chunks run (``local Dask cluster (2 workers)``, ...).
+    workers : int
+        Worker processes (at least 1).
+    dashboard : bool
+        Whether a dashboard link can be served (bokeh is installed, or the scheduler's).
+    """
+
+    client: Any
+    where: str
+    workers: int
+    dashboard: bool
+
+
+@contextmanager
+def open_dask(
+    workers: int | None, scheduler: str | None, timings: dict[str, float] | None = None
+) -> Iterator[DaskSession]:
+    """Start a local cluster of ``workers`` processes (one thread each), or connect to
+    ``scheduler``; close it on leaving. ``timings`` receives ``start`` and ``stop`` seconds.
+
+    One session can serve several ensembles (the policies of a stress study), which then pay
+    for the start and stop once.
+    """
+    import dask
+    from dask.distributed import Client, LocalCluster
+
+    timings = {} if timings is None else timings
+    started = time.perf_counter()
+    if scheduler is not None:
+        client = Client(scheduler)
+        cluster = None
+        n = max(1, len(client.scheduler_info().get("workers", {})))
+        session = DaskSession(client, f"Dask scheduler {scheduler}", n, True)
+    else:
+        n = int(workers or 1)
+        with dask.config.set({"distributed.worker.multiprocessing-method": _START_METHOD}):
+            cluster = LocalCluster(
+                n_workers=n,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",  # a free port (Dask serves its HTTP routes without bokeh)
+                silence_logs=logging.ERROR,
+            )
+        client = Client(cluster)
+        session = DaskSession(client, f"local Dask cluster ({n} worker{'s' if n != 1 else ''})",
+                              n, importlib.util.find_spec("bokeh") is not None)
+    timings["start"] = time.perf_counter() - started
+    try:
+        yield session
+    finally:
+        stopping = time.perf_counter()
+        client.close()
+        if cluster is not None:
+            cluster.close()
+        timings["stop"] = time.perf_counter() - stopping
+
+
 def run_on_dask(
     job: Any,
     samples: Iterator[MemberSample],
@@ -42,6 +109,7 @@ def run_on_dask(
     scheduler: str | None,
     timings: dict[str, float] | None = None,
     note: Callable[[str], None] | None = None,
+    session: DaskSession | None = None,
 ) -> str:
     """Run ``task(job, sample)`` on Dask for each of ``samples``; pass each result to ``collect``.
 
@@ -62,51 +130,38 @@ def run_on_dask(
         Address of a running scheduler; used instead of a local cluster.
     timings : dict, optional
         Receives ``start`` and ``stop``: seconds to start and to stop the cluster (or to
-        connect to and leave the scheduler).
+        connect to and leave the scheduler); 0 for both with ``session``.
     note : callable, optional
         Told once, when the cluster is up, where its dashboard is (or that there is none:
         the dashboard needs bokeh).
+    session : DaskSession, optional
+        An open session (:func:`open_dask`) to run on instead of starting one.
 
     Returns
     -------
     str
         A description of where the chunks ran.
     """
-    import dask
-    from dask.distributed import Client, LocalCluster
+    if session is not None:
+        if timings is not None:
+            timings.update(start=0.0, stop=0.0)
+        _run(session, job, samples, task, collect, note)
+        return session.where
+    with open_dask(workers, scheduler, timings) as opened:
+        _run(opened, job, samples, task, collect, note)
+        return opened.where
 
-    timings = {} if timings is None else timings
-    started = time.perf_counter()
-    if scheduler is not None:
-        client = Client(scheduler)
-        cluster = None
-        bokeh = True
-        n = max(1, len(client.scheduler_info().get("workers", {})))
-        where = f"Dask scheduler {scheduler}"
-    else:
-        n = int(workers or 1)
-        bokeh = importlib.util.find_spec("bokeh") is not None
-        with dask.config.set({"distributed.worker.multiprocessing-method": _START_METHOD}):
-            cluster = LocalCluster(
-                n_workers=n,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=":0",  # a free port (Dask serves its HTTP routes without bokeh)
-                silence_logs=logging.ERROR,
-            )
-        client = Client(cluster)
-        where = f"local Dask cluster ({n} worker{'s' if n != 1 else ''})"
-    timings["start"] = time.perf_counter() - started
-    try:
-        _tell_dashboard(client, note, bokeh)
-        _submit_all(client, job, samples, task, collect, QUEUED_PER_WORKER * n)
-    finally:
-        stopping = time.perf_counter()
-        client.close()
-        if cluster is not None:
-            cluster.close()
-        timings["stop"] = time.perf_counter() - stopping
-    return where
+
+def _run(
+    session: DaskSession,
+    job: Any,
+    samples: Iterator[MemberSample],
+    task: Callable[[Any, MemberSample], Any],
+    collect: Callable[[Any], None],
+    note: Callable[[str], None] | None,
+) -> None:
+    _tell_dashboard(session.client, note, session.dashboard)
+    _submit_all(session.client, job, samples, task, collect, QUEUED_PER_WORKER * session.workers)
 
 
 def _tell_dashboard(client: Any, note: Callable[[str], None] | None, bokeh: bool) -> None:

@@ -40,7 +40,7 @@ from chenzhou_water.scenario.run import scenario_params
 from chenzhou_water.scenario.spec import Scenario
 from chenzhou_water.sweep import chunk as _chunk
 from chenzhou_water.sweep.chunk import INFLOW_VARIABLE, ChunkPlan, ChunkResult
-from chenzhou_water.sweep.cluster import run_on_dask
+from chenzhou_water.sweep.cluster import DaskSession, run_on_dask
 from chenzhou_water.sweep.levers import UncertainLever
 from chenzhou_water.sweep.metrics import Metric
 from chenzhou_water.sweep.store import SweepFolder, member_coordinate, prepare_folder
@@ -252,6 +252,7 @@ def run_ensemble(
     options: ExecutionOptions = SERIAL,
     *,
     progress: ProgressCallback | None = None,
+    dask: DaskSession | None = None,
 ) -> EnsembleResult:
     """Run an ensemble chunk by chunk and write ``OUT/<name>.nc``.
 
@@ -267,6 +268,9 @@ def run_ensemble(
     progress : callable, optional
         Called with an :class:`EnsembleProgress` at the start and after each chunk is written;
         an exception it raises stops the run (finished chunks stay on disk).
+    dask : DaskSession, optional
+        An open Dask session (:func:`~chenzhou_water.sweep.cluster.open_dask`, opened for
+        ``options``) to run on, instead of starting and stopping one for this ensemble.
 
     Returns
     -------
@@ -310,7 +314,8 @@ def run_ensemble(
             collector(run_chunk_job(job, sample))
     elif todo:
         executor = run_on_dask(job, samples, run_chunk_job, collector, options.workers,
-                               options.scheduler, timings, note=collector.report)  # fmt: skip
+                               options.scheduler, timings, note=collector.report,
+                               session=dask)  # fmt: skip
     else:
         executor = "none (every chunk was on disk)"
     combining = time.perf_counter()
