@@ -72,6 +72,8 @@ def test_shapley_values_agree_with_the_definition_and_add_up():
     phi = shapley_values(values, 5)
     np.testing.assert_allclose(phi, _brute_force_shapley(lambda m: values[m], 5), atol=1e-12)
     assert phi.sum() == pytest.approx(values[-1] - values[0], abs=1e-12)
+    with pytest.raises(ValueError, match=r"^expected 8 subset values for 3 inputs, got \(4,\)$"):
+        shapley_values(values[:4], 3)
 
 
 def test_same_table_ignores_redundant_points():
@@ -146,36 +148,42 @@ def test_attribution_of_parameters_matches_separate_runs_computed_by_hand():
     back = attribute(_variant(base, "high", high), _variant(base, "low", low), key, year)
     assert back.total == pytest.approx(-result.total, rel=1e-9)
     assert back.one_at_a_time == pytest.approx((f_use - f_all, f_rate - f_all), rel=1e-9)
+    assert (result.runs, result.engine_passes) == (4, 1)  # parameters only: one pass
 
 
-def test_attribution_of_a_parameter_and_a_lever_matches_separate_runs():
-    """A parameter (member values of one pass) and a lever (one pass per table) differ: every
-    subset against a run of its own, the lever's table given to the run as a scenario's."""
+def test_attribution_of_a_parameter_and_two_levers_matches_separate_runs():
+    """A parameter (member values of one pass) and two levers (one pass per combination of their
+    tables) differ: every subset against a run of its own, with the levers' tables given to the
+    run as a scenario's, and the Shapley values by their definition over those runs."""
     key, year = "leakage_volume_kt_d", 2024
     base = load_scenario(SCENARIOS / "baseline.yaml")
-    renewal = load_scenario(SCENARIOS / "leakage_target.yaml").levers["renewal_programme"]
-    low, high = {"background_leakage_rate": 0.03}, {"background_leakage_rate": 0.06}
-    lever = {"renewal_programme": renewal}
-    f0 = _run_alone(_variant(base, "x", low), key, year)
-    f_rate = _run_alone(_variant(base, "x", high), key, year)
-    f_renewal = _run_alone(_variant(base, "x", low, lever), key, year)
-    f_all = _run_alone(_variant(base, "x", high, lever), key, year)
-    assert f_renewal < f0 < f_rate  # faster renewal leaks less, a higher background rate more
-    result = attribute(_variant(base, "reference", low), _variant(base, "alternative", high, lever),
-                       key, year, max_inputs=2)
+    target = load_scenario(SCENARIOS / "leakage_target.yaml").levers
+
+    def subset(mask: int, name: str = "x") -> Scenario:
+        # bit 0: the background rate, bit 1: the metering programme, bit 2: the renewal one
+        levers = {lever: target[lever] for bit, lever in
+                  ((1, "metering_programme"), (2, "renewal_programme")) if mask >> bit & 1}
+        rate = 0.06 if mask & 1 else 0.03
+        return _variant(base, name, {"background_leakage_rate": rate}, levers)
+
+    f = [_run_alone(subset(mask), key, year) for mask in range(8)]
+    # a higher background rate leaks more; more metering and faster renewal leak less
+    assert f[0] < f[1]
+    assert max(f[2], f[4]) < f[0]
+    result = attribute(subset(0, "reference"), subset(7, "alternative"), key, year,
+                       max_inputs=3)
     assert [(d.name, d.kind) for d in result.inputs] == [
-        ("background_leakage_rate", "parameter"), ("renewal_programme", "lever")]
+        ("background_leakage_rate", "parameter"), ("metering_programme", "lever"),
+        ("renewal_programme", "lever")]
     assert (result.indicator.key, result.year) == (key, year)
     assert (result.reference_name, result.alternative_name) == ("reference", "alternative")
-    # bit 0: the rate takes the alternative's value; bit 1: the renewal programme does
-    assert result.subset_values == pytest.approx((f0, f_rate, f_renewal, f_all), rel=1e-9)
-    assert (result.reference_value, result.alternative_value) == pytest.approx((f0, f_all),
+    assert result.subset_values == pytest.approx(f, rel=1e-9)
+    assert (result.reference_value, result.alternative_value) == pytest.approx((f[0], f[7]),
                                                                                rel=1e-9)
-    assert result.one_at_a_time == pytest.approx((f_rate - f0, f_renewal - f0), rel=1e-9)
-    assert result.shapley == pytest.approx(
-        (((f_rate - f0) + (f_all - f_renewal)) / 2, ((f_renewal - f0) + (f_all - f_rate)) / 2),
-        rel=1e-9)
-    assert (result.runs, result.engine_passes) == (4, 2)  # the two members share a pass
+    assert result.one_at_a_time == pytest.approx((f[1] - f[0], f[2] - f[0], f[4] - f[0]),
+                                                 rel=1e-9)
+    assert result.shapley == pytest.approx(_brute_force_shapley(lambda m: f[m], 3), rel=1e-9)
+    assert (result.runs, result.engine_passes) == (8, 4)  # the rate's two values share a pass
 
 
 def test_attribution_refuses_too_many_inputs_before_running_the_model():
