@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from itertools import combinations
 from math import factorial
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 from report_support import (  # noqa: F401  (results_fixture: the `results` fixture)
@@ -21,11 +23,18 @@ from typer.testing import CliRunner
 from chenzhou_water.errors import ReportError, ResultFileError, ValidationError
 from chenzhou_water.model.contract import HEADLINE_INDICATORS
 from chenzhou_water.report import attribute, build_report, differing_inputs, write_report
-from chenzhou_water.report.attribution import find_indicator, shapley_values
+from chenzhou_water.report.attribution import (
+    find_indicator,
+    indicator_by_member,
+    parse_target,
+    shapley_values,
+)
 from chenzhou_water.report.differences import difference_sentence, same_table
 from chenzhou_water.report.indicators import REPORT_INDICATORS
 from chenzhou_water.report.sources import load_result, scenario_of
 from chenzhou_water.results import annual_indicators
+from chenzhou_water.scenario.run import run_scenario
+from chenzhou_water.scenario.spec import Scenario, load_scenario
 from cli import app
 
 runner = CliRunner()
@@ -63,6 +72,8 @@ def test_shapley_values_agree_with_the_definition_and_add_up():
     phi = shapley_values(values, 5)
     np.testing.assert_allclose(phi, _brute_force_shapley(lambda m: values[m], 5), atol=1e-12)
     assert phi.sum() == pytest.approx(values[-1] - values[0], abs=1e-12)
+    with pytest.raises(ValueError, match=r"^expected 8 subset values for 3 inputs, got \(4,\)$"):
+        shapley_values(values[:4], 3)
 
 
 def test_same_table_ignores_redundant_points():
@@ -91,30 +102,37 @@ def test_attribution_waterfall_sums_exactly(results):
         assert value == pytest.approx(expected, rel=1e-9)
 
 
+SCENARIOS = Path(__file__).parents[1] / "scenarios"
+
+
+def _variant(base: Scenario, name: str, parameters: dict | None = None,
+             levers: dict | None = None) -> Scenario:
+    """``base`` with some parameters and levers replaced."""
+    return dataclasses.replace(base, name=name,
+                               parameters={**base.parameters, **(parameters or {})},
+                               levers={**base.levers, **(levers or {})})
+
+
+def _run_alone(scenario: Scenario, key: str, year: int) -> float:
+    """A headline indicator of one run of the scenario on its own (as ``chenzhou-water run``)."""
+    return float(annual_indicators(run_scenario(scenario)).at[year, key])
+
+
 def test_attribution_of_parameters_matches_separate_runs_computed_by_hand():
     """Each number of an attribution of two differing parameters against runs of the model made
     one by one (not against the identities the attribution satisfies by construction)."""
-    import dataclasses
-
-    from chenzhou_water.scenario.run import run_scenario
-    from chenzhou_water.scenario.spec import load_scenario
-
     key, year = "leakage_volume_kt_d", 2030
-    base = load_scenario(Path(__file__).parents[1] / "scenarios" / "baseline.yaml")
+    base = load_scenario(SCENARIOS / "baseline.yaml")
     low = {"background_leakage_rate": 0.03, "public_use_per_capita": 40.0}
     high = {"background_leakage_rate": 0.06, "public_use_per_capita": 60.0}
 
-    def scenario(name: str, values: dict) -> object:
-        return dataclasses.replace(base, name=name, parameters={**base.parameters, **values})
-
     def f(values: dict) -> float:
-        ds = run_scenario(scenario("x", values))
-        return float(annual_indicators(ds).at[year, key])
+        return _run_alone(_variant(base, "x", values), key, year)
 
     f0, f_all = f(low), f(high)
     f_rate = f({**low, "background_leakage_rate": 0.06})
     f_use = f({**low, "public_use_per_capita": 60.0})
-    result = attribute(scenario("low", low), scenario("high", high), key, year)
+    result = attribute(_variant(base, "low", low), _variant(base, "high", high), key, year)
     assert [d.name for d in result.inputs] == ["background_leakage_rate",
                                                "public_use_per_capita"]
     assert result.reference_value == pytest.approx(f0, rel=1e-9)
@@ -127,30 +145,108 @@ def test_attribution_of_parameters_matches_separate_runs_computed_by_hand():
         (((f_rate - f0) + (f_all - f_use)) / 2, ((f_use - f0) + (f_all - f_rate)) / 2), rel=1e-9)
     assert result.interaction == pytest.approx(f_all - f_rate - f_use + f0, rel=1e-6, abs=1e-12)
     # swapping the scenarios changes every sign
-    back = attribute(scenario("high", high), scenario("low", low), key, year)
+    back = attribute(_variant(base, "high", high), _variant(base, "low", low), key, year)
     assert back.total == pytest.approx(-result.total, rel=1e-9)
     assert back.one_at_a_time == pytest.approx((f_use - f_all, f_rate - f_all), rel=1e-9)
+    assert (result.runs, result.engine_passes) == (4, 1)  # parameters only: one pass
 
 
-def test_attribution_of_identical_scenarios_is_empty(results):
-    scenario = scenario_of(load_result(results["baseline"]))
+def test_attribution_of_a_parameter_and_two_levers_matches_separate_runs():
+    """A parameter (member values of one pass) and two levers (one pass per combination of their
+    tables) differ: every subset against a run of its own, with the levers' tables given to the
+    run as a scenario's, and the Shapley values by their definition over those runs."""
+    key, year = "leakage_volume_kt_d", 2024
+    base = load_scenario(SCENARIOS / "baseline.yaml")
+    target = load_scenario(SCENARIOS / "leakage_target.yaml").levers
+
+    def subset(mask: int, name: str = "x") -> Scenario:
+        # bit 0: the background rate, bit 1: the metering programme, bit 2: the renewal one
+        levers = {lever: target[lever] for bit, lever in
+                  ((1, "metering_programme"), (2, "renewal_programme")) if mask >> bit & 1}
+        rate = 0.06 if mask & 1 else 0.03
+        return _variant(base, name, {"background_leakage_rate": rate}, levers)
+
+    f = [_run_alone(subset(mask), key, year) for mask in range(8)]
+    # a higher background rate leaks more; more metering and faster renewal leak less
+    assert f[0] < f[1]
+    assert max(f[2], f[4]) < f[0]
+    result = attribute(subset(0, "reference"), subset(7, "alternative"), key, year,
+                       max_inputs=3)
+    assert [(d.name, d.kind) for d in result.inputs] == [
+        ("background_leakage_rate", "parameter"), ("metering_programme", "lever"),
+        ("renewal_programme", "lever")]
+    assert (result.indicator.key, result.year) == (key, year)
+    assert (result.reference_name, result.alternative_name) == ("reference", "alternative")
+    assert result.subset_values == pytest.approx(f, rel=1e-9)
+    assert (result.reference_value, result.alternative_value) == pytest.approx((f[0], f[7]),
+                                                                               rel=1e-9)
+    assert result.one_at_a_time == pytest.approx((f[1] - f[0], f[2] - f[0], f[4] - f[0]),
+                                                 rel=1e-9)
+    assert result.shapley == pytest.approx(_brute_force_shapley(lambda m: f[m], 3), rel=1e-9)
+    assert (result.runs, result.engine_passes) == (8, 4)  # the rate's two values share a pass
+
+
+def test_attribution_refuses_too_many_inputs_before_running_the_model():
+    base = load_scenario(SCENARIOS / "baseline.yaml")
+    names = sorted(base.parameters)[:10]
+    alternative = _variant(base, "ten", {n: base.parameters[n] * 1.1 for n in names})
+    with pytest.raises(ReportError) as info:
+        attribute(base, alternative, max_inputs=9)
+    assert str(info.value) == (
+        "10 inputs differ between 'baseline' and 'ten'; an exact attribution runs the model "
+        "2^k = 1,024 times and is limited to 9 inputs. Compare scenarios that differ in fewer "
+        "parameters and levers.")
+
+
+def test_an_indicator_is_its_years_months_reduced_then_scaled():
+    """On made-up monthly results, 2029 to 2031: month i of member 0 holds i, of member 1
+    100 + i (each in the model's units, times the unit the indicator divides by)."""
+    months = np.arange(36.0)[:, None] + np.array([0.0, 100.0])
+    ds = xr.Dataset({name: (("time", "member"), months / scale) for name, scale in
+                     (("leakage_volume", 1e-3), ("hydropower_generation", 1e-6),
+                      ("reservoir_storage", 1e-9), ("peak_day_shortage", 1e-3))},
+                    coords={"time": pd.date_range("2029-01-01", periods=36, freq="MS")})
+    # 2030 is months 12 to 23: mean 17.5, sum 210, least 12; most of 2031: 35
+    for key, year, expected in (("leakage_volume_kt_d", 2030, [17.5, 117.5]),
+                                ("hydropower_gwh", 2030, [210.0, 1410.0]),
+                                ("storage_min_bn_m3", 2030, [12.0, 112.0]),
+                                ("peak_shortage_kt_d", 2031, [35.0, 135.0])):
+        got = indicator_by_member(ds, find_indicator(key), year)
+        np.testing.assert_allclose(got, expected, rtol=1e-12, err_msg=key)
+    with pytest.raises(ValidationError) as info:
+        indicator_by_member(ds, find_indicator("leakage_volume_kt_d"), 2032)
+    assert [str(p) for p in info.value.problems] == [
+        "indicator: year 2032 is outside the results (2029 to 2031)"]
+
+
+def test_attribution_of_identical_scenarios_is_empty():
+    scenario = load_scenario(SCENARIOS / "baseline.yaml")
     result = attribute(scenario, scenario, "leakage_rate_pct", 2025)
     assert result.inputs == ()
     assert result.shapley == ()
     assert result.total == 0.0
 
 
-def test_attribution_refuses_too_many_inputs(results):
-    reference = scenario_of(load_result(results["baseline"]))
-    alternative = scenario_of(load_result(results["leakage_target"]))
-    with pytest.raises(ReportError, match=r"2 inputs differ .* limited to 1 inputs"):
-        attribute(reference, alternative, max_inputs=1)
-
-
 def test_unknown_indicator_and_bad_year_are_reported():
-    with pytest.raises(ValidationError, match="unknown indicator key 'leakage'; choose one of"):
+    with pytest.raises(ValidationError) as info:
         find_indicator("leakage")
-    assert find_indicator("dc_co2_kt").variable == "dc_co2_avoided"
+    (problem,) = (str(p) for p in info.value.problems)
+    assert problem.startswith("indicator: unknown indicator key 'leakage'; choose one of "
+                              "storage_min_bn_m3, hydropower_gwh, diversion_supply_kt_d, ")
+    assert problem.endswith(", eco_flow_compliance_pct")
+    co2 = find_indicator("dc_co2_kt")
+    assert co2.variable == "dc_co2_avoided"
+    assert find_indicator(co2) is co2
+    # KEY:YEAR; the key alone means 2030; the year is what follows the first colon
+    assert parse_target("leakage_volume_kt_d:2025") == (find_indicator("leakage_volume_kt_d"),
+                                                         2025)
+    assert parse_target(" dc_co2_kt ") == (co2, 2030)
+    assert parse_target("dc_co2_kt: ") == (co2, 2030)
+    with pytest.raises(ValidationError) as info:
+        parse_target("leakage_rate_pct:20:30")
+    assert [str(p) for p in info.value.problems] == [
+        "indicator: 'leakage_rate_pct:20:30': the year '20:30' is not a whole number (write "
+        "KEY:YEAR, e.g. unmet_demand_kt_d:2030)"]
 
 
 def test_differing_inputs_and_their_description(results):
