@@ -1,16 +1,17 @@
 """The ``run`` command's library function, as mutation testing of ``scenario/run.py`` found it
 untested (issue 19): the stages it reports, the files it writes, its refusal to overwrite, and
-the headline table it returns."""
+the headline table it returns; the monthly table by hand."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import xarray as xr
 
 from chenzhou_water.errors import ValidationError
-from chenzhou_water.scenario.run import headline_table, run_files, run_scenario_file
+from chenzhou_water.scenario.run import headline_table, monthly_table, run_files, run_scenario_file
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -61,3 +62,31 @@ def test_the_headline_table_has_the_headline_years_that_the_run_holds(baseline_r
     assert list(outputs.headline.columns) == [2020, 2025, 2030, 2035, 2050]
     with xr.open_dataset(outputs.netcdf) as ds:
         assert list(headline_table(ds.load(), years=(2060, 2030, 2015)).columns) == [2030, 2015]
+
+
+def _members(storage_m3: list[list[float]], leakage: list[list[float]]) -> xr.Dataset:
+    return xr.Dataset(
+        {"reservoir_storage": (("member", "time"), storage_m3, {"units": "m3"}),
+         "leakage_rate": (("member", "time"), leakage, {"units": "Dmnl"}),
+         "capacity": (("member",), [1.0] * len(storage_m3))},  # not a series: left out
+        coords={"time": [0.0, 1.0]},
+    )
+
+
+@pytest.mark.parametrize(("storage", "leakage", "stat", "expected_storage", "expected_leakage"), [
+    ([[1e6, 2e6], [3e6, 5e6], [2e6, 9e6]], [[0.1, 0.2], [0.3, 0.2], [0.2, 0.1]], "median",
+     [2.0, 5.0], [20.0, 20.0]),
+    ([[1e6, 2e6], [3e6, 6e6]], [[0.1, 0.2], [0.3, 0.4]], "median", [2.0, 4.0], [20.0, 30.0]),
+    ([[1e6, 2e6], [3e6, 7e6]], [[0.1, 0.2], [0.3, 0.4]], "max", [3.0, 7.0], [30.0, 40.0]),
+    ([[3e6, 5e6]], [[0.3, 0.2]], "median", [3.0, 5.0], [30.0, 20.0]),
+])
+def test_the_monthly_table_is_the_members_statistic_in_display_units(
+    storage, leakage, stat, expected_storage, expected_leakage
+):
+    ds = _members(storage, leakage)
+    frame = monthly_table(ds) if stat == "median" else monthly_table(ds, stat)
+    expected = pd.DataFrame(
+        {"reservoir_storage [million m³]": expected_storage, "leakage_rate [%]": expected_leakage},
+        index=pd.Index([0.0, 1.0], name="time"),
+    )
+    pd.testing.assert_frame_equal(frame, expected)
