@@ -11,7 +11,13 @@ import pytest
 import xarray as xr
 
 from chenzhou_water.errors import ValidationError
-from chenzhou_water.scenario.run import headline_table, monthly_table, run_files, run_scenario_file
+from chenzhou_water.scenario.run import (
+    headline_table,
+    monthly_table,
+    run_files,
+    run_scenario_file,
+    write_run_outputs,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -62,6 +68,19 @@ def test_the_headline_table_has_the_headline_years_that_the_run_holds(baseline_r
     assert list(outputs.headline.columns) == [2020, 2025, 2030, 2035, 2050]
     with xr.open_dataset(outputs.netcdf) as ds:
         assert list(headline_table(ds.load(), years=(2060, 2030, 2015)).columns) == [2030, 2015]
+
+
+def test_more_tables_join_the_set_and_each_final_path_is_announced(baseline_run, tmp_path):
+    _, outputs, _ = baseline_run
+    announced: list[Path] = []
+    extra = pd.DataFrame({"a": [1, 2]})
+    with xr.open_dataset(outputs.netcdf) as ds:
+        written = write_run_outputs(ds.load(), "b", tmp_path, plots=False,
+                                    on_file=announced.append, tables={"b_extra.csv": extra})
+    assert announced == [*run_files(tmp_path, "b"), tmp_path / "b_extra.csv"]
+    assert (written.netcdf, written.summary_csv, written.monthly_csv) == tuple(
+        run_files(tmp_path, "b"))
+    assert (tmp_path / "b_extra.csv").read_bytes() == b"\xef\xbb\xbf,a\n0,1\n1,2\n"
 
 
 def _members(storage_m3: list[list[float]], leakage: list[list[float]]) -> xr.Dataset:
