@@ -14,7 +14,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Any
@@ -142,26 +142,14 @@ def run_on_dask(
     str
         A description of where the chunks ran.
     """
-    if session is not None:
-        if timings is not None:
-            timings.update(start=0.0, stop=0.0)
-        _run(session, job, samples, task, collect, note)
-        return session.where
-    with open_dask(workers, scheduler, timings) as opened:
-        _run(opened, job, samples, task, collect, note)
-        return opened.where
-
-
-def _run(
-    session: DaskSession,
-    job: Any,
-    samples: Iterator[MemberSample],
-    task: Callable[[Any, MemberSample], Any],
-    collect: Callable[[Any], None],
-    note: Callable[[str], None] | None,
-) -> None:
-    _tell_dashboard(session.client, note, session.dashboard)
-    _submit_all(session.client, job, samples, task, collect, QUEUED_PER_WORKER * session.workers)
+    if session is not None and timings is not None:
+        timings.update(start=0.0, stop=0.0)
+    opened = nullcontext(session) if session is not None else open_dask(workers, scheduler,
+                                                                          timings)
+    with opened as dask:
+        _tell_dashboard(dask.client, note, dask.dashboard)
+        _submit_all(dask.client, job, samples, task, collect, QUEUED_PER_WORKER * dask.workers)
+        return dask.where
 
 
 def _tell_dashboard(client: Any, note: Callable[[str], None] | None, bokeh: bool) -> None:
