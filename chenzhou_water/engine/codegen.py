@@ -35,6 +35,7 @@ from chenzhou_water.engine.emit_expr import (
     align,
 )
 from chenzhou_water.engine.functions import desugar
+from chenzhou_water.engine.hoist import Hoister
 from chenzhou_water.engine.ir import Call, Expr, ModelIR, Node, Num, Op, StateOf
 from chenzhou_water.engine.plan import Plan, RunConfig
 from chenzhou_water.engine.subscripts import Subscripts
@@ -66,6 +67,7 @@ class KernelWriter:
         self.names = Names(_identifiers(ir), plan.member_varying)
         self.plain = PlainCompiler(ir, self.names)
         self.inplace = InplaceCompiler(self.plain, self.names)
+        self.hoister = Hoister(ir, config, plan, self.ident, self.plain)
 
     # ---- helpers -------------------------------------------------------------------------
     def ident(self, name: str) -> str:
@@ -326,6 +328,8 @@ class KernelWriter:
             v = self.ident(name)
             if name in self.config.series or node.kind == "data":
                 lines.append(f"{v} = S[{name!r}][k]")
+            elif name in self.hoister.nodes:
+                lines += self.hoister.node_lines(name)
             elif node.kind == "stateful":
                 lines += self.stateful_value_loop(node)
             elif node.kind == "auxiliary":
@@ -350,14 +354,16 @@ class KernelWriter:
     def source(self) -> str:
         init = self.init_lines()
         buffers = self.buffer_lines()
+        self.plain.hoist = self.hoister.operand  # the loop: move out what it can
         step = self.step_lines()
         update = self.update_lines()
+        self.plain.hoist = None
         temps = [f"tf{i} = np.empty(n)" for i in range(self.inplace.sizes["tf"])]
         temps += [f"tb{i} = np.empty(n, dtype=bool)" for i in range(self.inplace.sizes["tb"])]
         loop = set(self.plan.loop_order)
         constant_out = [f"_rt.store_constant(O[{name!r}], {self.ident(name)})"
                         for name in self.config.outputs if name not in loop]
-        body = [*init, *buffers, *temps, "last = len(times) - 1", "j = 0",
+        body = [*init, *buffers, *temps, *self.hoister.preamble(), "last = len(times) - 1", "j = 0",
                 "for k in range(last + 1):"]
         inner = ["t = times[k]", *step, "if saves[k]:",
                  *[INDENT + line for line in [*self.save_lines(), "j += 1"]],

@@ -12,6 +12,7 @@ Two styles are emitted:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -102,8 +103,15 @@ class PlainCompiler:
         self.state_axes = state_axes
         #: Dimensions of the equation being compiled (for subscript mappings).
         self.target_dims: tuple[str, ...] = ()
+        #: While the time loop is compiled: gives the operand to read instead of computing an
+        #: expression (one computed before the loop, :class:`~.hoist.Hoister`), or None.
+        self.hoist: Callable[[Expr], Operand | None] | None = None
 
     def compile(self, expr: Expr) -> Operand:
+        if self.hoist is not None:
+            moved = self.hoist(expr)
+            if moved is not None:
+                return moved
         if isinstance(expr, Num):
             if expr.dims:
                 return Operand(self.names.literal(np.asarray(expr.value)), expr.dims)

@@ -1,0 +1,94 @@
+"""What depends only on time moves out of the kernel's time loop, and the results stay right.
+
+The kernel computes time-only values (calendar month, lookups of schedules by time, seasonal
+shares) once over the whole time grid before the loop (:mod:`chenzhou_water.engine.hoist`);
+the loop reads them by step. These tests check the values against a hand computation at every
+saved step, with a save period longer than the time step (so the step and the saved column
+differ), and that the loop body makes no scalar lookup any more.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from chenzhou_water.engine import compile_model
+
+MODEL = """{UTF-8}
+season table(
+  [(1,0)-(12,2)],(1,0.5),(6,1.5),(12,0.5)) ~ Dmnl ~ |
+base demand = 100 ~ m3/Month ~ |
+month = MODULO(Time, 12) + 1 ~ Dmnl ~ |
+seasonal share = season table(month) ~ Dmnl ~ |
+demand = base demand * seasonal share * (1 + ramp share) ~ m3/Month ~ |
+ramp share = RAMP(0.01, 6, 18) ~ Dmnl ~ |
+inflow = 50 * (1 + Time / 12) ~ m3/Month ~ |
+storage = INTEG(inflow - demand, 1000) ~ m3 ~ |
+INITIAL TIME = 0 ~ Month ~ |
+FINAL TIME = 30 ~ Month ~ |
+TIME STEP = 0.5 ~ Month ~ |
+SAVEPER = 2 ~ Month ~ |
+"""
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHENZHOU_WATER_CACHE", str(tmp_path / "cache"))
+
+
+@pytest.fixture
+def model(tmp_path: Path):
+    path = tmp_path / "seasonal.mdl"
+    path.write_text(MODEL, encoding="utf-8")
+    return compile_model(path)
+
+
+def _by_hand(base: np.ndarray) -> dict[str, np.ndarray]:
+    """Euler integration of the model written out in numpy, step by step."""
+    dt = 0.5
+    times = np.arange(0.0, 30.0 + dt / 2, dt)
+    month = np.mod(times, 12) + 1
+    share = np.interp(month, [1, 6, 12], [0.5, 1.5, 0.5])
+    ramp = np.where(times > 6, 0.01 * (np.minimum(times, 18) - 6), 0.0)
+    demand = base[:, None] * share * (1 + ramp)
+    inflow = 50 * (1 + times / 12)
+    storage = np.empty_like(demand)
+    storage[:, 0] = 1000.0
+    for k in range(1, len(times)):
+        storage[:, k] = storage[:, k - 1] + (inflow[k - 1] - demand[:, k - 1]) * dt
+    saved = np.isclose(np.mod(times, 2), 0)
+    return {"month": month[saved], "seasonal_share": share[saved], "demand": demand[:, saved],
+            "storage": storage[:, saved], "time": times[saved]}
+
+
+def test_time_only_values_are_right_at_every_saved_step(model) -> None:
+    base = np.array([80.0, 100.0, 130.0])
+    out = model.run_arrays({"base demand": base}, members=3,
+                           return_columns=["month", "seasonal share", "demand", "storage"])
+    want = _by_hand(base)
+    np.testing.assert_array_equal(out["time"], want["time"])
+    for member in range(3):
+        np.testing.assert_allclose(out["month"][member], want["month"], rtol=1e-12)
+        np.testing.assert_allclose(out["seasonal_share"][member], want["seasonal_share"],
+                                   rtol=1e-12)
+    np.testing.assert_allclose(out["demand"], want["demand"], rtol=1e-12)
+    np.testing.assert_allclose(out["storage"], want["storage"], rtol=1e-12)
+
+
+def test_one_member_and_many_give_the_same_values(model) -> None:
+    one = model.run_arrays({"base demand": 130.0}, return_columns=["storage", "demand"])
+    many = model.run_arrays({"base demand": np.array([80.0, 130.0])}, members=2,
+                            return_columns=["storage", "demand"])
+    np.testing.assert_array_equal(many["storage"][1], one["storage"][0])
+    np.testing.assert_array_equal(many["demand"][1], one["demand"][0])
+
+
+def test_the_loop_makes_no_scalar_lookup(model) -> None:
+    model.run_arrays({"base demand": np.array([80.0, 100.0])}, members=2)
+    for kernel in model._kernels.values():
+        before, loop = kernel.source.split("for k in range(last + 1):")
+        assert "_rt.interp(" not in loop  # the seasonal share is read as h<i>[k]
+        assert "_rt.interp(v" in before
+        assert "t = np.asarray(times)" in before
