@@ -341,9 +341,12 @@ class InplaceCompiler:
             self._release(cond_temp)
             cond, cond_temp = as_bool, as_bool
         true, _, true_temp = self._emit(call.args[1], None)
-        false, _, false_temp = self._emit(call.args[2], None)
         target = dest or self._take("tf")
-        self.lines.append(f"np.copyto({target}, {false})")
+        # the false branch is computed straight into the target (a nested IF THEN ELSE
+        # included), then the true branch copied over it where the condition holds
+        false, _, false_temp = self._emit(call.args[2], target)
+        if false != target:
+            self.lines.append(f"np.copyto({target}, {false})")
         self.lines.append(f"np.copyto({target}, {true}, where={cond})")
         self._release(cond_temp, true_temp, false_temp)
         return target, False, None if dest else target
