@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 
+from chenzhou_water.engine.cse import common_subexpressions
 from chenzhou_water.engine.emit_expr import (
     InplaceCompiler,
     Names,
@@ -37,7 +38,7 @@ from chenzhou_water.engine.emit_expr import (
 from chenzhou_water.engine.functions import desugar
 from chenzhou_water.engine.hoist import Hoister
 from chenzhou_water.engine.ir import Call, Expr, ModelIR, Node, Num, Op, StateOf
-from chenzhou_water.engine.plan import Plan, RunConfig
+from chenzhou_water.engine.plan import Plan, RunConfig, expr_refs
 from chenzhou_water.engine.subscripts import Subscripts
 from chenzhou_water.engine.translate import CONTROL_VARS
 from chenzhou_water.errors import ModelError, UnsupportedConstructError
@@ -68,6 +69,14 @@ class KernelWriter:
         self.plain = PlainCompiler(ir, self.names)
         self.inplace = InplaceCompiler(self.plain, self.names)
         self.hoister = Hoister(ir, config, plan, self.ident, self.plain)
+        # the loop's in-place equations, with their repeated sub-expressions named
+        in_place = {name: desugar(ir.nodes[name].components[0].expr)
+                    for name in plan.loop_order if self.in_place(name)}  # fmt: skip
+        self.loop_exprs, self.shared = common_subexpressions(in_place, self.inplace.varies, "_cse_")
+        for i, name in enumerate(self.shared):
+            self.names.idents[name] = f"vcse{i}"
+        self.names.member_varying = self.names.member_varying | frozenset(self.shared)
+        self._shared_done: set[str] = set()
 
     # ---- helpers -------------------------------------------------------------------------
     def ident(self, name: str) -> str:
@@ -115,6 +124,21 @@ class KernelWriter:
 
     def inplace_lines(self, expr: Expr, dest: str) -> list[str]:
         return self.inplace.compile_into(desugar(expr), dest)
+
+    def in_place(self, name: str) -> bool:
+        """True for the auxiliaries the loop computes into their own buffer, in place."""
+        node = self.ir.nodes[name]
+        return (node.kind == "auxiliary" and name not in self.config.series and not node.dims
+                and name in self.plan.member_varying)
+
+    def shared_lines(self, expr: Expr) -> list[str]:
+        """The shared sub-expressions ``expr`` reads that this step has not computed yet."""
+        lines: list[str] = []
+        for name in sorted(expr_refs(expr) & self.shared.keys() - self._shared_done):
+            self._shared_done.add(name)
+            lines += self.shared_lines(self.shared[name])
+            lines += self.inplace.compile_into(self.shared[name], self._suffix(name, "b"))
+        return lines
 
     # ---- stateful elements ---------------------------------------------------------------
     def _where(self, node: Node, construct: str) -> str:
@@ -314,6 +338,9 @@ class KernelWriter:
             if node.kind == "auxiliary" or self.value_expr_needed(node):
                 b = self._suffix(name, "b")
                 lines += [f"{b} = np.empty(n)", f"{self.ident(name)} = {b}"]
+        for name in self.shared:
+            b = self._suffix(name, "b")
+            lines += [f"{b} = np.empty(n)", f"{self.ident(name)} = {b}"]
         return lines
 
     def value_expr_needed(self, node: Node) -> bool:
@@ -336,7 +363,9 @@ class KernelWriter:
                 if node.dims or name not in self.plan.member_varying:
                     lines += self.aux_lines(node, allocate=False)
                 else:
-                    lines += self.inplace_lines(node.components[0].expr, self._suffix(name, "b"))
+                    expr = self.loop_exprs[name]
+                    lines += self.shared_lines(expr)
+                    lines += self.inplace.compile_into(expr, self._suffix(name, "b"))
         return lines
 
     def save_lines(self) -> list[str]:

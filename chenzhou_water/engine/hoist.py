@@ -29,6 +29,7 @@ from chenzhou_water.engine.emit_expr import Operand, PlainCompiler
 from chenzhou_water.engine.functions import RANDOM, REDUCTIONS, desugar
 from chenzhou_water.engine.ir import Call, Expr, LookupCall, ModelIR, Num, Op, Ref
 from chenzhou_water.engine.plan import Plan, RunConfig
+from chenzhou_water.engine.translate import CONTROL_VARS
 
 __all__ = ["Hoister"]
 
@@ -69,8 +70,8 @@ class Hoister:
             if expr.name == "time":
                 return True
             node = self.ir.nodes.get(expr.name)
-            if node is None:  # a control variable (TIME STEP, ...)
-                return True
+            if node is None:  # a control variable (TIME STEP, ...) or a shared value
+                return expr.name in CONTROL_VARS
             if node.dims or expr.name in self.plan.member_varying:
                 return False
             return expr.name not in self.plan.time_varying or expr.name in self.nodes

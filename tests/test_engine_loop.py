@@ -1,10 +1,12 @@
-"""What depends only on time moves out of the kernel's time loop, and the results stay right.
+"""The kernel's time loop: what it moves out, what it computes once, and results that stay right.
 
 The kernel computes time-only values (calendar month, lookups of schedules by time, seasonal
 shares) once over the whole time grid before the loop (:mod:`chenzhou_water.engine.hoist`);
 the loop reads them by step. These tests check the values against a hand computation at every
 saved step, with a save period longer than the time step (so the step and the saved column
-differ), and that the loop body makes no scalar lookup any more.
+differ), and that the loop body makes no scalar lookup any more. A sub-expression repeated in
+several equations is computed once a step (:mod:`chenzhou_water.engine.cse`), with the same
+results.
 """
 
 from __future__ import annotations
@@ -92,3 +94,36 @@ def test_the_loop_makes_no_scalar_lookup(model) -> None:
         assert "_rt.interp(" not in loop  # the seasonal share is read as h<i>[k]
         assert "_rt.interp(v" in before
         assert "t = np.asarray(times)" in before
+
+
+SHARED = """{UTF-8}
+base inflow = 10 ~ m3/Month ~ |
+inflow = base inflow * (1 + Time / 100) ~ m3/Month ~ |
+loss = 2 ~ m3/Month ~ |
+net = (inflow - loss) * 1 ~ m3/Month ~ |
+doubled = (inflow - loss) * 2 ~ m3/Month ~ |
+share = IF THEN ELSE((inflow - loss) > 5, (inflow - loss) / 3, 0) ~ m3/Month ~ |
+stock = INTEG(net + doubled - share, 0) ~ m3 ~ |
+INITIAL TIME = 0 ~ Month ~ |
+FINAL TIME = 4 ~ Month ~ |
+TIME STEP = 1 ~ Month ~ |
+SAVEPER = 1 ~ Month ~ |
+"""
+
+
+def test_a_repeated_sub_expression_is_computed_once_a_step(tmp_path: Path) -> None:
+    path = tmp_path / "shared.mdl"
+    path.write_text(SHARED, encoding="utf-8")
+    model = compile_model(path)
+    base, loss = np.array([10.0, 6.0, 4.0]), np.array([2.0, 2.0, 0.5])
+    out = model.run_arrays({"base inflow": base, "loss": loss}, members=3)
+    times = np.arange(5.0)
+    d = base[:, None] * (1 + times / 100) - loss[:, None]
+    share = np.where(d > 5, d / 3, 0.0)
+    np.testing.assert_allclose(out["share"], share, rtol=1e-15)
+    np.testing.assert_allclose(out["doubled"], 2 * d, rtol=1e-15)
+    stock = np.concatenate([np.zeros((3, 1)), np.cumsum(d + 2 * d - share, axis=1)[:, :-1]], 1)
+    np.testing.assert_allclose(out["stock"], stock, rtol=1e-12)
+    (kernel,) = [k for k in model._kernels.values() if "bcse0" in k.source]
+    loop = kernel.source.split("for k in range(last + 1):")[1]
+    assert loop.count("np.subtract(v1_inflow, v2_loss") == 1  # written four times in the model
