@@ -93,6 +93,9 @@ def test_plots_draw_from_the_array():
     assert line.get_ydata()[0] == 0
     assert line.get_ydata()[-1] == 1
     assert line.get_xdata()[-1] == 1.0
+    assert line.get_xdata()[49] == values[49]  # the member of rank 49 of 98: an order statistic
+    shuffled = ecdf(np.random.default_rng(0).permutation(values), "x [1]").get_lines()[0]
+    np.testing.assert_array_equal(shuffled.get_xdata(), line.get_xdata())
     ax = histogram(values, "x [1]")
     assert ax.get_title() == "histogram (99 members)"
     ax = histogram(np.ones(5), "constant [1]")  # no spread: one bin, no error

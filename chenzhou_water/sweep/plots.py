@@ -49,12 +49,18 @@ def histogram(values: FloatArray, label: str, ax: Axes | None = None, bins: int 
 
 
 def ecdf(values: FloatArray, label: str, ax: Axes | None = None) -> Axes:
-    """The empirical distribution of one metric: share of members at or below each value."""
+    """The empirical distribution of one metric: share of members at or below each value.
+
+    Drawn through at most :data:`ECDF_POINTS` order statistics: the members at ranks
+    ``share * (n - 1)`` of one sort (``np.quantile``'s many-quantile selection took five times
+    as long as the sort at a million members, for the same picture).
+    """
     ax = _axes(ax)
     finite = values[np.isfinite(values)]
     if finite.size:
         share = np.linspace(0.0, 1.0, min(ECDF_POINTS, finite.size))
-        ax.step(np.quantile(finite, share), share, where="post")
+        ranks = np.rint(share * (finite.size - 1)).astype(np.int64)
+        ax.step(np.sort(finite)[ranks], share, where="post")
     ax.set_xlabel(label)
     ax.set_ylabel("share of members at or below")
     ax.set_ylim(0, 1)
