@@ -285,7 +285,8 @@ def _apply_droughts(
     probability: FloatArray,
     length: IntArray,
 ) -> None:
-    """Multiply ``inflow`` (member, month) in place by the drought multipliers.
+    """Multiply ``inflow`` (member, month), time-major in memory, in place by the drought
+    multipliers.
 
     A multi-year run multiplies every month of its years; a 2022-type event multiplies its
     season. Where both apply, the lower multiplier wins. ``probability`` and ``length`` are each
@@ -303,11 +304,11 @@ def _apply_droughts(
     whole_year = np.where(run_years, multiyear.multiplier, 1.0)
     in_season = np.where(_event_years(event, uniforms[:, :YEARS]), event.multiplier, 1.0)
     np.minimum(in_season, whole_year, out=in_season)
-    by_year = inflow.reshape(members, YEARS, 12)
+    by_year = inflow.T.reshape(YEARS, 12, members)  # a view: inflow is time-major in memory
     season = slice(event.first_month - 1, event.last_month)
-    by_year[:, :, : season.start] *= whole_year[:, :, None]
-    by_year[:, :, season] *= in_season[:, :, None]
-    by_year[:, :, season.stop :] *= whole_year[:, :, None]
+    by_year[:, : season.start] *= whole_year.T[:, None, :]
+    by_year[:, season] *= in_season.T[:, None, :]
+    by_year[:, season.stop :] *= whole_year.T[:, None, :]
 
 
 def _event_years(event: DroughtEvent | MultiYearDrought, uniforms: FloatArray) -> BoolArray:
@@ -331,7 +332,8 @@ def _periodic_ar1(eps: FloatArray, rho: FloatArray) -> FloatArray:
 
     Month 0 keeps its unit-normal draw (the stationary distribution), so every month has unit
     variance and correlation ``rho[calendar month]`` with the month before. Runs time-major,
-    where each step is one contiguous row.
+    where each step is one contiguous row, and returns the (member, month) view of that
+    time-major array: the engine reads the series time-major, so no copy is made back.
     """
     innovation = np.sqrt(1.0 - rho**2)
     anomaly = np.ascontiguousarray(eps.T)
@@ -339,7 +341,7 @@ def _periodic_ar1(eps: FloatArray, rho: FloatArray) -> FloatArray:
         m = t % 12
         anomaly[t] *= innovation[m]
         anomaly[t] += rho[m] * anomaly[t - 1]
-    return np.ascontiguousarray(anomaly.T)
+    return anomaly.T
 
 
 def _philox_key(seed: SeedLike) -> UInt64Array:
