@@ -20,7 +20,7 @@ import numpy as np
 from chenzhou_water._typing import FloatArray, IntArray
 from chenzhou_water.engine.model import Model
 from chenzhou_water.hydrology.config import InflowConfig
-from chenzhou_water.hydrology.generator import generate_inflows
+from chenzhou_water.hydrology.generator import MemberClimate, generate_inflows
 from chenzhou_water.sweep.levers import UncertainLever
 from chenzhou_water.sweep.metrics import Metric
 
@@ -143,14 +143,22 @@ def compute_chunk(plan: ChunkPlan, sample: MemberSample) -> ChunkResult:
 
 def _members(sample: MemberSample, lo: int, hi: int) -> MemberSample:
     """Members ``[sample.start + lo, sample.start + hi)`` of a sample, with their inputs."""
-    change = sample.runoff_change
+    climate = sample.climate
     return replace(
         sample, start=sample.start + lo, stop=sample.start + hi,
         constants={k: np.asarray(v)[lo:hi] for k, v in sample.constants.items()},
         lever_choices={k: np.asarray(v)[lo:hi] for k, v in sample.lever_choices.items()},
         lever_scales={k: np.asarray(v)[lo:hi] for k, v in sample.lever_scales.items()},
-        runoff_change=None if change is None else np.asarray(change)[lo:hi],
+        runoff_change=_rows(sample.runoff_change, lo, hi),
+        climate=None if climate is None else MemberClimate(
+            _rows(climate.variability, lo, hi), _rows(climate.drought_probability, lo, hi),
+            _rows(climate.drought_length, lo, hi)),
     )  # fmt: skip
+
+
+def _rows(values: Any, lo: int, hi: int) -> Any:
+    """Rows ``[lo, hi)`` of a per-member input; None (not given) stays None."""
+    return None if values is None else np.asarray(values)[lo:hi]
 
 
 def _groups(
