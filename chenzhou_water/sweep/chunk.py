@@ -127,7 +127,7 @@ def compute_chunk(plan: ChunkPlan, sample: MemberSample) -> ChunkResult:
     metrics = np.empty((n, len(plan.metrics)))
     series: dict[str, FloatArray] = {}
     discrete = tuple(lever for lever in plan.levers if not lever.continuous)
-    for tables, rows in _groups(discrete, sample.lever_choices, n):
+    for tables, rows in _groups(discrete, sample.lever_choices):
         arrays = _run_group(plan, sample, tables, rows, inflow)
         constants = _constants(plan, sample, rows)
         for j, metric in enumerate(plan.metrics):
@@ -162,21 +162,20 @@ def _rows(values: Any, lo: int, hi: int) -> Any:
 
 
 def _groups(
-    levers: tuple[UncertainLever, ...], choices: Mapping[str, IntArray], n: int
+    levers: tuple[UncertainLever, ...], choices: Mapping[str, IntArray]
 ) -> list[tuple[dict[str, Any], slice | IntArray]]:
     """Members sharing their lever alternatives: (lever tables, member rows) per group."""
     if not levers:
         return [({}, slice(None))]
     stacked = np.stack([np.asarray(choices[lever.name]) for lever in levers], axis=1)
     combos, inverse = np.unique(stacked, axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
     groups: list[tuple[dict[str, Any], slice | IntArray]] = []
     for g, combo in enumerate(combos):
         tables = {
             lever.name: tuple(np.asarray(t, dtype=np.float64) for t in lever.tables[int(k)])
             for lever, k in zip(levers, combo, strict=True)
         }
-        rows = np.flatnonzero(inverse == g)
+        rows = np.flatnonzero(inverse == g)  # flat whatever inverse's shape (numpy 2.0.0's)
         groups.append((tables, slice(None) if len(combos) == 1 else rows))
     return groups
 
