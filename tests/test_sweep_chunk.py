@@ -12,6 +12,7 @@ and evaporation follow three lookups, so the whole file runs in a few seconds.
 
 from __future__ import annotations
 
+import tracemalloc
 from dataclasses import replace
 from pathlib import Path
 
@@ -218,11 +219,17 @@ def test_members_sharing_their_alternatives_run_as_one_group(model: Model) -> No
     np.testing.assert_allclose(result.metrics[:, 2], 0.05, rtol=1e-12)
 
 
-def test_runoff_change_scales_each_members_inflow_by_one_plus_the_change(model: Model) -> None:
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_runoff_change_scales_each_members_inflow_by_one_plus_the_change(
+    model: Model, dtype: type
+) -> None:
+    # a sample source may give its changes in single precision; they apply in double
     plan = plan_of(model, ("reservoir_inflow",))
     drawn = generate_inflows(5, seed=SEED, member_offset=START, config=INFLOW)
-    changed = compute_chunk(plan, full_sample()).series["reservoir_inflow"]
-    np.testing.assert_allclose(changed, drawn * (1 + RUNOFF_CHANGE)[:, None], rtol=1e-12)
+    change = RUNOFF_CHANGE.astype(dtype)
+    changed = compute_chunk(plan, full_sample(runoff_change=change)).series["reservoir_inflow"]
+    expected = drawn * (1 + change.astype(np.float64))[:, None]
+    np.testing.assert_allclose(changed, expected, rtol=1e-14)
     as_drawn = compute_chunk(plan, full_sample(runoff_change=None)).series["reservoir_inflow"]
     np.testing.assert_allclose(as_drawn, drawn, rtol=1e-12)
 
@@ -240,3 +247,21 @@ def test_each_members_climate_follows_it_into_its_block(
     monkeypatch.setattr(chunk_module, "BLOCK_MEMBERS", 2)
     np.testing.assert_allclose(compute_chunk(plan_of(model), sample).metrics, expected,
                                rtol=1e-12)  # fmt: skip
+
+
+def test_a_metrics_only_chunk_holds_only_the_variables_its_metrics_read(model: Model) -> None:
+    # worst_storage reads the storage alone: the chunk's largest allocation is that one
+    # (member, month) array, not every variable of the model (nine of them here)
+    members = 2_000
+    plan = replace(plan_of(model, levers=False, inflow=None),
+                   metrics=(METRICS[0],), columns=("reservoir_storage",))  # fmt: skip
+    sample = MemberSample(0, members, constants={"release_factor": np.linspace(0.5, 1.5, members)})
+    compute_chunk(plan, MemberSample(0, 2, constants={"release_factor": np.ones(2)}))  # kernel
+    tracemalloc.start()
+    try:
+        result = compute_chunk(plan, sample)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1.5 * members * len(YEARS) * 8
+    assert result.metrics.shape == (members, 1)
