@@ -249,6 +249,19 @@ def test_each_members_climate_follows_it_into_its_block(
                                rtol=1e-12)  # fmt: skip
 
 
+def peak_memory(plan: ChunkPlan, sample: MemberSample) -> int:
+    """Bytes allocated at most while ``sample``'s chunk is computed (its kernel built before)."""
+    first_two = {field: {name: values[:2] for name, values in getattr(sample, field).items()}
+                 for field in ("constants", "lever_choices")}  # fmt: skip
+    compute_chunk(plan, replace(sample, stop=sample.start + 2, **first_two))
+    tracemalloc.start()
+    try:
+        compute_chunk(plan, sample)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def test_a_metrics_only_chunk_holds_only_the_variables_its_metrics_read(model: Model) -> None:
     # worst_storage reads the storage alone: the chunk's largest allocation is that one
     # (member, month) array, not every variable of the model (nine of them here)
@@ -256,12 +269,16 @@ def test_a_metrics_only_chunk_holds_only_the_variables_its_metrics_read(model: M
     plan = replace(plan_of(model, levers=False, inflow=None),
                    metrics=(METRICS[0],), columns=("reservoir_storage",))  # fmt: skip
     sample = MemberSample(0, members, constants={"release_factor": np.linspace(0.5, 1.5, members)})
-    compute_chunk(plan, MemberSample(0, 2, constants={"release_factor": np.ones(2)}))  # kernel
-    tracemalloc.start()
-    try:
-        result = compute_chunk(plan, sample)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert peak < 1.5 * members * len(YEARS) * 8
-    assert result.metrics.shape == (members, 1)
+    assert peak_memory(plan, sample) < 1.5 * members * len(YEARS) * 8
+
+
+def test_members_sharing_one_alternative_share_the_drawn_inflow(model: Model) -> None:
+    # a lever every member takes the same alternative of costs no more memory than no lever:
+    # the group's inflow and kept series are the chunk's own arrays, not copies of their rows
+    members = 2_000
+    plan = replace(plan_of(model, ("reservoir_storage",), levers=False), metrics=(METRICS[0],),
+                   columns=("reservoir_storage",))  # fmt: skip
+    without = peak_memory(plan, MemberSample(0, members))
+    one_group = peak_memory(replace(plan, levers=(LEAKAGE,)), MemberSample(
+        0, members, lever_choices={"leakage_target": np.ones(members, dtype=np.int64)}))
+    assert one_group < without + 0.5 * members * len(YEARS) * 8  # a copy would be a whole one
