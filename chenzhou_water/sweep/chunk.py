@@ -20,7 +20,7 @@ import numpy as np
 from chenzhou_water._typing import FloatArray, IntArray
 from chenzhou_water.engine.model import Model
 from chenzhou_water.hydrology.config import InflowConfig
-from chenzhou_water.hydrology.generator import generate_inflows
+from chenzhou_water.hydrology.generator import MemberClimate, generate_inflows
 from chenzhou_water.sweep.levers import UncertainLever
 from chenzhou_water.sweep.metrics import Metric
 
@@ -127,7 +127,7 @@ def compute_chunk(plan: ChunkPlan, sample: MemberSample) -> ChunkResult:
     metrics = np.empty((n, len(plan.metrics)))
     series: dict[str, FloatArray] = {}
     discrete = tuple(lever for lever in plan.levers if not lever.continuous)
-    for tables, rows in _groups(discrete, sample.lever_choices, n):
+    for tables, rows in _groups(discrete, sample.lever_choices):
         arrays = _run_group(plan, sample, tables, rows, inflow)
         constants = _constants(plan, sample, rows)
         for j, metric in enumerate(plan.metrics):
@@ -143,32 +143,39 @@ def compute_chunk(plan: ChunkPlan, sample: MemberSample) -> ChunkResult:
 
 def _members(sample: MemberSample, lo: int, hi: int) -> MemberSample:
     """Members ``[sample.start + lo, sample.start + hi)`` of a sample, with their inputs."""
-    change = sample.runoff_change
+    climate = sample.climate
     return replace(
         sample, start=sample.start + lo, stop=sample.start + hi,
         constants={k: np.asarray(v)[lo:hi] for k, v in sample.constants.items()},
         lever_choices={k: np.asarray(v)[lo:hi] for k, v in sample.lever_choices.items()},
         lever_scales={k: np.asarray(v)[lo:hi] for k, v in sample.lever_scales.items()},
-        runoff_change=None if change is None else np.asarray(change)[lo:hi],
+        runoff_change=_rows(sample.runoff_change, lo, hi),
+        climate=None if climate is None else MemberClimate(
+            _rows(climate.variability, lo, hi), _rows(climate.drought_probability, lo, hi),
+            _rows(climate.drought_length, lo, hi)),
     )  # fmt: skip
 
 
+def _rows(values: Any, lo: int, hi: int) -> Any:
+    """Rows ``[lo, hi)`` of a per-member input; None (not given) stays None."""
+    return None if values is None else np.asarray(values)[lo:hi]
+
+
 def _groups(
-    levers: tuple[UncertainLever, ...], choices: Mapping[str, IntArray], n: int
+    levers: tuple[UncertainLever, ...], choices: Mapping[str, IntArray]
 ) -> list[tuple[dict[str, Any], slice | IntArray]]:
     """Members sharing their lever alternatives: (lever tables, member rows) per group."""
     if not levers:
         return [({}, slice(None))]
     stacked = np.stack([np.asarray(choices[lever.name]) for lever in levers], axis=1)
     combos, inverse = np.unique(stacked, axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
     groups: list[tuple[dict[str, Any], slice | IntArray]] = []
     for g, combo in enumerate(combos):
         tables = {
             lever.name: tuple(np.asarray(t, dtype=np.float64) for t in lever.tables[int(k)])
             for lever, k in zip(levers, combo, strict=True)
         }
-        rows = np.flatnonzero(inverse == g)
+        rows = np.flatnonzero(inverse == g)  # flat whatever inverse's shape (numpy 2.0.0's)
         groups.append((tables, slice(None) if len(combos) == 1 else rows))
     return groups
 
