@@ -52,12 +52,13 @@ def test_the_largest_repetition_is_shared_first_and_what_it_swallowed_is_not() -
 def test_a_shared_value_reads_a_smaller_shared_value() -> None:
     x_y = op("-", X, Y)
     x_y_z = op("-", x_y, Z)
-    exprs = {"a": op("*", x_y_z, Num(2.0)), "b": op("/", x_y_z, Num(3.0)),
-             "c": op("+", x_y, Num(1.0))}
+    # the smaller repetition is met first: sharing still starts from the larger one
+    exprs = {"c": op("+", x_y, Num(1.0)), "a": op("*", x_y_z, Num(2.0)),
+             "b": op("/", x_y_z, Num(3.0))}
     out, shared = common_subexpressions(exprs, _varies, "s")
     assert shared == {"s0": op("-", Ref("s1"), Z), "s1": x_y}
-    assert out == {"a": op("*", Ref("s0"), Num(2.0)), "b": op("/", Ref("s0"), Num(3.0)),
-                   "c": op("+", Ref("s1"), Num(1.0))}
+    assert out == {"c": op("+", Ref("s1"), Num(1.0)), "a": op("*", Ref("s0"), Num(2.0)),
+                   "b": op("/", Ref("s0"), Num(3.0))}
 
 
 def test_repetitions_that_do_not_vary_or_are_booleans_are_left_alone() -> None:
