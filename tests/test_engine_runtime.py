@@ -91,6 +91,19 @@ def test_member_tables_hold_their_end_values_beyond_the_table() -> None:
     np.testing.assert_allclose(rt.interp_members(x, table), expected, rtol=1e-14)
 
 
+def test_member_tables_with_a_repeated_x_step_like_np_interp() -> None:
+    """A table with two points at one x (a vertical step) takes the later point's value there,
+    as np.interp does, also at the first x."""
+    xp = np.array([0.0, 0.0, 1.0, 1.0, 2.0])
+    y = np.array([[1.0, 2.0, 3.0, 5.0, 6.0], [0.0, -1.0, -2.0, 4.0, 4.5]])
+    with np.errstate(divide="ignore", invalid="ignore"):  # as the engine runs its kernels
+        table = rt.MemberTable((xp, y))
+        for x in (-1.0, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0):
+            expected = [np.interp(x, xp, member) for member in y]
+            np.testing.assert_array_equal(rt.interp_members(x, table), expected)
+    np.testing.assert_array_equal(rt.interp_members(0.0, table), [2.0, -1.0])
+
+
 def test_a_one_point_member_table_is_a_constant_per_member() -> None:
     table = rt.MemberTable((np.array([3.0]), np.array([[4.0], [-2.5], [7.0]])))
     for x in (-10.0, 3.0, 3.5, 100.0):
@@ -339,6 +352,31 @@ def test_smooth_n_runs_like_vensims_stocks_with_each_members_order() -> None:
     np.testing.assert_allclose(one.delta[:, 0], [[3.0, 2.0], [0.0, 0.0], [0.0, 0.0]])
 
 
+def test_per_member_orders_over_a_subscript() -> None:
+    """DELAY N and SMOOTH N of a variable over three elements, members of orders 1 and 2:
+    each element runs like the chain of its member's order."""
+    dt, delay_time, inputs = 1.0, 2.0, INPUTS[:8]
+    elements = np.array([1.0, 2.0, 5.0])
+    delay = rt.DelayN(np.array([1.0, 2.0]), dt, delay_time, 1.0, 2, (3,), "d")
+    smooth = rt.SmoothN(np.array([1.0, 2.0]), 1.0, 2, (3,), "s")
+    delayed, smoothed = [], []
+    for value in inputs:
+        delayed.append(delay.value())
+        smoothed.append(smooth.value())
+        delay.ddt(value * elements, delay_time, dt)
+        smooth.ddt(value * elements, 4.0, dt)
+        delay.commit()
+        smooth.commit()
+    for member, order in enumerate([1, 2]):
+        for e, scale in enumerate(elements):
+            scaled = [v * scale for v in inputs]
+            np.testing.assert_allclose(np.array(delayed)[:, member, e],
+                                       _delay_stocks(scaled, 1.0, delay_time, order, dt),
+                                       rtol=1e-12)
+            np.testing.assert_allclose(np.array(smoothed)[:, member, e],
+                                       _smooth_stocks(scaled, 1.0, 4.0, order, dt), rtol=1e-12)
+
+
 @pytest.mark.parametrize(
     ("order", "delay_time", "message"),
     [
@@ -420,6 +458,16 @@ def test_delay_fixed_over_a_subscript_with_one_delay_per_member() -> None:
     np.testing.assert_array_equal(out[:, 0], [[5, 5], [5, 5], [3, 3]])
 
 
+def test_delay_fixed_with_as_many_elements_or_one_as_members() -> None:
+    delay_time = np.array([[1.0, 1.0], [3.0, 3.0], [2.0, 2.0]])  # 3 members, 2 elements
+    delay = rt.DelayFixed(0.0, delay_time, 1.0, 3, (2,), "d")
+    np.testing.assert_array_equal(delay.slots, [1, 3, 2])
+    out = _run_fixed(delay, [np.full((3, 2), k + 1.0) for k in range(4)])
+    np.testing.assert_array_equal(out[:, :, 0].T, [[0, 1, 2, 3], [0, 0, 0, 1], [0, 0, 1, 2]])
+    one = rt.DelayFixed(0.0, np.array([[2.0], [1.0]]), 1.0, 2, (1,), "d")  # one element
+    np.testing.assert_array_equal(one.slots, [2, 1])
+
+
 @pytest.mark.parametrize(
     ("delay_time", "message"),
     [
@@ -475,6 +523,14 @@ def test_each_members_draw_is_the_hash_of_its_global_index() -> None:
     per_member_seed = rt.uniform01((7, 0), 3, 1.0, 0.0, np.array([1.0, 2.0, 3.0]))
     np.testing.assert_array_equal(per_member_seed, [_draw(7, m, 1, 0.0, m + 1.0)
                                                     for m in range(3)])
+
+
+def test_a_whole_number_seed_or_time_draws_as_its_float() -> None:
+    """RANDOM UNIFORM(0, 1, 3) at Time 2: the same draw whether 3 and 2 arrive as integers
+    or floats."""
+    floats = rt.uniform01((8, 0), 3, 1.0, 2.0, 3.0)
+    np.testing.assert_array_equal(rt.uniform01((8, 0), 3, 1.0, 2, 3), floats)
+    np.testing.assert_array_equal(rt.uniform01((8, 0), 3, 1.0, 2, np.array([3, 3, 3])), floats)
 
 
 def test_draws_do_not_depend_on_how_members_are_chunked() -> None:
