@@ -147,7 +147,7 @@ class PlainCompiler:
 
         index, axes = self.subs.selection(dims, ref.subs, fail)
         axes = self._mapped(axes)
-        if all(isinstance(i, slice) and i == slice(None) for i in index) and axes == dims:
+        if _selects_all(index) and axes == dims:
             return Operand(ident, axes)
         text = ", ".join(_index_text(i) for i in index)
         return Operand(f"{ident}[:, {text}]", axes)
@@ -164,7 +164,7 @@ class PlainCompiler:
         if any(a not in axes for a in arg.axes):
             raise fail(f"a lookup argument over {list(arg.axes)} (the lookup gives {list(axes)})")
         ident = self.names.idents[call.table]
-        tables = ident if all(i == slice(None) for i in index) else (
+        tables = ident if _selects_all(index) else (
             f"{ident}[{', '.join(_index_text(i) for i in index)}]")
         return Operand(f"_rt.interp_each({align(arg, axes)}, {tables})", axes)
 
@@ -234,6 +234,11 @@ def _float_text(value: float) -> str:
     if np.isinf(value):
         return "np.inf" if value > 0 else "(-np.inf)"
     return repr(value)
+
+
+def _selects_all(index: tuple[object, ...]) -> bool:
+    """True when every axis is selected whole (an index list is never ``== slice(None)``)."""
+    return all(isinstance(i, slice) and i == slice(None) for i in index)
 
 
 def _index_text(index: object) -> str:
