@@ -46,6 +46,8 @@ TABLE = (TABLE_X, np.array([10.0, 20.0, 5.0]))
 DISTRICT_Y = np.array([[0.0, 1.0, 4.0], [10.0, 0.0, 10.0], [5.0, 5.0, 5.0], [-1.0, 1.0, 0.0]])
 #: each member's own table (a lookup given per member)
 MEMBER_Y = np.array([[0.0, 2.0, 8.0], [1.0, 1.0, 1.0], [4.0, 0.0, 4.0], [3.0, 6.0, 0.0]])
+#: a table for each district and season: y = (d + 1, s - d, 2 s) at x = 0, 1, 4
+GRID_Y = np.array([[[d + 1.0, s - d, 2.0 * s] for s in range(2)] for d in range(4)])
 
 
 def _node(name: str, dims: tuple[str, ...] = (), kind: str = "constant") -> Node:
@@ -61,6 +63,7 @@ IR = ModelIR(
         _node("weight", ("season",)), _node("matrix", ("row", "col")),
         _node("table", kind="lookup"), _node("member_table", kind="lookup"),
         _node("district_table", ("district",), kind="lookup"),
+        _node("grid_table", ("district", "season"), kind="lookup"),
     )},
 )
 VARYING = frozenset({"x", "z", "demand", "by_city", "grid", "matrix", "member_table"})
@@ -81,7 +84,9 @@ STREAM = (11, 3)
 VALUES = {"x": X, "y": Y, "z": Z, "demand": DEMAND, "by_city": BY_CITY, "grid": GRID,
           "weight": WEIGHT, "matrix": MATRIX, "table": TABLE,
           "member_table": runtime.MemberTable((TABLE_X, MEMBER_Y)),
-          "district_table": runtime.tables([(TABLE_X, y) for y in DISTRICT_Y], (4,))}
+          "district_table": runtime.tables([(TABLE_X, y) for y in DISTRICT_Y], (4,)),
+          "grid_table": runtime.tables([(TABLE_X, y) for y in GRID_Y.reshape(8, 3)], (4, 2)),
+          "time_step": 0.25}
 
 x, y, z = Ref("x"), Ref("y"), Ref("z")
 demand, grid, weight = Ref("demand"), Ref("grid"), Ref("weight")
@@ -96,8 +101,10 @@ def where(cond: Expr, true: Expr, false: Expr) -> Call:
 
 
 def _names() -> Names:
-    # identifiers unlike the variables' names: the generated code must go through them
-    return Names({name: f"v_{name}" for name in IR.nodes}, VARYING)
+    # identifiers unlike the variables' names: the generated code must go through them; the
+    # time controls have identifiers but no node
+    idents = {name: f"v_{name}" for name in IR.nodes} | {"time_step": "c_time_step"}
+    return Names(idents, VARYING)
 
 
 def _namespace(names: Names, **extra: object) -> dict[str, object]:
@@ -206,6 +213,21 @@ def test_booleans_subtract_as_numbers_and_compare_as_booleans() -> None:
     assert_values(value, [True, False, False, True])
 
 
+def test_negation_not_and_boolean_subtraction_keep_their_subscripts() -> None:
+    above, wet = op(">", demand, x), op(">", weight, Num(1.0))  # over district; season
+    above_value, wet_value = DEMAND > X[:, None], WEIGHT > 1.0
+    operand, value = plain(op("*", op("not", above), weight))
+    assert operand.axes == ("district", "season")
+    assert_values(value, ~above_value[:, :, None] * WEIGHT[:, None, :])
+    operand, value = plain(op("+", op("neg", above), weight))
+    assert operand.axes == ("district", "season")
+    assert_values(value, -above_value[:, :, None].astype(float) + WEIGHT[:, None, :])
+    operand, value = plain(op("*", op("-", above, wet), weight))
+    assert operand.axes == ("district", "season")
+    assert_values(value, (above_value[:, :, None].astype(float) - wet_value[:, None, :])
+                  * WEIGHT[:, None, :])
+
+
 def test_operands_over_different_subscripts_are_aligned_in_order_of_appearance() -> None:
     operand, value = plain(op("*", weight, demand))
     assert operand.axes == ("season", "district")
@@ -292,6 +314,7 @@ def test_references_that_do_not_fit_are_refused_with_the_variable_named() -> Non
 
 def test_time_state_and_array_literals() -> None:
     assert_values(plain(op("*", Ref("time"), Num(2.0)))[1], 2 * T)
+    assert_values(plain(op("/", Ref("time"), Ref("time_step")))[1], T / 0.25)
     state = np.array([[1.0, 2.0, 3.0, 4.0]] * N)
     operand, value = plain(op("*", StateOf("s_stock"), weight), s_stock=state)
     assert operand.axes == ("district", "season")
@@ -411,6 +434,31 @@ def test_subscripted_lookups_each_element_its_own_table() -> None:
                                    _interp(DEMAND[:, 3], DISTRICT_Y[3])], axis=1))
 
 
+def _each_grid_table(arg: np.ndarray) -> np.ndarray:
+    """Each (district, season) table at ``arg`` of shape (members, district, season)."""
+    out = np.empty(arg.shape)
+    for d in range(4):
+        for s in range(2):
+            out[:, d, s] = np.interp(arg[:, d, s], TABLE_X, GRID_Y[d, s])
+    return out
+
+
+def test_a_lookup_over_two_subscripts_aligns_its_argument() -> None:
+    # an argument over season only: the same for every district
+    operand, value = plain(LookupCall("grid_table", weight, ("district", "season")))
+    assert operand.axes == ("district", "season")
+    assert_values(value, _each_grid_table(np.broadcast_to(WEIGHT[:, None, :], (1, 4, 2))))
+    # an argument over (season, district): transposed to the lookup's order
+    operand, value = plain(LookupCall("grid_table", op("+", weight, demand),
+                                      ("district", "season")))
+    assert operand.axes == ("district", "season")
+    assert_values(value, _each_grid_table(WEIGHT[:, None, :] + DEMAND[:, :, None]))
+    # one district's tables, over season
+    operand, value = plain(LookupCall("grid_table", x, ("d2", "season")))
+    assert operand.axes == ("season",)
+    assert_values(value, _each_grid_table(np.broadcast_to(X[:, None, None], (N, 4, 2)))[:, 1])
+
+
 def test_subscripted_lookups_that_do_not_fit_are_refused() -> None:
     with pytest.raises(UnsupportedConstructError, match=(
             r"^toy\.mdl: a lookup argument over \['season'\] \(the lookup gives "
@@ -496,6 +544,11 @@ def test_if_then_else_of_numbers_lookups_sums_and_draws_as_conditions() -> None:
     assert_values(in_place(where(op("-", _uniform(3.0), Num(20.0)), x, z))[0], X)
     assert_values(in_place(where(op(">", y, Num(1.0)), x, z))[0], X)  # one condition for all
     assert_values(in_place(where(op("<", y, Num(1.0)), x, z))[0], Z)
+    # a sum, a draw and an IF THEN ELSE, each the condition itself
+    assert_values(in_place(where(total, x, z))[0], X)  # no member's total is 0
+    assert_values(in_place(where(_uniform(3.0), x, z))[0], X)
+    assert_values(in_place(where(where(op(">", x, Num(1.0)), z, Num(0.0)), x, op("neg", x)))[0],
+                  [1.5, -0.5, 2.0, 3.5])  # z where x > 1, else 0: [0, 0, -2, 4]
 
 
 def test_nested_if_then_else_keeps_every_live_temporary() -> None:
@@ -536,6 +589,31 @@ def test_temporaries_are_reused_once_released() -> None:
     value, compiler = in_place(op("+", where(op("*", x, z), x, z), op("*", x, z)))
     assert_values(value, np.where(X * Z != 0, X, Z) + X * Z)
     assert compiler.sizes == {"tf": 2, "tb": 1}
+
+
+def test_booleans_live_in_boolean_temporaries_and_numbers_in_float_ones() -> None:
+    # table(not(x > z) + x * z): x > z and its negation in tb0, x * z in tf0, the sum in tf0
+    value, compiler = in_place(LookupCall("table", op("+", op("not", op(">", x, z)),
+                                                      op("*", x, z))))
+    assert_values(value, _interp(~(X > Z) + X * Z, TABLE[1]))
+    assert compiler.sizes == {"tf": 1, "tb": 1}
+    # one operation straight into the target needs no temporary
+    for expr, expected in ((op("neg", x), -X), (op("not", z), Z == 0),
+                           (op("*", x, z), X * Z), (Call("max", (x, z)), np.maximum(X, Z))):
+        value, compiler = in_place(expr)
+        assert_values(value, expected)
+        assert compiler.sizes == {"tf": 0, "tb": 0}
+
+
+def test_temporaries_of_a_branch_are_released_after_the_if_then_else() -> None:
+    # where(x < z, x, table(z * 2)) * x + (x + z) * (x - z): the condition in tb0, the where
+    # in tf0, the lookup's argument in tf1 (released with the where); the product over tf0;
+    # then x + z in tf1 and x - z in tf2
+    branch = where(op("<", x, z), x, LookupCall("table", op("*", z, Num(2.0))))
+    value, compiler = in_place(op("+", op("*", branch, x),
+                                  op("*", op("+", x, z), op("-", x, z))))
+    assert_values(value, np.where(X < Z, X, _interp(2 * Z, TABLE[1])) * X + (X + Z) * (X - Z))
+    assert compiler.sizes == {"tf": 3, "tb": 1}
 
 
 def test_the_pools_are_shared_by_the_equations_of_a_step() -> None:
