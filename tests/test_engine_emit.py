@@ -597,6 +597,10 @@ def test_booleans_live_in_boolean_temporaries_and_numbers_in_float_ones() -> Non
                                                       op("*", x, z))))
     assert_values(value, _interp(~(X > Z) + X * Z, TABLE[1]))
     assert compiler.sizes == {"tf": 1, "tb": 1}
+    # table((x > z) - x * z): the comparison in tb0 while x * z takes tf0
+    value, compiler = in_place(LookupCall("table", op("-", op(">", x, z), op("*", x, z))))
+    assert_values(value, _interp((X > Z) - X * Z, TABLE[1]))
+    assert compiler.sizes == {"tf": 1, "tb": 1}
     # one operation straight into the target needs no temporary
     for expr, expected in ((op("neg", x), -X), (op("not", z), Z == 0),
                            (op("*", x, z), X * Z), (Call("max", (x, z)), np.maximum(X, Z))):
