@@ -213,6 +213,31 @@ def test_booleans_subtract_as_numbers_and_compare_as_booleans() -> None:
     assert_values(value, [True, False, False, True])
 
 
+ARITHMETIC = ["+", "-", "*", "/", "**", "%"]
+
+
+@pytest.mark.parametrize("sign", ARITHMETIC)
+def test_arithmetic_on_two_comparisons_counts_them_as_1_and_0(sign: str) -> None:
+    # as Python (and PySD) count True and False: (a > 0) + (b > 0) is 2 where both hold;
+    # numpy alone would give True (a logical or) for +, a boolean for *, an error for -
+    above, wet = op(">", demand, x), op(">", weight, Num(1.0))  # over district; season
+    above_value = (DEMAND > X[:, None]).astype(float)[:, :, None]
+    wet_value = (WEIGHT > 1.0).astype(float)[:, None, :]
+    operand, value = plain(op(sign, above, wet))
+    assert operand.axes == ("district", "season")
+    assert not operand.boolean
+    assert_values(value, _expected(BINARY[sign], above_value, wet_value))
+    # (x > 1) and (z > 0): [0, 0, 1, 1] and [0, 1, 0, 1], in place and plainly
+    expected = _expected(BINARY[sign], np.array([0.0, 0.0, 1.0, 1.0]),
+                         np.array([0.0, 1.0, 0.0, 1.0]))
+    both = op(sign, op(">", x, Num(1.0)), op(">", z, Num(0.0)))
+    assert_values(in_place(both)[0], expected)
+    assert_values(plain(both)[1], expected)
+    # the result is a number: subtracting a comparison from it is arithmetic too
+    assert_values(plain(op("-", both, op(">", z, Num(0.0))))[1],
+                  expected - np.array([0.0, 1.0, 0.0, 1.0]))
+
+
 def test_negation_not_and_boolean_subtraction_keep_their_subscripts() -> None:
     above, wet = op(">", demand, x), op(">", weight, Num(1.0))  # over district; season
     above_value, wet_value = DEMAND > X[:, None], WEIGHT > 1.0

@@ -28,7 +28,11 @@ BINARY_UFUNCS = {
     ">=": "greater_equal", "and": "logical_and", "or": "logical_or",
 }
 BOOL_OPS = {"==", "!=", "<", "<=", ">", ">=", "and", "or", "not"}
-_BOOL_UNSAFE = {"np.subtract", "np.negative"}  # numpy rejects these on booleans
+# Python's bools count as 1 and 0 (True + True is 2); numpy keeps booleans boolean (True + True
+# is True, True * True a boolean) or refuses them (subtraction, negation): arithmetic on
+# booleans alone is computed in float64
+_ARITHMETIC = {"+", "-", "*", "/", "**", "%"}
+_BOOL_UNSAFE = {f"np.{BINARY_UFUNCS[sign]}" for sign in _ARITHMETIC} | {"np.negative"}
 _INFIX = {"+", "-", "*", "/", "**", "%", "==", "!=", "<", "<=", ">", ">="}
 # Python's float division raises on a zero divisor where numpy's gives inf/nan; np.where(cond,
 # a, b) evaluates both branches, so XIDZ/ZIDZ with a zero constant divisor must not raise:
@@ -189,9 +193,8 @@ class PlainCompiler:
         axes = _union(*args)
         left, right = (align(a, axes) for a in args)
         boolean = op.op in BOOL_OPS
-        if op.op == "-" and all(a.boolean for a in args):
-            # numpy refuses boolean subtraction; Python's bools subtract as integers
-            return Operand(f"np.subtract({left}, {right}, dtype=np.float64)", axes)
+        if op.op in _ARITHMETIC and all(a.boolean for a in args):
+            return Operand(f"np.{BINARY_UFUNCS[op.op]}({left}, {right}, dtype=np.float64)", axes)
         if op.op in _INFIX and op.op not in _PYTHON_RAISES:
             return Operand(f"({left} {op.op} {right})", axes, boolean)
         return Operand(f"np.{BINARY_UFUNCS[op.op]}({left}, {right})", axes, boolean)
