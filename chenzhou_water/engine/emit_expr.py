@@ -28,7 +28,11 @@ BINARY_UFUNCS = {
     ">=": "greater_equal", "and": "logical_and", "or": "logical_or",
 }
 BOOL_OPS = {"==", "!=", "<", "<=", ">", ">=", "and", "or", "not"}
-_BOOL_UNSAFE = {"np.subtract", "np.negative"}  # numpy rejects these on booleans
+# Python's bools count as 1 and 0 (True + True is 2); numpy keeps booleans boolean (True + True
+# is True, True * True a boolean) or refuses them (subtraction, negation): arithmetic on
+# booleans alone is computed in float64
+_ARITHMETIC = {"+", "-", "*", "/", "**", "%"}
+_BOOL_UNSAFE = {f"np.{BINARY_UFUNCS[sign]}" for sign in _ARITHMETIC} | {"np.negative"}
 _INFIX = {"+", "-", "*", "/", "**", "%", "==", "!=", "<", "<=", ">", ">="}
 # Python's float division raises on a zero divisor where numpy's gives inf/nan; np.where(cond,
 # a, b) evaluates both branches, so XIDZ/ZIDZ with a zero constant divisor must not raise:
@@ -147,7 +151,7 @@ class PlainCompiler:
 
         index, axes = self.subs.selection(dims, ref.subs, fail)
         axes = self._mapped(axes)
-        if all(isinstance(i, slice) and i == slice(None) for i in index) and axes == dims:
+        if _selects_all(index) and axes == dims:
             return Operand(ident, axes)
         text = ", ".join(_index_text(i) for i in index)
         return Operand(f"{ident}[:, {text}]", axes)
@@ -164,7 +168,7 @@ class PlainCompiler:
         if any(a not in axes for a in arg.axes):
             raise fail(f"a lookup argument over {list(arg.axes)} (the lookup gives {list(axes)})")
         ident = self.names.idents[call.table]
-        tables = ident if all(i == slice(None) for i in index) else (
+        tables = ident if _selects_all(index) else (
             f"{ident}[{', '.join(_index_text(i) for i in index)}]")
         return Operand(f"_rt.interp_each({align(arg, axes)}, {tables})", axes)
 
@@ -189,9 +193,8 @@ class PlainCompiler:
         axes = _union(*args)
         left, right = (align(a, axes) for a in args)
         boolean = op.op in BOOL_OPS
-        if op.op == "-" and all(a.boolean for a in args):
-            # numpy refuses boolean subtraction; Python's bools subtract as integers
-            return Operand(f"np.subtract({left}, {right}, dtype=np.float64)", axes)
+        if op.op in _ARITHMETIC and all(a.boolean for a in args):
+            return Operand(f"np.{BINARY_UFUNCS[op.op]}({left}, {right}, dtype=np.float64)", axes)
         if op.op in _INFIX and op.op not in _PYTHON_RAISES:
             return Operand(f"({left} {op.op} {right})", axes, boolean)
         return Operand(f"np.{BINARY_UFUNCS[op.op]}({left}, {right})", axes, boolean)
@@ -234,6 +237,11 @@ def _float_text(value: float) -> str:
     if np.isinf(value):
         return "np.inf" if value > 0 else "(-np.inf)"
     return repr(value)
+
+
+def _selects_all(index: tuple[object, ...]) -> bool:
+    """True when every axis is selected whole (an index list is never ``== slice(None)``)."""
+    return all(isinstance(i, slice) and i == slice(None) for i in index)
 
 
 def _index_text(index: object) -> str:
