@@ -1,7 +1,8 @@
 """What ``run_scenario`` returns, worked out by hand on a small model (issue 19, mutation
 testing of ``scenario/run.py``): the scenario's parameters and levers bound, per-member
-overrides and series on top, the engine chosen by name, the caps checked and recorded, and the
-scenario recorded in the result's attributes."""
+overrides and series on top, the engine chosen by name (PySD runs the small model in a
+second), the caps checked and recorded, the scenario recorded in the result's attributes, the
+files and the headline a run writes and returns."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ import xarray as xr
 import yaml
 
 from chenzhou_water.errors import CapBindingWarning, ChenzhouWaterError
-from chenzhou_water.scenario import run as run_module
 from chenzhou_water.scenario.run import (
     monthly_table,
     run_scenario,
@@ -24,7 +24,7 @@ from chenzhou_water.scenario.run import (
 )
 from chenzhou_water.scenario.spec import load_scenario
 
-# Two years, monthly from January 2015. The storage only fills, so by Euler's rule
+# Six years, monthly from January 2015 to December 2020. The storage only fills, so by Euler's rule
 # storage(t) = capacity / 2 + inflow * t; the leakage rate is the lever's table at the year.
 MODEL = """{UTF-8}
 reservoir capacity = 1e9 ~ m3 [0, ?] ~ Storage volume. |
@@ -38,11 +38,14 @@ real loss rate = real loss share ~ Dmnl ~ Real loss share. |
 reservoir inflow = inflow per month ~ m3/Month ~ Inflow. |
 reservoir storage = INTEG(reservoir inflow, reservoir capacity * 0.5) ~ m3 ~ Stored volume. |
 INITIAL TIME = 0 ~ Month ~ start date 2015-01-01 |
-FINAL TIME = 23 ~ Month ~ December 2016. |
+FINAL TIME = 71 ~ Month ~ December 2020. |
 TIME STEP = 1 ~ Month ~ |
 SAVEPER = TIME STEP ~ Month ~ |
 """
-MONTHS = np.arange(24.0)
+MONTHS = np.arange(72.0)
+#: The lever of BOUND by hand: 0.1 in January 2015 to 0.3 in January 2017 in a straight line
+#: (+ 0.1 a year), then its last value.
+LEAKAGE = 0.1 + 0.1 * np.minimum(MONTHS, 24) / 12
 
 
 @pytest.fixture(scope="module")
@@ -71,12 +74,10 @@ def test_the_scenarios_parameters_and_levers_are_what_the_model_runs(folder):
     ds = run_scenario(scenario)  # the defaults: the numpy engine, one member
     assert ds.attrs["engine"] == "chenzhou_water.engine"
     assert sorted(ds.data_vars) == ["leakage_rate", "reservoir_storage"]
-    assert ds["reservoir_storage"].shape == (1, 24)
+    assert ds["reservoir_storage"].shape == (1, 72)
     np.testing.assert_allclose(ds["reservoir_storage"].values[0], 1.5e8 + 1e6 * MONTHS,
                                rtol=1e-12)
-    # 0.1 in January 2015 to 0.3 in January 2017, in a straight line: + 0.1 a year
-    np.testing.assert_allclose(ds["leakage_rate"].values[0], 0.1 + 0.1 * MONTHS / 12,
-                               rtol=1e-12)
+    np.testing.assert_allclose(ds["leakage_rate"].values[0], LEAKAGE, rtol=1e-12)
     assert ds.attrs["caps_binding"] == "none"
     params = scenario_params(scenario)
     assert params["reservoir_capacity"] == 3e8
@@ -88,16 +89,16 @@ def test_per_member_overrides_and_a_given_series_go_on_top_of_the_scenario(folde
     scenario = _scenario(folder, "bound", BOUND)
     ds = run_scenario(scenario, members=3,
                       params={"reservoir_capacity": np.array([2e8, 4e8, 6e8])},
-                      series={"reservoir_inflow": np.full(24, 5e6)})
-    assert ds["reservoir_storage"].shape == (3, 24)
+                      series={"reservoir_inflow": np.full(72, 5e6)})
+    assert ds["reservoir_storage"].shape == (3, 72)
     expected = np.array([1e8, 2e8, 3e8])[:, None] + 5e6 * MONTHS
     np.testing.assert_allclose(ds["reservoir_storage"].values, expected, rtol=1e-12)
-    np.testing.assert_allclose(ds["leakage_rate"].values, np.tile(0.1 + 0.1 * MONTHS / 12,
-                                                                  (3, 1)), rtol=1e-12)
+    np.testing.assert_allclose(ds["leakage_rate"].values, np.tile(LEAKAGE, (3, 1)),
+                               rtol=1e-12)
 
 
 def _with_inflow_table(folder, flow: float):
-    rows = "".join(f"{y},{m},{flow}\n" for y in (2015, 2016) for m in range(1, 13))
+    rows = "".join(f"{y},{m},{flow}\n" for y in range(2015, 2021) for m in range(1, 13))
     (folder / "flows.csv").write_text(f"year,month,inflow_m3\n{rows}", encoding="utf-8")
     return _scenario(folder, "tabled", "extends: bound.yaml\ninflow_file: flows.csv\n"
                                        "outputs: [reservoir_storage, reservoir_inflow]\n")
@@ -110,7 +111,7 @@ def test_the_scenarios_inflow_table_is_the_inflow_unless_the_caller_gives_one(fo
     np.testing.assert_allclose(table["reservoir_inflow"].values[0], 4e6, rtol=1e-12)
     np.testing.assert_allclose(table["reservoir_storage"].values[0], 1.5e8 + 4e6 * MONTHS,
                                rtol=1e-12)
-    given = run_scenario(scenario, series={"reservoir_inflow": np.full(24, 7e6)})
+    given = run_scenario(scenario, series={"reservoir_inflow": np.full(72, 7e6)})
     np.testing.assert_allclose(given["reservoir_inflow"].values[0], 7e6, rtol=1e-12)
 
 
@@ -121,31 +122,27 @@ def test_an_unknown_engine_is_refused_with_the_choices(folder):
     assert str(info.value) == "unknown engine 'vensim'; choose one of numpy, pysd"
 
 
-def test_the_pysd_engine_gets_the_bound_scenario_and_runs_one_member(folder, monkeypatch):
+def test_pysd_runs_the_bound_scenario_with_its_table_and_the_callers_series(folder):
+    # PySD, the reference, translates the small model in a few seconds: the same figures by hand.
     _scenario(folder, "bound", BOUND)
     scenario = _with_inflow_table(folder, 4e6)
-    calls = []
-
-    def pysd(scenario, params, series):  # PySD itself is slow; what it is given is the point
-        calls.append((scenario, params, series))
-        return xr.Dataset({"reservoir_storage": (("member", "time"), [[1.0, 2.0]])},
-                          attrs={"engine": "pysd"})
-
-    monkeypatch.setattr(run_module, "_run_pysd", pysd)
     with pytest.raises(ChenzhouWaterError) as info:
         run_scenario(scenario, engine="pysd", members=2)
     assert str(info.value) == "the PySD engine runs one member at a time; use --members 1"
-    assert calls == []
-    ds = run_scenario(scenario, engine="pysd", params={"inflow_per_month": 9.0})
+    ds = run_scenario(scenario, engine="pysd", params={"reservoir_capacity": 4e8})
     assert ds.attrs["engine"] == "pysd"
     assert ds.attrs["scenario_name"] == "tabled"
-    [(given, params, series)] = calls
-    assert given is scenario
-    assert sorted(params) == ["inflow_per_month", "leakage_target", "reservoir_capacity"]
-    assert (params["reservoir_capacity"], params["inflow_per_month"]) == (3e8, 9.0)
-    np.testing.assert_array_equal(params["leakage_target"][1], [0.1, 0.3])
-    assert list(series) == ["reservoir_inflow"]
-    np.testing.assert_array_equal(series["reservoir_inflow"], np.full(24, 4e6))
+    np.testing.assert_allclose(ds["reservoir_inflow"].values[0], 4e6, rtol=1e-12)
+    np.testing.assert_allclose(ds["reservoir_storage"].values[0], 2e8 + 4e6 * MONTHS,
+                               rtol=1e-12)
+    # A series of shape (member, time) given by the caller wins over the table.
+    given = run_scenario(scenario, engine="pysd",
+                         series={"reservoir_inflow": np.full((1, 72), 6e6)})
+    np.testing.assert_allclose(given["reservoir_storage"].values[0], 1.5e8 + 6e6 * MONTHS,
+                               rtol=1e-12)
+    # The lever's table reaches PySD as a table by year.
+    leakage = run_scenario(_scenario(folder, "bound", BOUND), engine="pysd")["leakage_rate"]
+    np.testing.assert_allclose(leakage.values[0], LEAKAGE, rtol=1e-12)
 
 
 CAPPED = """model: small.mdl
@@ -160,11 +157,11 @@ def test_caps_that_bind_warn_with_the_scenarios_name_and_are_recorded(folder):
     scenario = _scenario(folder, "capped", CAPPED + "outputs: [reservoir_storage]\n")
     with pytest.warns(CapBindingWarning) as caught:
         ds = run_scenario(scenario)
-    leakage = ("leakage_rate sits at its cap of 0.6 (MIN(0.6, ...) in the model) in 12 months "
-               "from 2016-01 to 2016-12: its equation gives more there, and the capped value "
+    leakage = ("leakage_rate sits at its cap of 0.6 (MIN(0.6, ...) in the model) in 60 months "
+               "from 2016-01 to 2020-12: its equation gives more there, and the capped value "
                "is used")
-    real = ("real_loss_rate sits at its cap of 0.5 (MIN(0.5, ...) in the model) in 24 months "
-            "from 2015-01 to 2016-12: its equation gives more there, and the capped value is "
+    real = ("real_loss_rate sits at its cap of 0.5 (MIN(0.5, ...) in the model) in 72 months "
+            "from 2015-01 to 2020-12: its equation gives more there, and the capped value is "
             "used")
     assert [str(w.message) for w in caught] == [f"capped: {leakage}", f"capped: {real}"]
     assert ds.attrs["caps_binding"] == f"{leakage}; {real}"
@@ -222,6 +219,12 @@ def test_a_run_file_draws_its_plots_and_replaces_its_earlier_result_by_default(f
     assert [p.read_bytes()[:8] for p in outputs.plots] == [PNG, PNG]
     assert (outputs.netcdf, outputs.summary_csv, outputs.monthly_csv) == (
         tmp_path / "bound.nc", tmp_path / "bound_summary.csv", tmp_path / "bound_monthly.csv")
+    # The headline of 2020, the one headline year the run holds: the lowest storage (January,
+    # 150 + 60 million m³) and the mean leakage rate (the lever's last value, 30 %).
+    assert list(outputs.headline.index) == ["Lowest reservoir storage [million m³]",
+                                            "Network leakage rate [%]"]
+    assert list(outputs.headline.columns) == [2020]
+    np.testing.assert_allclose(outputs.headline[2020].to_numpy(), [210.0, 30.0], rtol=1e-12)
     monthly = pd.read_csv(outputs.monthly_csv, encoding="utf-8-sig", index_col="time")
     np.testing.assert_allclose(monthly["reservoir_storage [million m³]"], 150 + MONTHS,
                                rtol=1e-12)
@@ -234,14 +237,13 @@ def test_a_run_file_draws_its_plots_and_replaces_its_earlier_result_by_default(f
     assert run_scenario_file(folder / "bound.yaml", tmp_path, plots=False).plots == ()
 
 
-def test_a_run_file_runs_on_the_engine_it_is_told(folder, tmp_path, monkeypatch):
+def test_a_run_file_runs_on_the_engine_it_is_told(folder, tmp_path):
     _scenario(folder, "bound", BOUND)
-    # PySD itself is slow: the numpy engine's result stands in for it, labelled as PySD's.
-    monkeypatch.setattr(run_module, "_run_pysd", lambda scenario, params, series:
-                        run_scenario(scenario).assign_attrs(engine="pysd"))
     stages: list[str] = []
     outputs = run_scenario_file(folder / "bound.yaml", tmp_path, engine="pysd", plots=False,
                                 progress=lambda stage, done, total: stages.append(stage))
     assert stages[1] == "running bound on the pysd engine"
     with xr.open_dataset(outputs.netcdf) as ds:
         assert ds.attrs["engine"] == "pysd"
+        np.testing.assert_allclose(ds["reservoir_storage"].values[0], 1.5e8 + 1e6 * MONTHS,
+                                   rtol=1e-12)
