@@ -131,6 +131,7 @@ def test_pysd_runs_the_bound_scenario_with_its_table_and_the_callers_series(fold
     assert str(info.value) == "the PySD engine runs one member at a time; use --members 1"
     ds = run_scenario(scenario, engine="pysd", params={"reservoir_capacity": 4e8})
     assert ds.attrs["engine"] == "pysd"
+    assert sorted(ds.data_vars) == ["reservoir_inflow", "reservoir_storage"]
     assert ds.attrs["scenario_name"] == "tabled"
     np.testing.assert_allclose(ds["reservoir_inflow"].values[0], 4e6, rtol=1e-12)
     np.testing.assert_allclose(ds["reservoir_storage"].values[0], 2e8 + 4e6 * MONTHS,
@@ -143,6 +144,33 @@ def test_pysd_runs_the_bound_scenario_with_its_table_and_the_callers_series(fold
     # The lever's table reaches PySD as a table by year.
     leakage = run_scenario(_scenario(folder, "bound", BOUND), engine="pysd")["leakage_rate"]
     np.testing.assert_allclose(leakage.values[0], LEAKAGE, rtol=1e-12)
+
+
+# Half-month steps from model time 12: a series given on this grid is placed at times 12, 12.5,
+# ..., 15, not at 0, 1, 2, ... (its positions).
+HALF_MONTHS = """{UTF-8}
+inflow per month = 2e7 ~ m3/Month [0, ?] ~ Natural inflow. |
+reservoir inflow = inflow per month ~ m3/Month ~ Inflow. |
+reservoir storage = INTEG(reservoir inflow, 1e8) ~ m3 ~ Stored volume. |
+INITIAL TIME = 12 ~ Month ~ |
+FINAL TIME = 15 ~ Month ~ |
+TIME STEP = 0.5 ~ Month ~ |
+SAVEPER = TIME STEP ~ Month ~ |
+"""
+
+
+@pytest.mark.parametrize("engine", ["numpy", "pysd"])
+def test_a_series_is_placed_on_the_models_own_time_grid(folder, engine):
+    (folder / "half.mdl").write_text(HALF_MONTHS, encoding="utf-8")
+    scenario = _scenario(folder, "half", "model: half.mdl\n"
+                                         "outputs: [reservoir_storage, reservoir_inflow]\n")
+    inflow = 1e6 * np.arange(1.0, 8.0)  # m³/month at model times 12, 12.5, ..., 15
+    ds = run_scenario(scenario, engine=engine, series={"reservoir_inflow": inflow})
+    assert sorted(ds.data_vars) == ["reservoir_inflow", "reservoir_storage"]
+    np.testing.assert_allclose(ds["reservoir_inflow"].values[0], inflow, rtol=1e-12)
+    # Euler: each half month adds half the month's inflow at its start.
+    storage = 1e8 + 0.5 * np.concatenate([[0.0], np.cumsum(inflow[:-1])])
+    np.testing.assert_allclose(ds["reservoir_storage"].values[0], storage, rtol=1e-12)
 
 
 CAPPED = """model: small.mdl
