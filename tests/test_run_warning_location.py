@@ -1,8 +1,8 @@
 """A cap warning points at the caller's line, where the scenario was run, not at the library.
 
 Outside the mutation selection of ``scenario/run.py`` on purpose: under mutmut a trampoline
-stands between the caller and ``run_scenario``, so there the warning's frame is mutmut's own
-(docs/mutation.md)."""
+adds frames between the caller and ``run_scenario``, so there the warning's frame is not the
+caller's (docs/mutation.md)."""
 
 from __future__ import annotations
 
