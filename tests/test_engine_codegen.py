@@ -227,3 +227,61 @@ def test_refusals_name_the_file_the_variable_and_the_construct(tmp_path: Path) -
     with pytest.raises(UnsupportedConstructError, match=r"^refused\.mdl: variable 'x': an "
                                                         r"EXCEPT list \['north'\] of the wrong"):
         _compile(tmp_path, "refused.mdl", text)
+
+
+TABLES = """{UTF-8}
+district: (d1-d2) ~ ~ |
+outflow curve([(0,0)-(20,10)],(0,0),(20,10)) ~ m3/Month ~ |
+loss[d1]([(0,0)-(20,10)],(0,0),(20,2)) ~ m3/Month ~ |
+loss[d2]([(0,0)-(20,10)],(0,1),(20,1)) ~ m3/Month ~ |
+inflow = 4 ~ m3/Month ~ |
+stock = INTEG(inflow - outflow curve(stock), 2) ~ m3 ~ |
+district loss[district] = loss[district](stock) ~ m3/Month ~ |
+"""
+
+
+@pytest.fixture(scope="module")
+def tables(tmp_path_factory: pytest.TempPathFactory):
+    _, model = _compile(tmp_path_factory.mktemp("codegen"), "tables.mdl", TABLES + CONTROLS)
+    return model
+
+
+def test_lookups_of_a_stock_and_a_series_per_member(tables) -> None:
+    inflow = np.stack([np.full(len(T), 4.0), 1 + T])  # one series per member, on the grid
+    out = tables.run_arrays(series={"inflow": inflow}, members=2,
+                            return_columns=["stock", "district loss", "inflow"])
+    assert set(out) == {"stock", "district_loss", "inflow", "time"}
+    stock = _euler(lambda k, s: inflow[:, k] - s / 2, np.full(2, 2.0))
+    _check(out, "stock", stock)
+    _check(out, "inflow", inflow.T)
+    loss = np.stack([stock / 10, np.ones_like(stock)], axis=-1)
+    np.testing.assert_allclose(out["district_loss"], loss[SAVED].transpose(1, 0, 2), rtol=1e-12)
+
+
+def test_one_outflow_table_per_member(tables) -> None:
+    x = np.array([0.0, 20.0])
+    y = np.array([[0.0, 10.0], [0.0, 20.0], [0.0, 0.0]])  # slopes 1/2, 1 and 0
+    out = tables.run_arrays({"outflow curve": (x, y)}, members=3, return_columns=["stock"])
+    for member, slope in enumerate([0.5, 1.0, 0.0]):
+        stock = _euler(lambda k, s, slope=slope: 4 - slope * s, 2.0)
+        np.testing.assert_allclose(out["stock"][member], stock[SAVED], rtol=1e-12)
+
+
+def test_one_member_with_the_models_own_values(tmp_path_factory) -> None:
+    """The same constructs, none member-varying: the kernel's plain (not in-place) lines."""
+    _, model = _compile(tmp_path_factory.mktemp("codegen"), "single.mdl", SCALAR + CONTROLS)
+    out = model.run_arrays()
+    inputs = 10 * (1 + T[:, None] / 4)
+    stock = _euler(lambda k, s: inputs[k] - 0.2 * s, [30.0])
+    _check(out, "stock", stock)
+    _check(out, "smoothed3", _smooth(inputs, [10.0], 3.0, 3))
+    _check(out, "delayed3", _delay(inputs, [10.0], 3.0, 3))
+    _check(out, "delayed_n", _delay(inputs, [10.0], 3.0, 2))
+    _check(out, "fixed", np.concatenate([np.full((4, 1), 5.0), inputs[:-4]]))
+    state = _euler(lambda k, s: (inputs[k] - s) / 2, inputs[0] / 1.2)
+    _check(out, "trend", (inputs - state) / (2 * np.abs(state)))
+    state = _euler(lambda k, s: (inputs[k] - s) / 2, inputs[0])
+    _check(out, "forecast", inputs * (1 + (inputs - state) / (2 * state) * 3))
+    _check(out, "sampled", np.where(T[:, None] < 2, 10.0, 10 * (1 + np.minimum(T, 4) / 4)[:, None]))
+    _check(out, "active", 2 * stock)
+    _check(out, "reserve", _euler(lambda k, r: 2 * stock[k] / 10, [10.0]))
