@@ -35,7 +35,8 @@ smoothed3 = SMOOTH3I(input, 3, level) ~ m3/Month ~ |
 delayed = DELAY1(input, 2) ~ m3/Month ~ |
 delayed3 = DELAY3I(input, 3, level) ~ m3/Month ~ |
 delayed n = DELAY N(input, 3, level, 2) ~ m3/Month ~ |
-smoothed n = SMOOTH N(input, 3, level, 2) ~ m3/Month ~ |
+smooth order = 2 ~ Dmnl ~ |
+smoothed n = SMOOTH N(input, 3, level, smooth order) ~ m3/Month ~ |
 fixed = DELAY FIXED(input, 2, level / 2) ~ m3/Month ~ |
 trend = TREND(input, 2, 0.1) ~ 1/Month ~ |
 forecast = FORECAST(input, 2, 3) ~ m3/Month ~ |
@@ -45,6 +46,9 @@ active = ACTIVE INITIAL(stock * 2, level) ~ m3 ~ |
 reserve = INTEG(active / 10, active) ~ m3 ~ |
 clock trend = TREND(Time + 1, 2, 0.5) ~ 1/Month ~ |
 clock sample = SAMPLE IF TRUE(Time >= 3, Time, -1) ~ Month ~ |
+use a = (level * rate * (Time + 1) + 1) * 2 ~ m3/Month ~ |
+use b = (level * rate * (Time + 1) + 1) * 3 ~ m3/Month ~ |
+use c = level * rate * (Time + 1) - 5 ~ m3/Month ~ |
 """
 LEVEL = np.array([10.0, 4.0, 25.0])
 DT = 0.5
@@ -52,20 +56,28 @@ T = np.arange(0.0, 8.0 + DT / 2, DT)  # the integration grid
 SAVED = slice(None, None, 2)  # SAVEPER = 1 Month: every second step
 
 
+@pytest.fixture(scope="module")
+def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One folder for the module's models and their cached translations."""
+    return tmp_path_factory.mktemp("codegen")
+
+
 @pytest.fixture(autouse=True)
-def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CHENZHOU_WATER_CACHE", str(tmp_path / "cache"))
+def _private_cache(models: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHENZHOU_WATER_CACHE", str(models / "cache"))
 
 
 def _compile(directory: Path, name: str, text: str):
+    """The model's translation is cached; its kernels are generated again by every test
+    (function-scoped fixtures, so that each test is seen to reach the code generator)."""
     path = directory / name
     path.write_text(text, encoding="utf-8")
-    return path, compile_model(path, use_cache=False)
+    return path, compile_model(path)
 
 
-@pytest.fixture(scope="module")
-def scalar(tmp_path_factory: pytest.TempPathFactory):
-    path, model = _compile(tmp_path_factory.mktemp("codegen"), "scalar.mdl", SCALAR + CONTROLS)
+@pytest.fixture
+def scalar(models: Path):
+    path, model = _compile(models, "scalar.mdl", SCALAR + CONTROLS)
     out = model.run_arrays({"level": LEVEL}, members=3)
     kernel = list(model._kernels.values())[-1]  # the kernel of this run's configuration
     return path, out, kernel.source
@@ -159,6 +171,15 @@ def test_statefuls_of_time_alone_are_the_same_for_every_member(scalar) -> None:
     _check(out, "clock_sample", np.tile(np.where(T >= 3, T, -1.0)[:, None], (1, 3)))
 
 
+def test_shared_sub_expressions_are_computed_once_and_right(scalar) -> None:
+    _, out, source = scalar
+    use = LEVEL * 0.2 * (T[:, None] + 1)
+    _check(out, "use_a", (use + 1) * 2)
+    _check(out, "use_b", (use + 1) * 3)
+    _check(out, "use_c", use - 5)
+    assert "vcse1" in source.split("for k in range(last + 1):")[1]
+
+
 def test_constants_are_stored_for_every_saved_time(scalar) -> None:
     _, out, _ = scalar
     np.testing.assert_array_equal(out["level"], np.tile(LEVEL[:, None], (1, 9)))
@@ -188,10 +209,9 @@ fixed[district] = DELAY FIXED(input[district], 1, level[district]) ~ m3/Month ~ 
 LEVELS = np.array([[10.0, 20.0, 40.0], [1.0, 2.0, 3.0]])
 
 
-@pytest.fixture(scope="module")
-def subscripted(tmp_path_factory: pytest.TempPathFactory):
-    _, model = _compile(tmp_path_factory.mktemp("codegen"), "districts.mdl",
-                        SUBSCRIPTED + CONTROLS)
+@pytest.fixture
+def subscripted(models: Path):
+    _, model = _compile(models, "districts.mdl", SUBSCRIPTED + CONTROLS)
     return model.run_arrays({"level": LEVELS}, members=2)
 
 
@@ -216,9 +236,10 @@ def test_subscripted_statefuls_by_hand(subscripted) -> None:
 
 
 def test_refusals_name_the_file_the_variable_and_the_construct(tmp_path: Path) -> None:
-    text = "{UTF-8}\nx = DELAY N(1, 0.25, 0, 2) ~ m3/Month ~ |\n" + CONTROLS
+    text = "{UTF-8}\nslow release = DELAY N(1, 0.25, 0, 2) ~ m3/Month ~ |\n" + CONTROLS
     _, model = _compile(tmp_path, "short.mdl", text)
-    with pytest.raises(ModelError, match=r"^short\.mdl: variable 'x': DELAY N: the delay time "
+    with pytest.raises(ModelError, match=r"^short\.mdl: variable 'slow_release': DELAY N: the "
+                                         r"delay time "
                                          r"is shorter than TIME STEP"):
         model.run_arrays()
     text = ("{UTF-8}\nregion: north, south ~~|\nseason: wet, dry ~~|\n"
@@ -240,9 +261,9 @@ district loss[district] = loss[district](stock) ~ m3/Month ~ |
 """
 
 
-@pytest.fixture(scope="module")
-def tables(tmp_path_factory: pytest.TempPathFactory):
-    _, model = _compile(tmp_path_factory.mktemp("codegen"), "tables.mdl", TABLES + CONTROLS)
+@pytest.fixture
+def tables(models: Path):
+    _, model = _compile(models, "tables.mdl", TABLES + CONTROLS)
     return model
 
 
@@ -267,9 +288,9 @@ def test_one_outflow_table_per_member(tables) -> None:
         np.testing.assert_allclose(out["stock"][member], stock[SAVED], rtol=1e-12)
 
 
-def test_one_member_with_the_models_own_values(tmp_path_factory) -> None:
+def test_one_member_with_the_models_own_values(models: Path) -> None:
     """The same constructs, none member-varying: the kernel's plain (not in-place) lines."""
-    _, model = _compile(tmp_path_factory.mktemp("codegen"), "single.mdl", SCALAR + CONTROLS)
+    _, model = _compile(models, "scalar.mdl", SCALAR + CONTROLS)
     out = model.run_arrays()
     inputs = 10 * (1 + T[:, None] / 4)
     stock = _euler(lambda k, s: inputs[k] - 0.2 * s, [30.0])
