@@ -199,20 +199,24 @@ SUBSCRIPTED = """{UTF-8}
 district: (d1-d3) ~ ~ |
 level[district] = 10, 20, 40 ~ m3/Month ~ |
 input[district] = level[district] * (1 + Time / 4) ~ m3/Month ~ |
-capacity[district] :EXCEPT: [d2] = level[district] * 2 ~ m3 ~ |
 capacity[d2] = Time ~ m3 ~ |
+capacity[district] :EXCEPT: [d2] = level[district] * 2 ~ m3 ~ |
+rate = 0.25 ~ 1/Month ~ |
+held[district] = INTEG(rate, rate * 2) ~ m3 ~ |
+rate trend[district] = TREND(rate * (Time + 1), 2, 0) ~ 1/Month ~ |
 stock[district] = INTEG(input[district] - stock[district] / 4, level[district]) ~ m3 ~ |
 trend[district] = TREND(input[district], 2, 0.1) ~ 1/Month ~ |
 sampled[district] = SAMPLE IF TRUE(Time >= 1 :AND: Time < 3, input[district], 0) ~ m3 ~ |
 fixed[district] = DELAY FIXED(input[district], 1, level[district]) ~ m3/Month ~ |
 """
 LEVELS = np.array([[10.0, 20.0, 40.0], [1.0, 2.0, 3.0]])
+RATES = np.array([0.25, 0.5])  # a member-varying scalar read by subscripted statefuls
 
 
 @pytest.fixture
 def subscripted(models: Path):
     _, model = _compile(models, "districts.mdl", SUBSCRIPTED + CONTROLS)
-    return model.run_arrays({"level": LEVELS}, members=2)
+    return model.run_arrays({"level": LEVELS, "rate": RATES}, members=2)
 
 
 def test_subscripted_statefuls_by_hand(subscripted) -> None:
@@ -233,6 +237,11 @@ def test_subscripted_statefuls_by_hand(subscripted) -> None:
     capacity = np.broadcast_to(2 * LEVELS, inputs.shape).copy()
     capacity[:, :, 1] = T[:, None]
     check("capacity", capacity)
+    rate = np.broadcast_to(RATES[:, None], LEVELS.shape)
+    check("held", 2 * rate + T[:, None, None] * rate)
+    rate_input = rate * (T[:, None, None] + 1)
+    state = _euler(lambda k, s: (rate_input[k] - s) / 2, rate_input[0])
+    check("rate_trend", (rate_input - state) / (2 * np.abs(state)))
 
 
 def test_refusals_name_the_file_the_variable_and_the_construct(tmp_path: Path) -> None:
@@ -256,7 +265,7 @@ outflow curve([(0,0)-(20,10)],(0,0),(20,10)) ~ m3/Month ~ |
 loss[d1]([(0,0)-(20,10)],(0,0),(20,2)) ~ m3/Month ~ |
 loss[d2]([(0,0)-(20,10)],(0,1),(20,1)) ~ m3/Month ~ |
 inflow = 4 ~ m3/Month ~ |
-stock = INTEG(inflow - outflow curve(stock), 2) ~ m3 ~ |
+stock = INTEG(inflow - outflow curve(stock), inflow / 2) ~ m3 ~ |
 district loss[district] = loss[district](stock) ~ m3/Month ~ |
 """
 
@@ -272,7 +281,7 @@ def test_lookups_of_a_stock_and_a_series_per_member(tables) -> None:
     out = tables.run_arrays(series={"inflow": inflow}, members=2,
                             return_columns=["stock", "district loss", "inflow"])
     assert set(out) == {"stock", "district_loss", "inflow", "time"}
-    stock = _euler(lambda k, s: inflow[:, k] - s / 2, np.full(2, 2.0))
+    stock = _euler(lambda k, s: inflow[:, k] - s / 2, inflow[:, 0] / 2)  # the series' first
     _check(out, "stock", stock)
     _check(out, "inflow", inflow.T)
     loss = np.stack([stock / 10, np.ones_like(stock)], axis=-1)
