@@ -258,7 +258,7 @@ class KernelWriter:
             return [f"_rt.delay_ddt({s}, {code('input')}, {code('delay_time')}, {k}, {d}, dt)"]
         if sf.kind in ("trend", "forecast"):
             ddt = Op("/", (Op("-", (sf.args["input"], StateOf(s))), sf.args["average_time"]))
-            if node.dims:
+            if node.dims or node.name not in self.plan.member_varying:
                 lines = [f"{d}[...] = {self.plain_code(ddt, node.dims, node.dims)}"]
             else:
                 lines = self.inplace_lines(ddt, d)
