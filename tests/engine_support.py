@@ -15,6 +15,16 @@ PROJECT_MODEL = Path(__file__).parent.parent / "models" / "chenzhou_water.mdl"
 RTOL = 1e-9
 
 
+def compile_text(text: str, directory: Path, name: str = "model.mdl") -> Any:
+    """Write a model's text into ``directory`` and compile it (the session's cache folder, set
+    by ``conftest.py``, keeps it apart from the user's)."""
+    from chenzhou_water.engine import compile_model
+
+    path = directory / name
+    path.write_text(text, encoding="utf-8")
+    return compile_model(path)
+
+
 def copy_model(src: Path, directory: Path) -> Path:
     """Copy a model into ``directory`` (PySD writes its translation next to the .mdl).
 

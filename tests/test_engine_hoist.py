@@ -16,8 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from chenzhou_water.engine import compile_model
+from engine_support import compile_text
 
 MODEL = """{UTF-8}
 district: (d1-d3) ~ ~ |
@@ -46,16 +45,9 @@ SAVEPER = 1 ~ Month ~ |
 BASE = np.array([80.0, 100.0, 130.0])
 
 
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CHENZHOU_WATER_CACHE", str(tmp_path / "cache"))
-
-
 @pytest.fixture
 def run(tmp_path: Path):
-    path = tmp_path / "moved.mdl"
-    path.write_text(MODEL, encoding="utf-8")
-    model = compile_model(path)
+    model = compile_text(MODEL, tmp_path, "moved.mdl")
     out = model.run_arrays({"base demand": BASE}, members=3)
     (kernel,) = [k for k in model._kernels.values() if "b6_demand" in k.source]
     return out, kernel.source

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from chenzhou_water.engine import compile_model
+from engine_support import compile_text
 
 MODEL = """{UTF-8}
 season table(
@@ -35,16 +34,9 @@ SAVEPER = 2 ~ Month ~ |
 """
 
 
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CHENZHOU_WATER_CACHE", str(tmp_path / "cache"))
-
-
 @pytest.fixture
 def model(tmp_path: Path):
-    path = tmp_path / "seasonal.mdl"
-    path.write_text(MODEL, encoding="utf-8")
-    return compile_model(path)
+    return compile_text(MODEL, tmp_path, "seasonal.mdl")
 
 
 def _by_hand(base: np.ndarray) -> dict[str, np.ndarray]:
@@ -112,9 +104,7 @@ SAVEPER = 1 ~ Month ~ |
 
 
 def test_a_repeated_sub_expression_is_computed_once_a_step(tmp_path: Path) -> None:
-    path = tmp_path / "shared.mdl"
-    path.write_text(SHARED, encoding="utf-8")
-    model = compile_model(path)
+    model = compile_text(SHARED, tmp_path, "shared.mdl")
     base, loss = np.array([10.0, 6.0, 4.0]), np.array([2.0, 2.0, 0.5])
     out = model.run_arrays({"base inflow": base, "loss": loss}, members=3)
     times = np.arange(5.0)
