@@ -162,16 +162,20 @@ def test_values_are_shaped_per_member_and_filled() -> None:
 
 
 def test_a_constant_output_is_the_same_value_at_every_time() -> None:
-    out = np.zeros((2, 4, 3))
+    """Outputs are time-major (time, member, *dims): a member's value fills its column."""
+    out = np.zeros((4, 2, 3))
     rt.store_constant(out, np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]))
     for t in range(4):
-        np.testing.assert_array_equal(out[:, t], [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
-    scalar = np.zeros((3, 5))
+        np.testing.assert_array_equal(out[t], [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    scalar = np.zeros((5, 3))
     rt.store_constant(scalar, 2.5)
     assert np.all(scalar == 2.5)
-    per_member = np.zeros((3, 5))
+    per_member = np.zeros((5, 3))
     rt.store_constant(per_member, [1, 2, 3])
-    np.testing.assert_array_equal(per_member, np.repeat([[1.0], [2.0], [3.0]], 5, axis=1))
+    np.testing.assert_array_equal(per_member, np.repeat([[1.0, 2.0, 3.0]], 5, axis=0))
+    shared = np.zeros((5, 3, 2))
+    rt.store_constant(shared, np.array([[7.0, 8.0]]))
+    np.testing.assert_array_equal(shared[4, 2], [7.0, 8.0])
 
 
 # ---- SMOOTH and DELAY chains ----------------------------------------------------------------

@@ -370,7 +370,9 @@ class KernelWriter:
 
     def save_lines(self) -> list[str]:
         loop = set(self.plan.loop_order)
-        return [f"O[{name!r}][:, j] = {self.ident(name)}"
+        # the output buffers are time-major (saved time, member, *dims): each save writes one
+        # contiguous row (a column of a member-major array would touch a cache line a member)
+        return [f"O[{name!r}][j] = {self.ident(name)}"
                 for name in self.config.outputs if name in loop]
 
     def update_lines(self) -> list[str]:

@@ -159,6 +159,9 @@ class Model:
                    chunk_members: int = CHUNK_MEMBERS, seed: int = 0) -> dict[str, np.ndarray]:
         """Like :meth:`run`, returning plain arrays: name → ``(members, n_saved, *dims)``.
 
+        The arrays are views of time-major buffers (the kernel writes a saved time at a time):
+        not C-contiguous, so pass them through ``np.ascontiguousarray`` where that matters.
+
         The key ``"time"`` holds the saved model times. Members run in chunks of at most
         ``chunk_members`` per pass of the kernel.
         """
@@ -168,26 +171,46 @@ class Model:
         controls = self._controls(saveper, initial_time, final_time, time_step)
         times, saves = time_grid(controls["initial_time"], controls["final_time"],
                                  controls["time_step"], controls["saveper"])
-        inputs = normalise(self.ir, params, series, np.asarray(times), n)
+        inputs, kernel = self._prepared(params, series, return_columns, times, n)
         outputs = self._outputs(return_columns)
-        config = RunConfig(frozenset(inputs.series), frozenset(inputs.member_series),
-                           frozenset(inputs.member_params), outputs,
-                           frozenset(inputs.member_lookups))
-        kernel = self._kernel(config)
-        self._check_data(config)
         nsave = int(saves.sum())
-        result = {name: np.empty((n, nsave, *self.ir.shape(self.ir.nodes[name].dims)))
-                  for name in outputs}
+        # time-major buffers, which the kernel fills a saved time (one contiguous row) at a time
+        buffers = {name: np.empty((nsave, n, *self.ir.shape(self.ir.nodes[name].dims)))
+                   for name in outputs}
         save_list = saves.tolist()
         for lo in range(0, n, chunk_members):
             hi = min(n, lo + chunk_members)
             p, s, lookups = _chunk(inputs, self.ir, controls, lo, hi)
             p["__random__"] = (int(seed), lo)  # random streams: the run's seed, first member
-            out = {name: arr[lo:hi] for name, arr in result.items()}
+            out = {name: arr[:, lo:hi] for name, arr in buffers.items()}
             with np.errstate(all="ignore"):
                 kernel.simulate(p, s, lookups, kernel.literals, hi - lo, times, save_list, out)
+        result: dict[str, np.ndarray] = {name: np.swapaxes(arr, 0, 1)
+                                         for name, arr in buffers.items()}
         result["time"] = saved_times(times, saves, controls["time_step"])
         return result
+
+    def prepare(self, params: Mapping[str, Any] | None = None, members: int = 1,
+                series: Mapping[str, Any] | None = None,
+                return_columns: Iterable[str] | None = None) -> None:
+        """Generate the kernel that :meth:`run_arrays` with these inputs would run, without
+        running it (what matters is which inputs are given and which vary by member, not
+        their values): a model then pickled to workers carries it ready."""
+        c = self._controls(None, None, None, None)
+        times, _ = time_grid(c["initial_time"], c["final_time"], c["time_step"], c["saveper"])
+        self._prepared(params, series, return_columns, times, int(members))
+
+    def _prepared(self, params: Mapping[str, Any] | None, series: Mapping[str, Any] | None,
+                  return_columns: Iterable[str] | None, times: Any,
+                  n: int) -> tuple[Any, Kernel]:
+        """The inputs normalised for ``n`` members and the kernel of their configuration."""
+        inputs = normalise(self.ir, params, series, np.asarray(times), n)
+        config = RunConfig(frozenset(inputs.series), frozenset(inputs.member_series),
+                           frozenset(inputs.member_params), self._outputs(return_columns),
+                           frozenset(inputs.member_lookups))
+        kernel = self._kernel(config)
+        self._check_data(config)
+        return inputs, kernel
 
     def _check_data(self, config: RunConfig) -> None:
         plan = build_plan(self.ir, config)

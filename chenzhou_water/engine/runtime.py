@@ -110,9 +110,9 @@ def chain(order: int, n: int, shape: tuple[int, ...], value: Any) -> FloatArray:
 
 
 def store_constant(out: FloatArray, value: Any) -> None:
-    """Fill an output array ``(member, time, *dims)`` with a time-invariant value."""
-    v = np.asarray(value, dtype=float)
-    out[...] = v if v.ndim == 0 else np.expand_dims(v, 1)
+    """Fill a time-major output array ``(time, member, *dims)`` with a time-invariant value:
+    a number, one value per member ``(member, *dims)``, or one shared by all ``(1, *dims)``."""
+    out[...] = np.asarray(value, dtype=float)
 
 
 def smooth_ddt(state: FloatArray, value: Any, smooth_time: Any, order: int,

@@ -56,6 +56,29 @@ __all__ = [
 # --- the metric functions: (member, time) -> (member,) ---------------------------------------
 
 
+def _time_sum(values: FloatArray, months: slice) -> FloatArray:
+    """Each member's sum over ``months``, added a month at a time in time order.
+
+    numpy's ``sum(axis=1)`` adds pairwise or in sequence depending on the array's shape and
+    memory layout (the engine's series are views of time-major buffers), so its last bits
+    would depend on how many members a block holds. In this fixed order a sweep's metrics are
+    identical to the bit for any chunk size and number of workers.
+    """
+    rows = values[:, months]
+    total = np.zeros(rows.shape[0])
+    for t in range(rows.shape[1]):
+        total += rows[:, t]
+    return total
+
+
+def _time_mean(values: FloatArray, months: slice) -> FloatArray:
+    """Each member's mean over ``months`` (:func:`_time_sum`'s order); NaN over no month."""
+    count = values[:, months].shape[1]
+    if count == 0:
+        return np.full(values.shape[0], np.nan)
+    return _time_sum(values, months) / count
+
+
 def reliability(unmet_demand: FloatArray, months: slice, *, tolerance: float = 0.0) -> FloatArray:
     """Share of months whose unmet demand is at most ``tolerance`` (m³/d), per member."""
     met = unmet_demand[:, months] <= tolerance
@@ -78,7 +101,7 @@ def service_area_shortage(
     service_area_unmet_demand: FloatArray, days_per_month: Any, months: slice
 ) -> FloatArray:
     """Unmet diversion demand of the Guiyang county seat and the towns over the months, m³."""
-    return service_area_unmet_demand[:, months].sum(axis=1) * days_per_month
+    return _time_sum(service_area_unmet_demand, months) * days_per_month
 
 
 def lowest_level(reservoir_level: FloatArray, months: slice) -> FloatArray:
@@ -102,7 +125,7 @@ def months_below_intake(
 
 def total_shortage(unmet_demand: FloatArray, days_per_month: Any, months: slice) -> FloatArray:
     """Unmet demand summed over the months, m³ (m³/d x days of each model month)."""
-    return unmet_demand[:, months].sum(axis=1) * days_per_month
+    return _time_sum(unmet_demand, months) * days_per_month
 
 
 def worst_storage(reservoir_storage: FloatArray, months: slice) -> FloatArray:
@@ -120,33 +143,33 @@ def months_below_dead_storage(
 
 def electricity_saved(dc_electricity_saved: FloatArray, months: slice) -> FloatArray:
     """Electricity the lake-cooled data centre saved over the months, kWh."""
-    return dc_electricity_saved[:, months].sum(axis=1)
+    return _time_sum(dc_electricity_saved, months)
 
 
 def leakage_in_year(leakage_rate: FloatArray, months: slice) -> FloatArray:
     """Mean leakage rate over the months of one year, fraction of production."""
-    return leakage_rate[:, months].mean(axis=1)
+    return _time_mean(leakage_rate, months)
 
 
 def hydropower_total(hydropower_generation: FloatArray, months: slice) -> FloatArray:
     """Hydropower generated over the months, kWh."""
-    return hydropower_generation[:, months].sum(axis=1)
+    return _time_sum(hydropower_generation, months)
 
 
 def flow_compliance(ecological_flow_compliance: FloatArray, months: slice) -> FloatArray:
     """Mean ecological-flow compliance over the months, fraction (0-1)."""
-    return ecological_flow_compliance[:, months].mean(axis=1)
+    return _time_mean(ecological_flow_compliance, months)
 
 
 # --- the annual metric: any variable, reduced over the months of one year ---------------------
 
 
 def _mean(values: FloatArray, months: slice) -> FloatArray:
-    return values[:, months].mean(axis=1)
+    return _time_mean(values, months)
 
 
 def _sum(values: FloatArray, months: slice) -> FloatArray:
-    return values[:, months].sum(axis=1)
+    return _time_sum(values, months)
 
 
 def _min(values: FloatArray, months: slice) -> FloatArray:
