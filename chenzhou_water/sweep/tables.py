@@ -11,12 +11,15 @@ Beside ``OUT/<name>.nc`` a sweep writes
 - ``<name>_metric_<metric>.png``: each metric's histogram and empirical distribution (ECDF);
 - ``<name>_fan_<variable>.png``: a fan chart of each kept series.
 
+:mod:`.outputs` writes them all (:mod:`.plots` draws the figures).
+
 Everything is computed from arrays (one column of a million members at a time), never by
 looping over rows.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,12 +34,16 @@ from chenzhou_water.files import CSV_FLOAT_FORMAT, atomic_path, write_csv
 __all__ = [
     "QUANTILES",
     "column_header",
+    "column_summary",
+    "csv_rows",
+    "member_groups",
     "metric_columns",
     "metrics_table",
     "shown_metrics",
+    "summary_frame",
     "summary_table",
     "table_rows",
-    "write_sweep_tables",
+    "write_metrics_table",
 ]
 
 #: The quantiles of the summary table.
@@ -99,8 +106,9 @@ def shown_metrics(ds: xr.Dataset) -> np.ndarray:
     return values * factors if np.any(factors != 1.0) else values
 
 
-def _groups(ds: xr.Dataset) -> list[tuple[str, np.ndarray | None]]:
-    """All members, then the members of each alternative of each lever with alternatives."""
+def member_groups(ds: xr.Dataset) -> list[tuple[str, np.ndarray | None]]:
+    """The summary's groups: all members (mask None), then the members of each alternative
+    of each lever with alternatives (a boolean mask over the members)."""
     groups: list[tuple[str, np.ndarray | None]] = [(ALL_MEMBERS, None)]
     for name in _inputs(ds):
         if not name.endswith("_choice") or "flag_meanings" not in ds[name].attrs:
@@ -122,30 +130,70 @@ def summary_table(ds: xr.Dataset, quantiles: Sequence[float] = QUANTILES) -> pd.
     if not headers:
         return pd.DataFrame()
     values = shown_metrics(ds)
-    rows, index = [], []
-    for j, header in enumerate(headers.values()):
-        for group, mask in _groups(ds):
-            column = values[:, j] if mask is None else values[mask, j]
-            column = column[np.isfinite(column)]
-            stats = {"members": column.size}
-            if column.size:
-                qs = np.quantile(column, quantiles)
-                stats |= {"mean": column.mean(), "min": column.min()}
-                stats |= {f"q{round(100 * q):02d}": v for q, v in zip(quantiles, qs, strict=True)}
-                stats["max"] = column.max()
-            rows.append(stats)
-            index.append((header, group))
-    return pd.DataFrame(rows, index=pd.MultiIndex.from_tuples(index, names=["metric",
-                                                                            "scenario"]))
+    groups = member_groups(ds)
+    return summary_frame(list(headers.values()), [group for group, _ in groups],
+                         [column_summary(values[:, j], groups, quantiles)
+                          for j in range(len(headers))])  # fmt: skip
+
+
+def column_summary(
+    values: np.ndarray,
+    groups: Sequence[tuple[str, np.ndarray | None]],
+    quantiles: Sequence[float] = QUANTILES,
+) -> list[dict[str, float]]:
+    """One metric's statistics (:func:`summary_table`'s columns) in each group of members."""
+    rows = []
+    for _, mask in groups:
+        column = values if mask is None else values[mask]
+        column = column[np.isfinite(column)]
+        stats: dict[str, float] = {"members": column.size}
+        if column.size:
+            qs = np.quantile(column, quantiles)
+            stats |= {"mean": column.mean(), "min": column.min()}
+            stats |= {f"q{round(100 * q):02d}": v for q, v in zip(quantiles, qs, strict=True)}
+            stats["max"] = column.max()
+        rows.append(stats)
+    return rows
+
+
+def summary_frame(
+    headers: Sequence[str], groups: Sequence[str], rows: Sequence[Sequence[dict[str, float]]]
+) -> pd.DataFrame:
+    """:func:`summary_table` from each metric's :func:`column_summary` (same order)."""
+    index = [(header, group) for header in headers for group in groups]
+    flat = [stats for metric in rows for stats in metric]
+    return pd.DataFrame(flat, index=pd.MultiIndex.from_tuples(index, names=["metric",
+                                                                           "scenario"]))
 
 
 def table_rows(ds: xr.Dataset) -> bytes:
     """A chunk's rows of :func:`metrics_table` (CSV, no header, UTF-8 without byte-order
     mark), formatted as :func:`~chenzhou_water.files.write_csv` formats the whole table."""
-    return metrics_table(ds).to_csv(header=False, float_format=CSV_FLOAT_FORMAT).encode("utf-8")
+    return csv_rows(metrics_table(ds)).encode("utf-8")
 
 
-def _write_metrics_table(ds: xr.Dataset, target: Path, fragments: Sequence[Path]) -> Path:
+def csv_rows(frame: pd.DataFrame) -> str:
+    """``frame.to_csv(header=False, float_format=CSV_FLOAT_FORMAT)``, character for character.
+
+    A sweep's table (an integer index, float columns) is formatted a row at a time with one
+    format string: pandas formats value by value through its own machinery, about 8 x slower,
+    and a million members' rows are a tenth of a sweep's work. NaN is written as an empty
+    field, as pandas writes it; integer columns (a lever's alternative) as integers. Any other
+    table is left to pandas.
+    """
+    formats = {"f": CSV_FLOAT_FORMAT, "i": "%d", "u": "%d"}
+    if (frame.index.dtype.kind not in "iu" or frame.empty
+            or any(dtype.kind not in formats or dtype.itemsize != 8 for dtype in frame.dtypes)):
+        return frame.to_csv(header=False, float_format=CSV_FLOAT_FORMAT)
+    values = frame.to_numpy(dtype=object if any(d.kind != "f" for d in frame.dtypes) else None)
+    row = "%d" + "".join("," + formats[d.kind] for d in frame.dtypes) + os.linesep
+    text = "".join([row % (i, *r) for i, r in zip(frame.index.tolist(), values.tolist(),
+                                                  strict=True)])
+    # every float field follows a comma and is a number, "inf", "-inf" or "nan"
+    return text.replace(",nan", ",")
+
+
+def write_metrics_table(ds: xr.Dataset, target: Path, fragments: Sequence[Path]) -> Path:
     """The metrics table: its header, then the chunks' fragments joined, if every chunk has
     one (byte for byte what formatting the whole table gives); else formatted here."""
     if not fragments or not all(f.is_file() for f in fragments):
@@ -157,20 +205,3 @@ def _write_metrics_table(ds: xr.Dataset, target: Path, fragments: Sequence[Path]
             with open(fragment, "rb") as part:
                 shutil.copyfileobj(part, out, 1 << 20)
     return target
-
-
-def write_sweep_tables(
-    ds: xr.Dataset, out_dir: str | Path, name: str, fragments: Sequence[Path] = ()
-) -> list[Path]:
-    """Write a sweep's CSV tables into ``out_dir``, each file atomically; returns the paths.
-
-    ``fragments``: the chunks' rows of the metrics table, in member order
-    (:func:`table_rows`), joined instead of formatted again. The plots are
-    :func:`~chenzhou_water.sweep.plots.save_sweep_plots`.
-    """
-    out_dir = Path(out_dir)
-    written = [_write_metrics_table(ds, out_dir / f"{name}_metrics.csv", fragments)]
-    summary = summary_table(ds)
-    if not summary.empty:
-        written.append(write_csv(summary, out_dir / f"{name}_metrics_summary.csv"))
-    return written
