@@ -27,7 +27,8 @@ from chenzhou_water.sweep.metrics import Metric
 if TYPE_CHECKING:
     from chenzhou_water.sweep.execute import MemberSample
 
-__all__ = ["BLOCK_MEMBERS", "INFLOW_VARIABLE", "ChunkPlan", "ChunkResult", "compute_chunk"]
+__all__ = ["BLOCK_MEMBERS", "INFLOW_VARIABLE", "ChunkPlan", "ChunkResult", "compute_chunk",
+           "prepare_kernels"]
 
 #: The model variable a stochastic inflow replaces, m³/month.
 INFLOW_VARIABLE = "reservoir_inflow"
@@ -118,12 +119,7 @@ def compute_chunk(plan: ChunkPlan, sample: MemberSample) -> ChunkResult:
                  for lo in range(0, n, BLOCK_MEMBERS)]  # fmt: skip
         return ChunkResult(sample.start, sample.stop,
                            np.concatenate([part.metrics for part in parts]), {})  # fmt: skip
-    inflow = None
-    if plan.inflow is not None:
-        inflow = generate_inflows(n, seed=plan.seed, member_offset=sample.start, config=plan.inflow,
-                                  climate=sample.climate)
-        if sample.runoff_change is not None:
-            inflow *= 1.0 + np.asarray(sample.runoff_change, dtype=np.float64)[:, None]
+    inflow = _inflow(plan, sample)
     metrics = np.empty((n, len(plan.metrics)))
     series: dict[str, FloatArray] = {}
     discrete = tuple(lever for lever in plan.levers if not lever.continuous)
@@ -139,6 +135,28 @@ def compute_chunk(plan: ChunkPlan, sample: MemberSample) -> ChunkResult:
                 series.setdefault(name, np.empty((n, arrays[name].shape[1])))[rows] = arrays[name]
         del arrays
     return ChunkResult(sample.start, sample.stop, metrics, series)
+
+
+def prepare_kernels(plan: ChunkPlan, sample: MemberSample) -> None:
+    """Generate the kernels :func:`compute_chunk` would run for ``sample``, without running
+    them: the plan's model then carries them ready to the workers."""
+    inflow = _inflow(plan, sample)
+    discrete = tuple(lever for lever in plan.levers if not lever.continuous)
+    for tables, rows in _groups(discrete, sample.lever_choices):
+        params, members, series = _group_inputs(plan, sample, tables, rows, inflow)
+        plan.model.prepare(params, members, series, plan.columns)
+
+
+def _inflow(plan: ChunkPlan, sample: MemberSample) -> FloatArray | None:
+    """The members' stochastic inflow, with their runoff change; None for the model's own."""
+    if plan.inflow is None:
+        return None
+    inflow = generate_inflows(sample.stop - sample.start, seed=plan.seed,
+                              member_offset=sample.start, config=plan.inflow,
+                              climate=sample.climate)  # fmt: skip
+    if sample.runoff_change is not None:
+        inflow *= 1.0 + np.asarray(sample.runoff_change, dtype=np.float64)[:, None]
+    return inflow
 
 
 def _members(sample: MemberSample, lo: int, hi: int) -> MemberSample:
@@ -187,6 +205,22 @@ def _run_group(
     rows: slice | IntArray,
     inflow: FloatArray | None,
 ) -> dict[str, FloatArray]:
+    params, members, series = _group_inputs(plan, sample, tables, rows, inflow)
+    arrays = plan.model.run_arrays(
+        params, members=members, series=series, return_columns=plan.columns
+    )
+    arrays.pop("time")
+    return arrays
+
+
+def _group_inputs(
+    plan: ChunkPlan,
+    sample: MemberSample,
+    tables: Mapping[str, Any],
+    rows: slice | IntArray,
+    inflow: FloatArray | None,
+) -> tuple[dict[str, Any], int, dict[str, FloatArray] | None]:
+    """The model inputs of a group of members: parameters, member count, inflow series."""
     params: dict[str, Any] = {**plan.params, **tables}
     params.update({name: np.asarray(v)[rows] for name, v in sample.constants.items()})
     for lever in plan.levers:
@@ -195,11 +229,7 @@ def _run_group(
             params[lever.name] = lever.member_tables(factors)
     series = None if inflow is None else {INFLOW_VARIABLE: inflow[rows]}
     members = sample.stop - sample.start if isinstance(rows, slice) else len(rows)
-    arrays = plan.model.run_arrays(
-        params, members=members, series=series, return_columns=plan.columns
-    )
-    arrays.pop("time")
-    return arrays
+    return params, members, series
 
 
 def _constants(plan: ChunkPlan, sample: MemberSample, rows: slice | IntArray) -> dict[str, Any]:
