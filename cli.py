@@ -149,6 +149,9 @@ ChunkSize = Annotated[int | None, typer.Option(
     show_default=False)]
 Resume = Annotated[bool, typer.Option(
     "--resume", help="Continue an interrupted run in OUT, keeping its finished chunks.")]
+Dashboard = Annotated[bool, typer.Option(
+    "--dashboard", help="Serve the Dask dashboard of the local cluster (--workers; needs "
+    "bokeh) and print its address; it adds 1-2 s to the cluster's start.")]
 Overwrite = Annotated[bool, typer.Option(
     "--overwrite", help="Replace an earlier result of the same name (without it, an existing "
     "result is an error and nothing is touched).")]
@@ -400,14 +403,14 @@ def _ensemble_progress(display: Any) -> Callable[[Any], None]:
 
 
 def _execution_options(workers: int | None, scheduler: str | None, chunk_size: int | None,
-                       resume: bool) -> Any:
+                       resume: bool, dashboard: bool) -> Any:
     """The one :class:`~chenzhou_water.execution.ExecutionOptions` of a command (its checks are
     the library's); a bad combination is a usage error (exit status 2)."""
     from chenzhou_water.execution import ExecutionOptions
 
     try:
         return ExecutionOptions(workers=workers, scheduler=scheduler, chunk_size=chunk_size,
-                                resume=resume)
+                                resume=resume, dashboard=dashboard)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--workers/--scheduler") from None
 
@@ -431,6 +434,7 @@ def sweep(
     scheduler: Scheduler = None,
     chunk_size: ChunkSize = None,
     resume: Resume = False,
+    dashboard: Dashboard = False,
     members: Annotated[int | None, typer.Option(
         help="Run this many members instead of the file's `members` (a smaller copy to try "
         "the sweep; the file is not changed).", min=1, show_default=False)] = None,
@@ -453,7 +457,7 @@ def sweep(
     """
     from chenzhou_water.sweep import run_sweep
 
-    options = _execution_options(workers, scheduler, chunk_size, resume)
+    options = _execution_options(workers, scheduler, chunk_size, resume, dashboard)
     with project_errors():
         _check_before_work(out, options)
         with _progress("members") as display:
@@ -477,6 +481,7 @@ def stress(
     scheduler: Scheduler = None,
     chunk_size: ChunkSize = None,
     resume: Resume = False,
+    dashboard: Dashboard = False,
     overwrite: Overwrite = False,
 ) -> None:
     """Stress-test policies over the same futures: response surfaces, robustness, PRIM boxes.
@@ -491,7 +496,7 @@ def stress(
     """
     from chenzhou_water.stress import run_study
 
-    options = _execution_options(workers, scheduler, chunk_size, resume)
+    options = _execution_options(workers, scheduler, chunk_size, resume, dashboard)
     with project_errors():
         _check_before_work(out, options)
         with _progress("members") as display:
@@ -561,6 +566,7 @@ def sensitivity(
     scheduler: Scheduler = None,
     chunk_size: ChunkSize = None,
     resume: Resume = False,
+    dashboard: Dashboard = False,
     plots: Annotated[bool, typer.Option(help="Write PNG plots.")] = True,
     overwrite: Overwrite = False,
 ) -> None:
@@ -581,7 +587,7 @@ def sensitivity(
         chenzhou-water sensitivity scenarios/sensitivity/sobol_top.yaml --out out/sa --resume
     """
     from chenzhou_water.sensitivity import run_sensitivity, summary_tables
-    options = _execution_options(workers, scheduler, chunk_size, resume)
+    options = _execution_options(workers, scheduler, chunk_size, resume, dashboard)
     with project_errors():
         _check_before_work(out, options)
         with _progress("model runs") as display:

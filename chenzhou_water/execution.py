@@ -26,6 +26,9 @@ class ExecutionOptions:
         Members per chunk (default: the runner's); a resumed folder keeps its own.
     resume : bool
         Continue the run whose chunks are in the output folder (same fingerprint required).
+    dashboard : bool
+        Serve Dask's dashboard from a local cluster (``workers``); it needs bokeh. An
+        existing scheduler serves its own.
 
     Raises
     ------
@@ -37,6 +40,7 @@ class ExecutionOptions:
     scheduler: str | None = None
     chunk_size: int | None = None
     resume: bool = False
+    dashboard: bool = False
 
     def __post_init__(self) -> None:
         if self.workers is not None and self.scheduler is not None:

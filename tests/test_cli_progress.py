@@ -170,7 +170,8 @@ def test_the_dask_dashboard_address_or_its_absence_is_told_once():
     from chenzhou_water.sweep.cluster import _tell_dashboard
 
     notes: list[str] = []
-    _tell_dashboard(_Client(), notes.append, bokeh=True)
-    _tell_dashboard(_Client(), notes.append, bokeh=False)
+    for state in ("on", "no bokeh", "off"):
+        _tell_dashboard(_Client(), notes.append, state)
     assert notes == ["Dask dashboard: http://127.0.0.1:40123/status",
-                     "no Dask dashboard: it needs bokeh (pip install 'bokeh>=3.1')"]
+                     "no Dask dashboard: it needs bokeh (pip install 'bokeh>=3.1')",
+                     "Dask dashboard: off (--dashboard turns it on)"]

@@ -136,8 +136,8 @@ def _run(
     runs = out_dir / f"{spec.name}.runs"
     outcomes, computed = [], 0
     # One Dask cluster (or connection) serves every policy: started and stopped once.
-    session = nullcontext(None) if options.serial else open_dask(options.workers,
-                                                                 options.scheduler)
+    session = nullcontext(None) if options.serial else open_dask(
+        options.workers, options.scheduler, dashboard=options.dashboard)
     with session as dask:
         for k, policy in enumerate(spec.policies):
             result = run_ensemble(_ensemble(spec, policy, futures), runs, options, dask=dask,

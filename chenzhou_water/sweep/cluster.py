@@ -34,6 +34,21 @@ QUEUED_PER_WORKER = 2
 #: Windows) fork is unsafe or absent and Dask's default stays.
 _START_METHOD = "fork" if sys.platform == "linux" else "spawn"
 
+#: Dask's settings for a local cluster's processes. Its statistical profiler samples each
+#: worker's stack every 10 ms: about 3 % of a busy core, for a dashboard page a sweep does not
+#: need. Its event loops also wake every 20 ms to time themselves (``tick``), every 100 ms to
+#: read the worker's memory (which the nanny reads too) and every 0.5 s for the system
+#: monitor's figures: measured here, each worker's event-loop thread used 1.7 CPU s over a
+#: 65 s run with these defaults, 0.55 s with them at 1 s. Once a second is ample for chunks of
+#: a second or more, and still catches a worker over its memory limit.
+_LOCAL_SETTINGS = {
+    "distributed.worker.multiprocessing-method": _START_METHOD,
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.worker.memory.monitor-interval": "1s",
+    "distributed.admin.system-monitor.interval": "1s",
+}
+
 
 @dataclass(frozen=True)
 class DaskSession:
@@ -46,25 +61,32 @@ class DaskSession:
         A description of where chunks run (``local Dask cluster (2 workers)``, ...).
     workers : int
         Worker processes (at least 1).
-    dashboard : bool
-        Whether a dashboard link can be served (bokeh is installed, or the scheduler's).
+    dashboard : str
+        ``"on"`` where a dashboard is served (a scheduler's own, or a local cluster's asked
+        for with bokeh installed), ``"off"`` (a local cluster's, not asked for) or
+        ``"no bokeh"`` (asked for, but bokeh is not installed).
     """
 
     client: Any
     where: str
     workers: int
-    dashboard: bool
+    dashboard: str
 
 
 @contextmanager
 def open_dask(
-    workers: int | None, scheduler: str | None, timings: dict[str, float] | None = None
+    workers: int | None,
+    scheduler: str | None,
+    timings: dict[str, float] | None = None,
+    dashboard: bool = False,
 ) -> Iterator[DaskSession]:
     """Start a local cluster of ``workers`` processes (one thread each), or connect to
     ``scheduler``; close it on leaving. ``timings`` receives ``start`` and ``stop`` seconds.
 
     One session can serve several ensembles (the policies of a stress study), which then pay
-    for the start and stop once.
+    for the start and stop once. A local cluster serves Dask's dashboard only if ``dashboard``
+    is set (and bokeh is installed): building it took 1.3-2 s of the cluster's start here, a
+    cost every sweep would pay for a page few of them are watched through.
     """
     import dask
     from dask.distributed import Client, LocalCluster
@@ -75,23 +97,21 @@ def open_dask(
         client = Client(scheduler)
         cluster = None
         n = max(1, len(client.scheduler_info().get("workers", {})))
-        session = DaskSession(client, f"Dask scheduler {scheduler}", n, True)
+        session = DaskSession(client, f"Dask scheduler {scheduler}", n, "on")
     else:
         n = int(workers or 1)
-        # Dask's statistical profiler samples each worker's stack every 10 ms: about 3 % of
-        # a core per busy worker here, for a dashboard page a sweep does not need
-        with dask.config.set({"distributed.worker.multiprocessing-method": _START_METHOD,
-                              "distributed.worker.profile.enabled": False}):
+        served = dashboard and importlib.util.find_spec("bokeh") is not None
+        with dask.config.set(_LOCAL_SETTINGS):
             cluster = LocalCluster(
                 n_workers=n,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=":0",  # a free port (Dask serves its HTTP routes without bokeh)
+                dashboard_address=":0" if served else None,  # :0 is a free port
                 silence_logs=logging.ERROR,
             )
         client = Client(cluster)
         session = DaskSession(client, f"local Dask cluster ({n} worker{'s' if n != 1 else ''})",
-                              n, importlib.util.find_spec("bokeh") is not None)
+                              n, "on" if served else "no bokeh" if dashboard else "off")
     timings["start"] = time.perf_counter() - started
     try:
         yield session
@@ -113,6 +133,7 @@ def run_on_dask(
     timings: dict[str, float] | None = None,
     note: Callable[[str], None] | None = None,
     session: DaskSession | None = None,
+    dashboard: bool = False,
 ) -> str:
     """Run ``task(job, sample)`` on Dask for each of ``samples``; pass each result to ``collect``.
 
@@ -139,6 +160,8 @@ def run_on_dask(
         the dashboard needs bokeh).
     session : DaskSession, optional
         An open session (:func:`open_dask`) to run on instead of starting one.
+    dashboard : bool
+        Whether a local cluster started here serves Dask's dashboard.
 
     Returns
     -------
@@ -147,25 +170,31 @@ def run_on_dask(
     """
     if session is not None and timings is not None:
         timings.update(start=0.0, stop=0.0)
-    opened = nullcontext(session) if session is not None else open_dask(workers, scheduler,
-                                                                          timings)
+    opened = (nullcontext(session) if session is not None
+              else open_dask(workers, scheduler, timings, dashboard))
     with opened as dask:
         _tell_dashboard(dask.client, note, dask.dashboard)
         _submit_all(dask.client, job, samples, task, collect, QUEUED_PER_WORKER * dask.workers)
         return dask.where
 
 
-def _tell_dashboard(client: Any, note: Callable[[str], None] | None, bokeh: bool) -> None:
+def _tell_dashboard(client: Any, note: Callable[[str], None] | None, dashboard: str) -> None:
+    """Tell ``note`` where the dashboard is, or why there is none (``dashboard`` as in
+    :class:`DaskSession`)."""
     if note is None:
         return
     try:
-        link = client.dashboard_link if bokeh else None
+        link = client.dashboard_link if dashboard == "on" else None
     except (KeyError, AttributeError, ValueError):  # a scheduler that serves no dashboard
         link = None
     if link:
         note(f"Dask dashboard: {link}")
-    else:
+    elif dashboard == "no bokeh":
         note("no Dask dashboard: it needs bokeh (pip install 'bokeh>=3.1')")
+    elif dashboard == "off":
+        note("Dask dashboard: off (--dashboard turns it on)")
+    else:
+        note("no Dask dashboard: the scheduler serves none")
 
 
 def _submit_all(
