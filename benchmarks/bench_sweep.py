@@ -17,9 +17,10 @@ Besides wall time and memory it prints where the time went, from the run's own t
 fixed cost (planning, cluster start and stop, writing the combined file), the driving
 process's time per chunk, the engine's rate per core (members per CPU second of the worker
 threads) and, from those, the speed-up Amdahl's law projects for 16 and 64 workers: the
-serial part ``S`` (fixed cost, the CSV tables and plots written after the run, plus driver
-time per chunk times chunks) and the parallel part
-``P`` (CPU seconds of the workers) give ``(S + P) / (S + P / W)``. So scaling can be judged
+serial part ``S`` (fixed cost, the driver's writing of the tables and plots after the run,
+driver time per chunk times chunks, and the longest of the per-metric tasks that compute each
+metric's statistics and figure) and the parallel part ``P`` (CPU seconds of the workers'
+chunks and of the other per-metric tasks) give ``(S + P) / (S + P / W)``. So scaling can be judged
 on a machine with few cores. Each worker's peak resident set size is measured with psutil.
 
 ``--against OLD_CHECKOUT`` compares with another checkout of the project (e.g. a git worktree
@@ -198,19 +199,27 @@ def report(f: dict[str, object]) -> None:
     fixed = t["plan"] + t.get("start", 0.0) + t.get("stop", 0.0) + t["combine"]
     after = t.get("tables", 0.0) + t.get("plots", 0.0)
     per_chunk = t["driver_per_chunk"]
-    serial, parallel = fixed + after + per_chunk * chunks, t["worker_cpu"]
+    # each metric's statistics and figure: one task a metric, on the workers where there are
+    # some; the longest task is serial (no number of workers shortens it), the rest parallel
+    longest, metric_cpu = t.get("metric_longest", 0.0), t.get("metric_cpu", 0.0)
+    serial = fixed + after + longest + per_chunk * chunks
+    parallel = t["worker_cpu"] + metric_cpu - longest
     print(
         f"fixed cost       : {fixed:.2f} s = plan {t['plan']:.2f} + cluster start "
         f"{t.get('start', 0.0):.2f} + stop {t.get('stop', 0.0):.2f} + combine "
         f"{t['combine']:.2f}"
     )
-    print(f"tables and plots : {after:.2f} s = CSV tables {t.get('tables', 0.0):.2f} + PNG plots "
-          f"{t.get('plots', 0.0):.2f} (serial, after the run: part of S below)")
+    print(f"tables and plots : {after:.2f} s in the driver = CSV tables {t.get('tables', 0.0):.2f}"
+          f" + PNG files {t.get('plots', 0.0):.2f} (serial, after the run: part of S below)")
+    if "metric_cpu" in t:
+        print(f"per metric       : statistics and figures {t['metrics']:.2f} s waited for, "
+              f"{metric_cpu:.2f} CPU s in tasks (longest {longest:.2f} s: part of S below, "
+              "the rest of P)")
     print(f"driver per chunk : {per_chunk * 1e3:.1f} ms ({chunks} chunks)")
     print(
         f"engine per core  : {members / t['engine_cpu']:,.0f} members/s (model alone); "
-        f"{members / parallel:,.0f} members/s with labelling and writing "
-        f"({parallel:.1f} CPU s on workers)"
+        f"{members / t['worker_cpu']:,.0f} members/s with labelling and writing "
+        f"({t['worker_cpu']:.1f} CPU s on workers)"
     )
     print(
         f"Amdahl           : serial {serial:.2f} s, parallel {parallel:.1f} s -> "

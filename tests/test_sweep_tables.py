@@ -8,8 +8,9 @@ import pytest
 import xarray as xr
 
 from chenzhou_water.sweep.metrics import METRICS
+from chenzhou_water.sweep.outputs import write_sweep_tables
 from chenzhou_water.sweep.plots import ecdf, histogram, save_sweep_plots
-from chenzhou_water.sweep.tables import metrics_table, summary_table, write_sweep_tables
+from chenzhou_water.sweep.tables import metrics_table, summary_table
 
 MEMBERS = 1000
 

@@ -215,8 +215,9 @@ class EnsembleResult:
         ``stop`` (of a Dask cluster or client), ``combine`` (the combined file),
         ``driver_per_chunk`` (the driving process's own work per chunk computed),
         ``worker_cpu`` and ``engine_cpu`` (CPU seconds of the computing threads in all and in
-        the model alone, summed over chunks); a sweep adds ``tables`` and ``plots`` (its CSV
-        files and PNG plots, written by the driving process after the run).
+        the model alone, summed over chunks); a sweep adds what
+        :func:`~chenzhou_water.sweep.outputs.write_sweep_outputs` measures (its tables and
+        figures, after the run).
     table_fragments : tuple of Path
         Every chunk's rows of the metrics table, in member order, where the ensemble asked for
         them (:attr:`Ensemble.table_fragments`); chunks resumed from a folder written before
@@ -315,7 +316,7 @@ def run_ensemble(
     elif todo:
         executor = run_on_dask(job, samples, run_chunk_job, collector, options.workers,
                                options.scheduler, timings, note=collector.report,
-                               session=dask)  # fmt: skip
+                               session=dask, dashboard=options.dashboard)  # fmt: skip
     else:
         executor = "none (every chunk was on disk)"
     combining = time.perf_counter()
@@ -371,7 +372,7 @@ def _plan(ensemble: Ensemble, info: ModelInfo) -> tuple[ChunkPlan, FloatArray]:
         years,
         constants,
     )
-    _chunk.compute_chunk(plan, ensemble.sample(0, min(2, ensemble.members)))  # builds the kernel
+    _chunk.prepare_kernels(plan, ensemble.sample(0, min(2, ensemble.members)))
     return plan, times
 
 

@@ -7,6 +7,7 @@ ECDF drawn at 1,001 quantiles, so the figures stay small and fast.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import matplotlib
@@ -22,7 +23,8 @@ from chenzhou_water.files import atomic_path
 from chenzhou_water.fonts import use_cjk_font
 from chenzhou_water.sweep.tables import metric_columns, shown_metrics
 
-__all__ = ["ecdf", "fan_chart", "histogram", "save_sweep_plots"]
+__all__ = ["ecdf", "fan_chart", "histogram", "metric_plot_path", "metric_png", "save_png",
+           "save_sweep_plots"]
 
 ECDF_POINTS = 1001
 FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -86,31 +88,56 @@ def fan_chart(da: xr.DataArray, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def _save(fig: plt.Figure, target: Path, tight: bool = True) -> Path:
-    if tight:
-        fig.tight_layout()  # a whole extra drawing of the figure: not for the fixed layouts
+def _save(fig: plt.Figure, target: Path) -> Path:
+    fig.tight_layout()
     with atomic_path(target) as tmp:
         fig.savefig(tmp, dpi=100, format="png")
     plt.close(fig)
     return target
 
 
-def save_sweep_plots(ds: xr.Dataset, out_dir: str | Path, name: str) -> list[Path]:
+def metric_png(values: FloatArray, header: str) -> bytes:
+    """One metric's figure, its histogram beside its ECDF, as PNG bytes (``header``: the
+    metric's column header, with its unit). Needs nothing but the metric's column, so a
+    sweep's figures can be drawn in any process, each apart."""
+    use_cjk_font()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.13, top=0.92, wspace=0.22)
+    histogram(values, header, left)
+    ecdf(values, header, right)
+    png = io.BytesIO()
+    fig.savefig(png, dpi=100, format="png")
+    plt.close(fig)
+    return png.getvalue()
+
+
+def metric_plot_path(out_dir: str | Path, name: str, metric: str) -> Path:
+    """Where :func:`save_sweep_plots` writes a metric's figure."""
+    return Path(out_dir) / f"{name}_metric_{metric}.png"
+
+
+def save_png(png: bytes, target: Path) -> Path:
+    """Write PNG bytes atomically."""
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(png)
+    return target
+
+
+def save_sweep_plots(
+    ds: xr.Dataset, out_dir: str | Path, name: str, *, metrics: bool = True
+) -> list[Path]:
     """Save ``<name>_metric_<metric>.png`` per metric and ``<name>_fan_<variable>.png`` per
-    kept series into ``out_dir`` (atomically); returns the paths."""
+    kept series into ``out_dir`` (atomically); returns the paths. ``metrics=False`` leaves the
+    metrics' figures to the caller (:mod:`.outputs` draws them on a cluster's workers)."""
     use_cjk_font()
     out_dir = Path(out_dir)
     written = []
-    headers = metric_columns(ds)
+    headers = metric_columns(ds) if metrics else {}
     shown = shown_metrics(ds) if headers else None  # in the units the headers name
     for j, (metric, header) in enumerate(headers.items()):
         assert shown is not None
-        values = shown[:, j]
-        fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.13, top=0.92, wspace=0.22)
-        histogram(values, header, left)
-        ecdf(values, header, right)
-        written.append(_save(fig, out_dir / f"{name}_metric_{metric}.png", tight=False))
+        written.append(save_png(metric_png(shown[:, j], header),
+                                metric_plot_path(out_dir, name, metric)))  # fmt: skip
     for variable, da in ds.data_vars.items():
         if set(da.dims) == {"member", "time"}:
             fig, ax = plt.subplots(figsize=(9, 4.5))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import numpy as np
 from chenzhou_water.execution import SERIAL, ExecutionOptions
 from chenzhou_water.files import moved, result_place
 from chenzhou_water.results import resolved_text
+from chenzhou_water.sweep.cluster import DaskSession, open_dask
 from chenzhou_water.sweep.execute import (
     Ensemble,
     EnsembleResult,
@@ -18,10 +20,10 @@ from chenzhou_water.sweep.execute import (
     ProgressCallback,
     run_ensemble,
 )
+from chenzhou_water.sweep.outputs import write_sweep_outputs
 from chenzhou_water.sweep.samplers import UnitDesign, unit_design
 from chenzhou_water.sweep.spec import SweepSpec, load_sweep
 from chenzhou_water.sweep.store import open_sweep
-from chenzhou_water.sweep.tables import write_sweep_tables
 
 __all__ = ["SweepResult", "SweepSample", "ensemble_from_spec", "run_sweep"]
 
@@ -91,6 +93,16 @@ class SweepSample:
         return MemberSample(start, stop, constants, choices, scales, runoff)
 
 
+def _session(
+    options: ExecutionOptions, timings: dict[str, float]
+) -> AbstractContextManager[DaskSession | None]:
+    """The Dask session of ``options`` (None to run serially); ``timings`` receives its
+    ``start`` and ``stop`` seconds."""
+    if options.serial:
+        return nullcontext(None)
+    return open_dask(options.workers, options.scheduler, timings, options.dashboard)
+
+
 def ensemble_from_spec(spec: SweepSpec) -> Ensemble:
     """The ensemble a sweep file describes."""
     resolved = resolved_text(spec.to_dict())
@@ -149,20 +161,19 @@ def run_sweep(
     spec = load_sweep(path, members=members)
     out_dir = Path(out_dir)
     existing = [out_dir / f"{spec.name}{end}" for end in (".nc", ".chunks", "_metrics.csv")]
+    cluster: dict[str, float] = {}
+    started = time.perf_counter()
     with result_place(out_dir, spec.name, existing, overwrite=overwrite,
                       resume=options.resume) as place:
-        result = run_ensemble(ensemble_from_spec(spec), place, options, progress=progress)
-        timings = dict(result.timings)
-        started = time.perf_counter()
-        with open_sweep(place, spec.name) as ds:
-            files = write_sweep_tables(ds, place, spec.name, result.table_fragments)
-            timings["tables"] = time.perf_counter() - started
-            if plots:
-                from chenzhou_water.sweep.plots import save_sweep_plots  # matplotlib: on demand
-
-                started = time.perf_counter()
-                files += save_sweep_plots(ds, place, spec.name)
-                timings["plots"] = time.perf_counter() - started
+        # one Dask session for the run and the per-metric tables and figures after it
+        with _session(options, cluster) as session:
+            result = run_ensemble(ensemble_from_spec(spec), place, options,
+                                  progress=progress, dask=session)  # fmt: skip
+            with open_sweep(place, spec.name) as ds:
+                files, written = write_sweep_outputs(
+                    ds, place, spec.name, result.table_fragments, plots=plots,
+                    client=None if session is None else session.client)  # fmt: skip
+    timings = {**result.timings, **cluster, **written}
     run = replace(result, path=moved(result.path, place, out_dir), out_dir=out_dir,
-                  timings=timings)
+                  timings=timings, seconds=time.perf_counter() - started)  # all of it
     return SweepResult(spec, run, tuple(moved(f, place, out_dir) for f in files))

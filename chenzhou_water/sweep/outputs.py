@@ -1,0 +1,150 @@
+"""What a finished sweep writes beside its combined file: its tables and plots.
+
+The metrics table is joined from the rows the chunks formatted (:mod:`.tables`). Each metric's
+summary statistics and its figure need that metric's column alone, so they are computed one
+task a metric: on the workers of the sweep's Dask session when it ran on Dask, in parallel,
+while the driving process only writes the files; without a session, here, one metric after the
+other. The fan charts of kept series are drawn here.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from chenzhou_water._typing import FloatArray
+from chenzhou_water.files import write_csv
+from chenzhou_water.sweep.tables import (
+    column_summary,
+    member_groups,
+    metric_columns,
+    shown_metrics,
+    summary_frame,
+    write_metrics_table,
+)
+
+__all__ = ["MetricWork", "metric_work", "write_sweep_outputs", "write_sweep_tables"]
+
+
+@dataclass(frozen=True)
+class MetricWork:
+    """One metric's summary rows (one per group of members), its figure and the CPU seconds
+    they took."""
+
+    rows: list[dict[str, float]]
+    png: bytes | None
+    seconds: float
+
+
+def metric_work(
+    values: FloatArray,
+    header: str,
+    groups: Sequence[tuple[str, np.ndarray | None]],
+    figure: bool,
+) -> MetricWork:
+    """A metric's summary statistics in each group and (``figure``) its PNG figure."""
+    started = time.thread_time()
+    rows = column_summary(values, groups)
+    png = None
+    if figure:
+        from chenzhou_water.sweep.plots import metric_png  # matplotlib: on demand
+
+        png = metric_png(values, header)
+    return MetricWork(rows, png, time.thread_time() - started)
+
+
+def write_sweep_outputs(
+    ds: xr.Dataset,
+    out_dir: str | Path,
+    name: str,
+    fragments: Sequence[Path] = (),
+    *,
+    plots: bool = True,
+    client: Any = None,
+) -> tuple[list[Path], dict[str, float]]:
+    """Write a sweep's tables (and ``plots``) into ``out_dir``, each file atomically.
+
+    Parameters
+    ----------
+    ds : Dataset
+        The combined results (:func:`~chenzhou_water.sweep.store.open_sweep`).
+    out_dir, name
+        The folder and the sweep's name (files ``<name>_metrics.csv`` ...).
+    fragments : sequence of Path
+        The chunks' rows of the metrics table, in member order, joined instead of formatted
+        again.
+    plots : bool
+        Draw each metric's figure and each kept series' fan chart.
+    client : distributed.Client, optional
+        Compute each metric's statistics and figure on this client's workers.
+
+    Returns
+    -------
+    written : list of Path
+        The metrics table, the summary (if there are metrics), the figures.
+    timings : dict
+        Seconds: ``tables`` (the driver's writing of both tables), ``metrics`` (the
+        per-metric work, waited for), ``metric_cpu`` (its CPU seconds, all metrics),
+        ``metric_longest`` (the CPU seconds of the longest metric: the part no number of
+        workers divides) and ``plots`` (the fan charts and the figures' files).
+    """
+    out_dir = Path(out_dir)
+    started = time.perf_counter()
+    written = [write_metrics_table(ds, out_dir / f"{name}_metrics.csv", fragments)]
+    timings = {"tables": time.perf_counter() - started}
+    headers = metric_columns(ds)
+    works: list[MetricWork] = []
+    started = time.perf_counter()
+    if headers:
+        values = shown_metrics(ds)
+        columns = [np.ascontiguousarray(values[:, j]) for j in range(len(headers))]
+        groups = member_groups(ds)
+        works = _map(client, columns, list(headers.values()), groups, plots)
+    timings["metrics"] = time.perf_counter() - started
+    timings["metric_cpu"] = sum(work.seconds for work in works)
+    timings["metric_longest"] = max((work.seconds for work in works), default=0.0)
+    started = time.perf_counter()
+    if headers:
+        frame = summary_frame(list(headers.values()), [g for g, _ in member_groups(ds)],
+                              [work.rows for work in works])  # fmt: skip
+        written.append(write_csv(frame, out_dir / f"{name}_metrics_summary.csv"))
+    timings["tables"] += time.perf_counter() - started
+    started = time.perf_counter()
+    if plots:
+        from chenzhou_water.sweep.plots import metric_plot_path, save_png, save_sweep_plots
+
+        for metric, work in zip(headers, works, strict=True):
+            assert work.png is not None
+            written.append(save_png(work.png, metric_plot_path(out_dir, name, metric)))
+        written += save_sweep_plots(ds, out_dir, name, metrics=False)  # the fan charts
+    timings["plots"] = time.perf_counter() - started
+    return written, timings
+
+
+def _map(
+    client: Any,
+    columns: list[FloatArray],
+    headers: list[str],
+    groups: list[tuple[str, np.ndarray | None]],
+    figure: bool,
+) -> list[MetricWork]:
+    """:func:`metric_work` of each metric: on the client's workers, or here."""
+    if client is None:
+        return [metric_work(c, h, groups, figure) for c, h in zip(columns, headers, strict=True)]
+    scattered = client.scatter(columns)  # shipped once each, not inside the task graph
+    futures = client.map(metric_work, scattered, headers, groups=groups, figure=figure,
+                         pure=False)  # fmt: skip
+    return list(client.gather(futures))
+
+
+def write_sweep_tables(
+    ds: xr.Dataset, out_dir: str | Path, name: str, fragments: Sequence[Path] = ()
+) -> list[Path]:
+    """Write a sweep's CSV tables (no plots) into ``out_dir``; returns the paths."""
+    return write_sweep_outputs(ds, out_dir, name, fragments, plots=False)[0]
