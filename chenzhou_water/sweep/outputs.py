@@ -19,7 +19,7 @@ import numpy as np
 import xarray as xr
 
 from chenzhou_water._typing import FloatArray
-from chenzhou_water.files import write_csv
+from chenzhou_water.files import write_bytes, write_csv
 from chenzhou_water.sweep.tables import (
     column_summary,
     member_groups,
@@ -29,7 +29,14 @@ from chenzhou_water.sweep.tables import (
     write_metrics_table,
 )
 
-__all__ = ["MetricWork", "metric_work", "write_sweep_outputs", "write_sweep_tables"]
+__all__ = [
+    "MetricWork",
+    "metric_plot_path",
+    "metric_work",
+    "warm_up_workers",
+    "write_sweep_outputs",
+    "write_sweep_tables",
+]
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,28 @@ class MetricWork:
     rows: list[dict[str, float]]
     png: bytes | None
     seconds: float
+
+
+def metric_plot_path(out_dir: str | Path, name: str, metric: str) -> Path:
+    """Where a sweep's figure of ``metric`` is written."""
+    return Path(out_dir) / f"{name}_metric_{metric}.png"
+
+
+def _warm_up() -> None:
+    from chenzhou_water.sweep.plots import warm_up
+
+    warm_up()
+
+
+def warm_up_workers(client: Any) -> list[Any]:
+    """Have each of the client's workers ready itself to draw (matplotlib's modules, the font)
+    as its first task, ahead of the chunks submitted after: the second or so each takes is
+    spent while the run goes on, not in the figures' tasks after it. Returns at once, with
+    the tasks' futures (hold them until the figures are drawn: Dask forgets a task no one
+    holds)."""
+    return [client.submit(_warm_up, workers=[worker], allow_other_workers=False, pure=False,
+                          priority=1)
+            for worker in client.scheduler_info().get("workers", {})]  # fmt: skip
 
 
 def metric_work(
@@ -117,12 +146,13 @@ def write_sweep_outputs(
     timings["tables"] += time.perf_counter() - started
     started = time.perf_counter()
     if plots:
-        from chenzhou_water.sweep.plots import metric_plot_path, save_png, save_sweep_plots
-
         for metric, work in zip(headers, works, strict=True):
             assert work.png is not None
-            written.append(save_png(work.png, metric_plot_path(out_dir, name, metric)))
-        written += save_sweep_plots(ds, out_dir, name, metrics=False)  # the fan charts
+            written.append(write_bytes(metric_plot_path(out_dir, name, metric), work.png))
+        if any(set(da.dims) == {"member", "time"} for da in ds.data_vars.values()):
+            from chenzhou_water.sweep.plots import save_sweep_plots  # matplotlib: on demand
+
+            written += save_sweep_plots(ds, out_dir, name, metrics=False)  # the fan charts
     timings["plots"] = time.perf_counter() - started
     return written, timings
 

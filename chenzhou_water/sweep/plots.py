@@ -19,12 +19,12 @@ import xarray as xr
 from matplotlib.axes import Axes
 
 from chenzhou_water._typing import FloatArray
-from chenzhou_water.files import atomic_path
+from chenzhou_water.files import atomic_path, write_bytes
 from chenzhou_water.fonts import use_cjk_font
+from chenzhou_water.sweep.outputs import metric_plot_path
 from chenzhou_water.sweep.tables import metric_columns, shown_metrics
 
-__all__ = ["ecdf", "fan_chart", "histogram", "metric_plot_path", "metric_png", "save_png",
-           "save_sweep_plots"]
+__all__ = ["ecdf", "fan_chart", "histogram", "metric_png", "save_sweep_plots", "warm_up"]
 
 ECDF_POINTS = 1001
 FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -96,6 +96,12 @@ def _save(fig: plt.Figure, target: Path) -> Path:
     return target
 
 
+def warm_up() -> None:
+    """Ready this process to draw: matplotlib's modules and the CJK font (about a second,
+    once a process), so that a sweep's workers pay it while the chunks run, not after."""
+    use_cjk_font()
+
+
 def metric_png(values: FloatArray, header: str) -> bytes:
     """One metric's figure, its histogram beside its ECDF, as PNG bytes (``header``: the
     metric's column header, with its unit). Needs nothing but the metric's column, so a
@@ -111,18 +117,6 @@ def metric_png(values: FloatArray, header: str) -> bytes:
     return png.getvalue()
 
 
-def metric_plot_path(out_dir: str | Path, name: str, metric: str) -> Path:
-    """Where :func:`save_sweep_plots` writes a metric's figure."""
-    return Path(out_dir) / f"{name}_metric_{metric}.png"
-
-
-def save_png(png: bytes, target: Path) -> Path:
-    """Write PNG bytes atomically."""
-    with atomic_path(target) as tmp:
-        tmp.write_bytes(png)
-    return target
-
-
 def save_sweep_plots(
     ds: xr.Dataset, out_dir: str | Path, name: str, *, metrics: bool = True
 ) -> list[Path]:
@@ -136,8 +130,8 @@ def save_sweep_plots(
     shown = shown_metrics(ds) if headers else None  # in the units the headers name
     for j, (metric, header) in enumerate(headers.items()):
         assert shown is not None
-        written.append(save_png(metric_png(shown[:, j], header),
-                                metric_plot_path(out_dir, name, metric)))  # fmt: skip
+        written.append(write_bytes(metric_plot_path(out_dir, name, metric),
+                                   metric_png(shown[:, j], header)))  # fmt: skip
     for variable, da in ds.data_vars.items():
         if set(da.dims) == {"member", "time"}:
             fig, ax = plt.subplots(figsize=(9, 4.5))

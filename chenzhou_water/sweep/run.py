@@ -20,7 +20,7 @@ from chenzhou_water.sweep.execute import (
     ProgressCallback,
     run_ensemble,
 )
-from chenzhou_water.sweep.outputs import write_sweep_outputs
+from chenzhou_water.sweep.outputs import warm_up_workers, write_sweep_outputs
 from chenzhou_water.sweep.samplers import UnitDesign, unit_design
 from chenzhou_water.sweep.spec import SweepSpec, load_sweep
 from chenzhou_water.sweep.store import open_sweep
@@ -158,21 +158,23 @@ def run_sweep(
     SweepFolderError
         If the folder cannot continue this sweep.
     """
+    started = time.perf_counter()
     spec = load_sweep(path, members=members)
+    ensemble = ensemble_from_spec(spec)
+    cluster = {"load": time.perf_counter() - started}  # reading the files, in the driver
     out_dir = Path(out_dir)
     existing = [out_dir / f"{spec.name}{end}" for end in (".nc", ".chunks", "_metrics.csv")]
-    cluster: dict[str, float] = {}
-    started = time.perf_counter()
     with result_place(out_dir, spec.name, existing, overwrite=overwrite,
                       resume=options.resume) as place:
         # one Dask session for the run and the per-metric tables and figures after it
         with _session(options, cluster) as session:
-            result = run_ensemble(ensemble_from_spec(spec), place, options,
-                                  progress=progress, dask=session)  # fmt: skip
+            client = None if session is None else session.client
+            ready = warm_up_workers(client) if client is not None and plots else []
+            result = run_ensemble(ensemble, place, options, progress=progress, dask=session)
             with open_sweep(place, spec.name) as ds:
                 files, written = write_sweep_outputs(
-                    ds, place, spec.name, result.table_fragments, plots=plots,
-                    client=None if session is None else session.client)  # fmt: skip
+                    ds, place, spec.name, result.table_fragments, plots=plots, client=client)
+            del ready
     timings = {**result.timings, **cluster, **written}
     run = replace(result, path=moved(result.path, place, out_dir), out_dir=out_dir,
                   timings=timings, seconds=time.perf_counter() - started)  # all of it
