@@ -559,6 +559,8 @@ def _argument(expr: Expr, ctx: _Context) -> Expr:
 def _order(value: Any, ctx: _Context, what: str) -> int:
     if not isinstance(value, (int, float, np.number)) or int(value) != value:
         raise ctx.fail(f"{what} with a non-integer order {value!r}")
+    if int(value) < 1:
+        raise ctx.fail(f"{what} of order {int(value)} (the order must be at least 1)")
     return int(value)
 
 
