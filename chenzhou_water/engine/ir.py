@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 #: Bump when the IR or the generated code changes shape: it is part of the cache key.
-IR_VERSION = 10
+IR_VERSION = 11
 
 
 @dataclass(frozen=True)

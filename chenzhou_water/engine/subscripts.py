@@ -124,6 +124,11 @@ class Subscripts:
                 raise fail(f"an EXCEPT list {list(tokens)} of the wrong length")
             index = []
             for dim, token in zip(dims, tokens, strict=True):
+                members = {py_name(e) for e in self.ranges[dim]}
+                if self.maps(token, dim) and not set(self.elements(token) or ()) <= members:
+                    # a mapped range stands for the whole of dim in a reference, not here
+                    raise fail(f"an EXCEPT list naming '{token}', a range mapped onto '{dim}' "
+                               f"(it must name elements or sub-ranges of '{dim}')")
                 pos = self.positions(dim, token, fail)
                 index.append([pos] if isinstance(pos, int) else list(pos))
             mask[np.ix_(*index)] = False

@@ -31,7 +31,7 @@ from chenzhou_water.engine.ir import (
     Ref,
     Stateful,
 )
-from chenzhou_water.engine.subscripts import Subscripts
+from chenzhou_water.engine.subscripts import Fail, Subscripts
 from chenzhou_water.errors import ModelError, UnsupportedConstructError
 from chenzhou_water.model.metadata import py_name
 
@@ -206,7 +206,8 @@ def _translate_element(
             raise ctx.fail("a subscripted data variable")
         nodes[name] = Node(name, "data")
     elif all(_is_number(c.ast) for c in comps):
-        nodes[name] = Node(name, "constant", dims, value=_constant_value(comps, dims, subs))
+        value = _constant_value(comps, dims, subs, ctx.fail)
+        nodes[name] = Node(name, "constant", dims, value=value)
     else:
         _auxiliary_node(name, comps, dims, subs, ctx)
 
@@ -215,18 +216,19 @@ def _is_number(ast: Any) -> bool:
     return isinstance(ast, (int, float, np.number, np.ndarray))
 
 
-def _constant_value(comps: list[Any], dims: tuple[str, ...], subs: Subscripts) -> Any:
+def _constant_value(comps: list[Any], dims: tuple[str, ...], subs: Subscripts,
+                    fail: Fail) -> Any:
     if not dims:
         return float(comps[0].ast)
     value = np.full(subs.shape(dims), np.nan)
     for comp in comps:
-        index, _ = subs.target_index(dims, tuple(comp.subscripts[0]))
+        index, _ = subs.target_index(dims, tuple(comp.subscripts[0]), fail)
         part = np.asarray(comp.ast, dtype=float)
         shape = value[index].shape
         if part.shape != shape and part.size == int(np.prod(shape)):
             part = part.reshape(shape)  # TABBED ARRAY values arrive flat, row by row
         exclude = tuple(tuple(e) for e in comp.subscripts[1])
-        where = subs.except_mask(dims, exclude, UnsupportedConstructError) if exclude else True
+        where = subs.except_mask(dims, exclude, fail) if exclude else True
         value[index] = np.where(where, np.broadcast_to(part, shape), value[index])
     return value
 
@@ -557,6 +559,8 @@ def _argument(expr: Expr, ctx: _Context) -> Expr:
 def _order(value: Any, ctx: _Context, what: str) -> int:
     if not isinstance(value, (int, float, np.number)) or int(value) != value:
         raise ctx.fail(f"{what} with a non-integer order {value!r}")
+    if int(value) < 1:
+        raise ctx.fail(f"{what} of order {int(value)} (the order must be at least 1)")
     return int(value)
 
 
