@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from chenzhou_water.sweep.cluster import open_dask
-from chenzhou_water.sweep.outputs import metric_work, write_sweep_outputs
+from chenzhou_water.sweep.outputs import metric_work, warm_up_workers, write_sweep_outputs
 from chenzhou_water.sweep.tables import shown_metrics, summary_table
 from tests.test_sweep_tables import _sweep
 
@@ -86,3 +86,10 @@ def test_on_a_local_cluster_the_files_are_those_written_here(tmp_path: Path) -> 
         assert (there / name).read_bytes() == (here / name).read_bytes()
     assert all(p.read_bytes().startswith(PNG) for p in dask[2:])
     assert timings["metric_cpu"] > 0  # what the workers' tasks measured
+
+
+def test_every_worker_readies_itself_to_draw_once() -> None:
+    with open_dask(2, None) as session:
+        futures = warm_up_workers(session.client)
+        workers = set(session.client.scheduler_info()["workers"])
+        assert sorted(f.result() for f in futures) == sorted(workers)

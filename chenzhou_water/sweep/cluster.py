@@ -106,7 +106,10 @@ def open_dask(
                 n_workers=n,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=":0" if served else None,  # :0 is a free port
+                # Dask's HTTP server (health, metrics; the dashboard's pages if served) on a
+                # free port: its default, 8787, is taken by any other cluster running here
+                dashboard_address=":0",
+                scheduler_kwargs={"dashboard": served},
                 silence_logs=logging.ERROR,
             )
         client = Client(cluster)

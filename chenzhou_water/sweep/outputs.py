@@ -54,10 +54,14 @@ def metric_plot_path(out_dir: str | Path, name: str, metric: str) -> Path:
     return Path(out_dir) / f"{name}_metric_{metric}.png"
 
 
-def _warm_up() -> None:
+def _warm_up() -> str:
+    """Ready this worker to draw; returns its address."""
+    from distributed import get_worker
+
     from chenzhou_water.sweep.plots import warm_up
 
     warm_up()
+    return str(get_worker().address)
 
 
 def warm_up_workers(client: Any) -> list[Any]:
