@@ -114,3 +114,21 @@ def test_a_sobol_design_beyond_memory_is_refused_at_its_line(tmp_path, four_gib)
     assert str(problem).startswith(f"{path}:{line}: options.N: N = 1,073,741,824 gives "
                                    "12,884,901,888 model runs need about ")
     assert "this machine has 4.0 GiB available; use at most" in str(problem)
+
+
+def test_a_study_on_too_many_workers_is_refused_before_any_cluster_starts(tmp_path, four_gib,
+                                                                          monkeypatch):
+    """One cluster serves every policy: the memory check comes before it starts (a cluster
+    of 100,000 workers would not start at all)."""
+    from chenzhou_water.errors import ValidationError
+    from chenzhou_water.execution import ExecutionOptions
+    from chenzhou_water.stress import run_study
+    from tests.test_stress import write
+
+    def no_cluster(*args, **kwargs):
+        raise AssertionError("a Dask cluster was started")
+
+    monkeypatch.setattr("chenzhou_water.stress.run.open_dask", no_cluster)
+    with pytest.raises(ValidationError, match=r"--workers: .* this machine has 4\.0 GiB available"):
+        run_study(write(tmp_path), tmp_path / "out", ExecutionOptions(workers=100_000),
+                  plots=False)  # fmt: skip

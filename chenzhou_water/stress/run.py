@@ -30,6 +30,7 @@ from chenzhou_water.sweep.execute import (
     Ensemble,
     EnsembleProgress,
     ProgressCallback,
+    check_ensemble_memory,
     run_ensemble,
 )
 
@@ -135,6 +136,8 @@ def _run(
     futures = StudyFutures(spec)
     runs = out_dir / f"{spec.name}.runs"
     outcomes, computed = [], 0
+    for policy in spec.policies:  # before a cluster of that many workers is started
+        check_ensemble_memory(_ensemble(spec, policy, futures), options)
     # One Dask cluster (or connection) serves every policy: started and stopped once.
     session = nullcontext(None) if options.serial else open_dask(
         options.workers, options.scheduler, dashboard=options.dashboard)

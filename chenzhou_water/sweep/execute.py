@@ -57,6 +57,7 @@ __all__ = [
     "EnsembleResult",
     "MemberSample",
     "SampleSource",
+    "check_ensemble_memory",
     "matrix_sample",
     "run_chunk_job",
     "run_ensemble",
@@ -381,6 +382,13 @@ def _columns(ensemble: Ensemble) -> tuple[str, ...]:
     return tuple(dict.fromkeys(
         [*ensemble.series, *(v for m in ensemble.metrics for v in m.definition.variables)]
     ))  # fmt: skip
+
+
+def check_ensemble_memory(ensemble: Ensemble, options: ExecutionOptions) -> None:
+    """Refuse, before anything is written or started, chunks (times local workers) that do not
+    fit in memory; :func:`run_ensemble` checks it too (a caller starting a Dask cluster for the
+    ensemble checks first: a cluster of too many workers would not start at all)."""
+    _check_memory(ensemble, model_info(ensemble.scenario.model_path), options)
 
 
 def _check_memory(ensemble: Ensemble, info: ModelInfo, options: ExecutionOptions) -> None:

@@ -18,6 +18,7 @@ from chenzhou_water.sweep.execute import (
     EnsembleResult,
     MemberSample,
     ProgressCallback,
+    check_ensemble_memory,
     run_ensemble,
 )
 from chenzhou_water.sweep.outputs import warm_up_workers, write_sweep_outputs
@@ -161,6 +162,7 @@ def run_sweep(
     started = time.perf_counter()
     spec = load_sweep(path, members=members)
     ensemble = ensemble_from_spec(spec)
+    check_ensemble_memory(ensemble, options)  # before a cluster of that many workers is started
     cluster = {"load": time.perf_counter() - started}  # reading the files, in the driver
     out_dir = Path(out_dir)
     existing = [out_dir / f"{spec.name}{end}" for end in (".nc", ".chunks", "_metrics.csv")]
