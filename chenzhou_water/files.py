@@ -358,14 +358,19 @@ def refuse_existing(paths: list[Path], overwrite: bool, option: str = "--out", *
 def replace_from_staging(staging: Path, out_dir: Path) -> list[Path]:
     """Move everything in ``staging`` into ``out_dir``, replacing what is there by name.
 
-    A folder is swapped whole: the old one is renamed aside, the new one renamed into place,
-    then the old one removed, so a reader sees either the old folder or the new one.
+    A file replaces a file (or a link) in one rename. A folder is swapped whole: the old one
+    is renamed aside, the new one renamed into place, then the old one removed, so a reader
+    sees either the old folder or the new one; so is whatever a new folder replaces (a file,
+    or a link, which is removed, never what it points to), and a folder a file replaces.
     Returns the final paths, in name order.
     """
     final = []
     for source in sorted(staging.iterdir()):
         target = out_dir / source.name
-        if target.is_dir() and not target.is_symlink():
+        # os.replace puts a folder only where nothing or an empty folder is, and a file only
+        # where no folder is
+        if ((target.is_dir() and not target.is_symlink())
+                or (source.is_dir() and os.path.lexists(target))):
             aside = Path(tempfile.mkdtemp(prefix=f".{source.name}.{os.getpid()}.",
                                           suffix=".old", dir=out_dir))
             os.replace(target, aside / source.name)
