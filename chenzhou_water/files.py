@@ -225,14 +225,17 @@ def remove_stale_staging(parent: Path, name: str) -> list[Path]:
     remaining files are moved (:func:`staged_set`). Any other folder is removed when its
     process has ended; a live process's folder (another run of the same scenario still going)
     is kept. Folders of the older form ``.<name>.<random>.partial`` (no process recorded) are
-    removed: nothing makes them any more. Returns the folders finished or removed.
+    removed: nothing makes them any more. The folders of a name that starts with ``<name>.``
+    (``.<name>.<more>.<pid>.<random>.partial``) are left to that name's runs. Returns the
+    folders finished or removed.
     """
     with _folder_lock(parent) as locked:
         removed = _finish_landings(parent, glob_escape(name), locked)
     for folder in parent.glob(f".{glob_escape(name)}.*.partial"):
         owner = _owner(folder.name, name, ".partial")
-        if (folder.is_dir() and not folder.is_symlink() and not _alive(owner)
-                and not (folder / LANDING_NOTE).exists()):
+        older = "." not in folder.name[len(name) + 2:].removesuffix(".partial")
+        if ((owner is not None or older) and folder.is_dir() and not folder.is_symlink()
+                and not _alive(owner) and not (folder / LANDING_NOTE).exists()):
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
     return removed

@@ -360,6 +360,34 @@ def test_links_and_folders_marked_as_landings_are_never_removed(tmp_path):
     assert _tree(marked) == {"a.csv": "kept"}
 
 
+def test_a_results_staging_folders_are_told_from_those_of_a_name_that_extends_it(tmp_path):
+    """``a`` and ``a.5`` (a name given to the Python API may hold dots): cleaning up for ``a``
+    leaves ``a.5``'s folders, a live run's and an ended one's, to ``a.5``'s own runs."""
+    others = [tmp_path / f".a.5.{pid}.x.partial" for pid in (ME, DEAD)]
+    own = [tmp_path / f".a.{DEAD}.x.partial", tmp_path / ".a.older.partial"]
+    for folder in others + own:
+        folder.mkdir()
+    assert sorted(remove_stale_staging(tmp_path, "a")) == sorted(own)
+    assert sorted(tmp_path.iterdir()) == sorted(others)
+    assert remove_stale_staging(tmp_path, "a.5") == [others[1]]
+
+
+def test_asking_whether_a_staging_folders_process_runs_sends_it_no_signal(tmp_path,
+                                                                          monkeypatch):
+    sent = []
+
+    def kill(pid, signal):
+        sent.append((pid, signal))
+        if pid != 4242:
+            raise ProcessLookupError(3, "No such process")
+
+    monkeypatch.setattr(os, "kill", kill)
+    for pid in (4242, DEAD):
+        (tmp_path / f".a.{pid}.x.partial").mkdir()
+    assert remove_stale_staging(tmp_path, "a") == [tmp_path / f".a.{DEAD}.x.partial"]
+    assert sorted(sent) == [(4242, 0), (DEAD, 0)]  # signal 0: only asks
+
+
 def _no_lock(monkeypatch, how: str, folder: Path) -> None:
     """The folder cannot be locked: it cannot be opened, or the system refuses ``flock``."""
     if how == "open":
@@ -421,6 +449,7 @@ def test_a_write_removes_its_files_temporaries_that_ended_processes_left(tmp_pat
         f".r[1].csv.{ME}.ab12.part": True,       # a writer still going
         ".r[1].csv.ab12.part": True,             # no process recorded: not provably stale
         f".r1.csv.{DEAD}.ab12.part": True,       # another file's ([1] is not a pattern)
+        f".r[1].csv.gz.{DEAD}.ab12.part": True,  # another file's: r[1].csv.gz
         f".r[1].csv.{DEAD}.ab12.partial": True,  # a staging folder's name, not a temporary's
     }
     for name in names:
@@ -444,6 +473,26 @@ def test_a_temporary_that_cannot_be_removed_does_not_stop_the_write(tmp_path, mo
     monkeypatch.setattr(Path, "unlink", unlink)
     write_text(tmp_path / "t.txt", "whole")
     assert _tree(tmp_path) == {stale.name: "half", "t.txt": "whole"}
+
+
+def test_a_temporary_another_writer_removes_first_does_not_stop_the_clean_up(tmp_path,
+                                                                              monkeypatch):
+    """Two writes of one file at once both clean up: the first stale temporary checked is
+    removed by the other writer between the check and the removal."""
+    stale = [_write(tmp_path / f".t.txt.{DEAD}.{tag}.part", "half") for tag in ("a1", "b2", "c3")]
+    real_is_file, raced = Path.is_file, []
+
+    def is_file(self):
+        answer = real_is_file(self)
+        if self in stale and not raced:
+            raced.append(self)
+            os.unlink(self)
+        return answer
+
+    monkeypatch.setattr(Path, "is_file", is_file)
+    write_text(tmp_path / "t.txt", "whole")
+    assert len(raced) == 1
+    assert _tree(tmp_path) == {"t.txt": "whole"}
 
 
 def test_the_process_is_read_from_the_name_as_staging_and_writing_name_it(tmp_path):
