@@ -6,7 +6,8 @@ leftovers it must keep (a live process's, a link, anything outside the folder).
 
 The killed-process versions of these checks (a child killed with SIGKILL) are in
 ``test_landing.py``; here the leftovers are made by hand, named for a process that cannot
-exist (``DEAD``) or for this one (alive)."""
+exist (``DEAD``) or for this one (alive; read when used: mutmut runs each test in a process
+forked from the one that imported this module)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,6 @@ from chenzhou_water.files import (
 )
 
 DEAD = 2**31 - 2  # a process id no system gives out: its process "has ended"
-ME = os.getpid()  # alive
 
 
 def _write(path: Path, text: str) -> Path:
@@ -122,7 +122,7 @@ def test_overwrite_writes_aside_and_then_replaces_the_old_set_by_name(tmp_path):
     existing = _old_sweep(tmp_path)
     with result_place(tmp_path, "a", existing, overwrite=True) as place:
         assert place.parent == tmp_path
-        assert place.name.startswith(f".a.{ME}.")
+        assert place.name.startswith(f".a.{os.getpid()}.")
         assert place.name.endswith(".partial")
         assert (tmp_path / "a.nc").read_text(encoding="utf-8") == "old table"  # until the end
         written = [_write(place / "a.nc", "new table"),
@@ -213,7 +213,7 @@ def test_a_folder_is_set_aside_in_the_output_folder_while_swapped_and_a_file_rep
     # the old folder moves into a hidden folder, named for this process, before the new one
     # moves in: a reader sees the old folder or the new one under the results' name
     (aside,) = set(seen[0][1]) - {".s", "a.chunks", "b.csv"}
-    assert aside.startswith(f".a.chunks.{ME}.")
+    assert aside.startswith(f".a.chunks.{os.getpid()}.")
     assert aside.endswith(".old")
     # then the file: one rename over the old one, so its name is never missing
     assert seen == [("a.chunks", sorted([".s", aside, "a.chunks", "b.csv"])),
@@ -283,7 +283,7 @@ def test_a_landing_finishes_any_interrupted_landing_in_the_folder_first(tmp_path
     _write(out / "x.csv", "old x")
     _write(out / "y.csv", "old y")
     _interrupted(out, "x", DEAD, ["x.csv"], {"x.csv": "new x"})
-    _interrupted(out, "y", ME, ["y.csv"], {"y.csv": "new y"})
+    _interrupted(out, "y", os.getpid(), ["y.csv"], {"y.csv": "new y"})
     with staged_set(out, "r") as staging:
         _write(staging / "r.csv", "r")
     assert _tree(out) == {"r.csv": "r", "x.csv": "new x", "y.csv": "new y"}
@@ -336,7 +336,7 @@ def test_only_the_named_results_staging_folders_are_finished_or_removed(tmp_path
 def test_names_with_dots_are_read_for_their_process(tmp_path):
     """``.<name>.<pid>.<random>.partial`` where the name itself has dots."""
     dead = tmp_path / f".v1.2.{DEAD}.x.partial"
-    live = tmp_path / f".v1.2.{ME}.x.partial"
+    live = tmp_path / f".v1.2.{os.getpid()}.x.partial"
     for folder in (dead, live):
         folder.mkdir()
     assert remove_stale_staging(tmp_path, "v1.2") == [dead]
@@ -363,7 +363,7 @@ def test_links_and_folders_marked_as_landings_are_never_removed(tmp_path):
 def test_a_results_staging_folders_are_told_from_those_of_a_name_that_extends_it(tmp_path):
     """``a`` and ``a.5`` (a name given to the Python API may hold dots): cleaning up for ``a``
     leaves ``a.5``'s folders, a live run's and an ended one's, to ``a.5``'s own runs."""
-    others = [tmp_path / f".a.5.{pid}.x.partial" for pid in (ME, DEAD)]
+    others = [tmp_path / f".a.5.{pid}.x.partial" for pid in (os.getpid(), DEAD)]
     own = [tmp_path / f".a.{DEAD}.x.partial", tmp_path / ".a.older.partial"]
     for folder in others + own:
         folder.mkdir()
@@ -413,7 +413,8 @@ def test_without_the_folders_lock_a_live_processs_landing_is_left_alone(tmp_path
                                                                           how):
     _write(tmp_path / "a.csv", "old")
     dead = _interrupted(tmp_path, "a", DEAD, ["a.csv"], {"a.csv": "new"}, tag="dead")
-    live = _interrupted(tmp_path, "a", ME, ["b.csv"], {"b.csv": "being moved"}, tag="live")
+    live = _interrupted(tmp_path, "a", os.getpid(), ["b.csv"], {"b.csv": "being moved"},
+                        tag="live")
     _no_lock(monkeypatch, how, tmp_path)
     assert remove_stale_staging(tmp_path, "a") == [dead]
     assert _tree(tmp_path) == {"a.csv": "new", f"{live.name}/{LANDING_NOTE}": '["b.csv"]',
@@ -446,7 +447,7 @@ def test_an_unfinished_landing_is_found_among_unreadable_notes_and_other_folders
 def test_a_write_removes_its_files_temporaries_that_ended_processes_left(tmp_path):
     names = {
         f".r[1].csv.{DEAD}.ab12.part": False,    # this file's, its process ended: removed
-        f".r[1].csv.{ME}.ab12.part": True,       # a writer still going
+        f".r[1].csv.{os.getpid()}.ab12.part": True,  # a writer still going
         ".r[1].csv.ab12.part": True,             # no process recorded: not provably stale
         f".r1.csv.{DEAD}.ab12.part": True,       # another file's ([1] is not a pattern)
         f".r[1].csv.gz.{DEAD}.ab12.part": True,  # another file's: r[1].csv.gz
@@ -498,11 +499,11 @@ def test_a_temporary_another_writer_removes_first_does_not_stop_the_clean_up(tmp
 def test_the_process_is_read_from_the_name_as_staging_and_writing_name_it(tmp_path):
     """The owner of each form of leftover name: by the results' name, or from the right."""
     owner = files._owner
-    assert owner(f".a.b.{ME}.x7.partial", "a.b", ".partial") == ME
-    assert owner(f".a.b.{ME}.x7.partial", None, ".partial") == ME
-    assert owner(f".a.b.{ME}.x7.part", "a.b", ".part") == ME
+    assert owner(".a.b.4321.x7.partial", "a.b", ".partial") == 4321
+    assert owner(".a.b.4321.x7.partial", None, ".partial") == 4321
+    assert owner(".a.b.4321.x7.part", "a.b", ".part") == 4321
     assert owner(".a.b.x7.partial", "a.b", ".partial") is None      # the older form
     assert owner(".a.b.x7.partial", None, ".partial") is None
-    assert owner(f".a.b.{ME}.partial", "a.b", ".partial") is None   # no random part
-    assert owner(f".a.b.{ME}.x.y.partial", "a.b", ".partial") is None
-    assert owner(f".a.b.-{ME}.x7.partial", "a.b", ".partial") is None
+    assert owner(".a.b.4321.partial", "a.b", ".partial") is None    # no random part
+    assert owner(".a.b.4321.x.y.partial", "a.b", ".partial") is None
+    assert owner(".a.b.-4321.x7.partial", "a.b", ".partial") is None
