@@ -67,7 +67,7 @@ def test_an_earlier_result_is_refused_naming_its_first_file_and_both_ways_on(tmp
             result_place(tmp_path, "a", existing, overwrite=False):
         pytest.fail("the block must not run")
     (problem,) = info.value.problems
-    assert problem.file == str(tmp_path / "a.chunks")
+    assert (problem.file, problem.where) == (str(tmp_path / "a.chunks"), "")  # no place in it
     assert str(problem) == (
         f"{tmp_path / 'a.chunks'}: --out: already exists (and 1 more of its files), from an "
         "earlier run; pass --resume to continue it, --overwrite to replace it, or choose "
@@ -133,6 +133,28 @@ def test_a_dangling_link_under_a_results_name_counts_as_an_earlier_result(tmp_pa
         assert place != tmp_path  # replaced through a staging folder
         write_file(place / "a.nc", "new")
     assert tree(tmp_path) == {"a.nc": "new"}
+
+
+def test_an_unusable_output_place_is_a_problem_of_the_folder_with_no_place_in_a_file(
+        tmp_path, monkeypatch):
+    """``where`` (a place inside an input file) is empty: the problem is the folder itself."""
+    import tempfile
+
+    from chenzhou_water.files import check_output_folder
+
+    write_file(tmp_path / "f", "a file")
+    for folder in (tmp_path / "f", tmp_path / "f" / "sub"):
+        with pytest.raises(ValidationError) as info:
+            check_output_folder(folder)
+        assert [(p.file, p.where) for p in info.value.problems] == [(str(folder), "")]
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    with pytest.raises(ValidationError) as info:
+        check_output_folder(tmp_path / "out")
+    assert [(p.file, p.where) for p in info.value.problems] == [(str(tmp_path / "out"), "")]
 
 
 def test_the_refusal_counts_the_other_files_and_names_the_option(tmp_path):

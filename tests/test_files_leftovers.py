@@ -9,6 +9,7 @@ this module."""
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -175,6 +176,29 @@ def test_under_the_folders_lock_a_live_processs_landing_is_finished(tmp_path):
     folder = interrupted(tmp_path, "a", os.getpid(), ["a.csv"], {"a.csv": "new"})
     assert remove_stale_staging(tmp_path, "a") == [folder]
     assert tree(tmp_path) == {"a.csv": "new"}
+
+
+def test_a_landing_note_that_is_not_a_file_is_never_read(tmp_path):
+    """A pipe named like the note (a reader would wait on it for ever) is passed over: asking
+    whether a result is mid-landing (the report command does) answers at once, and the folder
+    is neither finished nor removed."""
+    folder = tmp_path / f".a.{DEAD}.pipe.partial"
+    folder.mkdir()
+    os.mkfifo(folder / LANDING_NOTE)
+    answers = []
+    asking = threading.Thread(daemon=True, target=lambda: answers.append(
+        unfinished_landing(tmp_path / "a.csv")))
+    asking.start()
+    asking.join(timeout=10)
+    waited = asking.is_alive()
+    if waited:  # let it go: open the pipe's other end, and close it (the end of its text)
+        with open(folder / LANDING_NOTE, "w", encoding="utf-8"):
+            pass
+        asking.join()
+    assert not waited
+    assert answers == [None]
+    assert remove_stale_staging(tmp_path, "a") == []
+    assert [p.name for p in folder.iterdir()] == [LANDING_NOTE]
 
 
 def test_an_unfinished_landing_is_found_among_unreadable_notes_and_other_folders(tmp_path):
