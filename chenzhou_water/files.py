@@ -225,14 +225,17 @@ def remove_stale_staging(parent: Path, name: str) -> list[Path]:
     remaining files are moved (:func:`staged_set`). Any other folder is removed when its
     process has ended; a live process's folder (another run of the same scenario still going)
     is kept. Folders of the older form ``.<name>.<random>.partial`` (no process recorded) are
-    removed: nothing makes them any more. Returns the folders finished or removed.
+    removed: nothing makes them any more. The folders of a name that starts with ``<name>.``
+    (``.<name>.<more>.<pid>.<random>.partial``) are left to that name's runs. Returns the
+    folders finished or removed.
     """
     with _folder_lock(parent) as locked:
         removed = _finish_landings(parent, glob_escape(name), locked)
     for folder in parent.glob(f".{glob_escape(name)}.*.partial"):
         owner = _owner(folder.name, name, ".partial")
-        if (folder.is_dir() and not folder.is_symlink() and not _alive(owner)
-                and not (folder / LANDING_NOTE).exists()):
+        older = "." not in folder.name[len(name) + 2:].removesuffix(".partial")
+        if ((owner is not None or older) and folder.is_dir() and not folder.is_symlink()
+                and not _alive(owner) and not (folder / LANDING_NOTE).exists()):
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
     return removed
@@ -358,14 +361,19 @@ def refuse_existing(paths: list[Path], overwrite: bool, option: str = "--out", *
 def replace_from_staging(staging: Path, out_dir: Path) -> list[Path]:
     """Move everything in ``staging`` into ``out_dir``, replacing what is there by name.
 
-    A folder is swapped whole: the old one is renamed aside, the new one renamed into place,
-    then the old one removed, so a reader sees either the old folder or the new one.
+    A file replaces a file (or a link) in one rename. A folder is swapped whole: the old one
+    is renamed aside, the new one renamed into place, then the old one removed, so a reader
+    sees either the old folder or the new one; so is whatever a new folder replaces (a file,
+    or a link, which is removed, never what it points to), and a folder a file replaces.
     Returns the final paths, in name order.
     """
     final = []
     for source in sorted(staging.iterdir()):
         target = out_dir / source.name
-        if target.is_dir() and not target.is_symlink():
+        # os.replace puts a folder only where nothing or an empty folder is, and a file only
+        # where no folder is
+        if ((target.is_dir() and not target.is_symlink())
+                or (source.is_dir() and os.path.lexists(target))):
             aside = Path(tempfile.mkdtemp(prefix=f".{source.name}.{os.getpid()}.",
                                           suffix=".old", dir=out_dir))
             os.replace(target, aside / source.name)

@@ -124,14 +124,21 @@ def test_a_staging_folder_of_a_live_process_is_kept_until_it_ends(tmp_path):
 
 
 def test_stale_part_files_are_removed_only_when_their_process_has_ended(tmp_path):
+    # the writer still going is a process of this test's own (not the test runner, which a
+    # mutant of the liveness check could signal)
+    writer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     target = tmp_path / "page.html"
     dead = tmp_path / f".page.html.{2**31 - 2}.k2j4h5g6.part"  # no such process
-    live = tmp_path / f".page.html.{os.getppid()}.e5f6g7h8.part"  # a writer still going
+    live = tmp_path / f".page.html.{writer.pid}.e5f6g7h8.part"  # a writer still going
     old_form = tmp_path / ".page.html.q1w2e3r4.part"  # no process recorded: not provably ours
     other = tmp_path / f".other.html.{2**31 - 2}.k2j4h5g6.part"  # another file's
     for path in (dead, live, old_form, other):
         path.write_bytes(b"half a page")
-    files.write_text(target, "a page")
+    try:
+        files.write_text(target, "a page")
+    finally:
+        writer.kill()
+        writer.wait(timeout=30)
     remaining = sorted(p.name for p in tmp_path.iterdir())
     assert remaining == sorted(["page.html", live.name, old_form.name, other.name])
 
