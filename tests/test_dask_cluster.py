@@ -54,3 +54,12 @@ def test_a_dashboard_is_served_when_asked() -> None:
         assert session.dashboard == "on"  # bokeh is a test dependency (the explorer's)
         assert session.client.dashboard_link.endswith("/status")
         assert _status_page(session) == 200
+
+
+def test_the_sessions_client_is_not_dasks_default() -> None:
+    """The driver's own Dask work (xarray writing the combined file of kept series from the
+    chunk files) stays in the driver, and its file locks are local ones."""
+    from xarray.backends.locks import get_dask_scheduler
+
+    with open_dask(1, None):
+        assert get_dask_scheduler() != "distributed"

@@ -84,9 +84,12 @@ def open_dask(
     ``scheduler``; close it on leaving. ``timings`` receives ``start`` and ``stop`` seconds.
 
     One session can serve several ensembles (the policies of a stress study), which then pay
-    for the start and stop once. A local cluster serves Dask's dashboard only if ``dashboard``
-    is set (and bokeh is installed): building it took 1.3-2 s of the cluster's start here, a
-    cost every sweep would pay for a page few of them are watched through.
+    for the start and stop once. Its client is not Dask's default: the driving process's own
+    Dask work (xarray writing the combined file from the chunk files) stays in this process,
+    and xarray takes no cluster-wide lock to write a file here. A local cluster serves Dask's
+    dashboard only if ``dashboard`` is set (and bokeh is installed): building it took 1.3-2 s
+    of the cluster's start here, a cost every sweep would pay for a page few of them are
+    watched through.
     """
     import dask
     from dask.distributed import Client, LocalCluster
@@ -94,7 +97,7 @@ def open_dask(
     timings = {} if timings is None else timings
     started = time.perf_counter()
     if scheduler is not None:
-        client = Client(scheduler)
+        client = Client(scheduler, set_as_default=False)
         cluster = None
         n = max(1, len(client.scheduler_info().get("workers", {})))
         session = DaskSession(client, f"Dask scheduler {scheduler}", n, "on")
@@ -112,7 +115,7 @@ def open_dask(
                 scheduler_kwargs={"dashboard": served},
                 silence_logs=logging.ERROR,
             )
-        client = Client(cluster)
+        client = Client(cluster, set_as_default=False)
         session = DaskSession(client, f"local Dask cluster ({n} worker{'s' if n != 1 else ''})",
                               n, "on" if served else "no bokeh" if dashboard else "off")
     timings["start"] = time.perf_counter() - started
