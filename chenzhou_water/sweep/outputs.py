@@ -24,6 +24,7 @@ from chenzhou_water.sweep.tables import (
     column_summary,
     member_groups,
     metric_columns,
+    metric_plot_path,
     shown_metrics,
     summary_frame,
     write_metrics_table,
@@ -31,7 +32,6 @@ from chenzhou_water.sweep.tables import (
 
 __all__ = [
     "MetricWork",
-    "metric_plot_path",
     "metric_work",
     "warm_up_workers",
     "write_sweep_outputs",
@@ -47,11 +47,6 @@ class MetricWork:
     rows: list[dict[str, float]]
     png: bytes | None
     seconds: float
-
-
-def metric_plot_path(out_dir: str | Path, name: str, metric: str) -> Path:
-    """Where a sweep's figure of ``metric`` is written."""
-    return Path(out_dir) / f"{name}_metric_{metric}.png"
 
 
 def _warm_up() -> str:

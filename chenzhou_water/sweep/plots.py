@@ -21,8 +21,7 @@ from matplotlib.axes import Axes
 from chenzhou_water._typing import FloatArray
 from chenzhou_water.files import atomic_path, write_bytes
 from chenzhou_water.fonts import use_cjk_font
-from chenzhou_water.sweep.outputs import metric_plot_path
-from chenzhou_water.sweep.tables import metric_columns, shown_metrics
+from chenzhou_water.sweep.tables import metric_columns, metric_plot_path, shown_metrics
 
 __all__ = ["ecdf", "fan_chart", "histogram", "metric_png", "save_sweep_plots", "warm_up"]
 

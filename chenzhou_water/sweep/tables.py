@@ -38,6 +38,7 @@ __all__ = [
     "csv_rows",
     "member_groups",
     "metric_columns",
+    "metric_plot_path",
     "metrics_table",
     "shown_metrics",
     "summary_frame",
@@ -60,6 +61,11 @@ def column_header(name: str, units: str) -> str:
 def _factor(name: str, units: str) -> float:
     """What a stored value is multiplied by to be shown in :func:`column_header`'s unit."""
     return variable_unit(name, units).en_factor
+
+
+def metric_plot_path(out_dir: str | Path, name: str, metric: str) -> Path:
+    """Where a sweep's figure of ``metric`` is written: ``<name>_metric_<metric>.png``."""
+    return Path(out_dir) / f"{name}_metric_{metric}.png"
 
 
 def metric_columns(ds: xr.Dataset) -> dict[str, str]:
