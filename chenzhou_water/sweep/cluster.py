@@ -215,7 +215,7 @@ def _submit_all(
     from dask.distributed import as_completed
 
     [job_future] = client.scatter([job], broadcast=True)
-    futures = as_completed()
+    futures = as_completed(loop=client.loop)  # the session's client is not the default
 
     def submit(sample: MemberSample) -> None:
         futures.add(client.submit(task, job_future, sample, pure=False))
