@@ -18,8 +18,9 @@ fixed cost (reading the sweep's files, planning, cluster start and stop, writing
 file), the driving process's time per chunk, the engine's rate per core (members per CPU
 second of the worker threads) and, from those, the speed-up Amdahl's law projects for 16 and
 64 workers: the serial part ``S`` (fixed cost, the driver's writing of the tables and plots
-after the run, driver time per chunk times chunks, and the longest of the per-metric tasks
-that compute each metric's statistics and figure) and the parallel part ``P`` (CPU seconds of
+after the run, driver time per chunk times chunks, where the driver joins the metrics table
+while the per-metric tasks compute each metric's statistics and figure on the workers, the
+longer of that and the longest task) and the parallel part ``P`` (CPU seconds of
 the workers' chunks and of the other per-metric tasks) give ``(S + P) / (S + P / W)``. So
 scaling can be judged on a machine with few cores. Each worker's peak resident set size is
 measured with psutil.
@@ -207,9 +208,11 @@ def report(f: dict[str, object]) -> None:
     after = t.get("tables", 0.0) + t.get("plots", 0.0)
     per_chunk = t["driver_per_chunk"]
     # each metric's statistics and figure: one task a metric, on the workers where there are
-    # some; the longest task is serial (no number of workers shortens it), the rest parallel
+    # some; the longest task is serial (no number of workers shortens it), the rest parallel.
+    # The driver joins the metrics table meanwhile ("overlapped"): whichever is longer counts.
     longest, metric_cpu = t.get("metric_longest", 0.0), t.get("metric_cpu", 0.0)
-    serial = fixed + after + longest + per_chunk * chunks
+    overlapped = t.get("overlapped", 0.0)
+    serial = fixed + after - overlapped + max(overlapped, longest) + per_chunk * chunks
     parallel = t["worker_cpu"] + metric_cpu - longest
     print(
         f"fixed cost       : {fixed:.2f} s = {_load(t)}plan {t['plan']:.2f} + cluster start "
@@ -219,9 +222,10 @@ def report(f: dict[str, object]) -> None:
     print(f"tables and plots : {after:.2f} s in the driver = CSV tables {t.get('tables', 0.0):.2f}"
           f" + PNG files {t.get('plots', 0.0):.2f} (serial, after the run: part of S below)")
     if "metric_cpu" in t:
-        print(f"per metric       : statistics and figures {t['metrics']:.2f} s waited for, "
-              f"{metric_cpu:.2f} CPU s in tasks (longest {longest:.2f} s: part of S below, "
-              "the rest of P)")
+        print(f"per metric       : statistics and figures {metric_cpu:.2f} CPU s in tasks, the "
+              f"longest {longest:.2f} s; the driver's {overlapped:.2f} s of the tables meanwhile"
+              f" and {t['metrics']:.2f} s more waited for (S below counts the longer of the "
+              "longest task and the driver's work meanwhile; P the other tasks)")
     print(f"driver per chunk : {per_chunk * 1e3:.1f} ms ({chunks} chunks)")
     print(
         f"engine per core  : {members / t['engine_cpu']:,.0f} members/s (model alone); "

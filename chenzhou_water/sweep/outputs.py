@@ -10,7 +10,7 @@ other. The fan charts of kept series are drawn here.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -117,29 +117,35 @@ def write_sweep_outputs(
     written : list of Path
         The metrics table, the summary (if there are metrics), the figures.
     timings : dict
-        Seconds: ``tables`` (the driver's writing of both tables), ``metrics`` (the
-        per-metric work, waited for), ``metric_cpu`` (its CPU seconds, all metrics),
-        ``metric_longest`` (the CPU seconds of the longest metric: the part no number of
-        workers divides) and ``plots`` (the fan charts and the figures' files).
+        Seconds: ``tables`` (the driver's writing of both tables) and ``plots`` (of the fan
+        charts and the figures' files); ``overlapped`` (the part of that work done while the
+        workers computed the per-metric tasks: the metrics table and the fan charts; 0 without
+        a client), ``metrics`` (the time then still waited for them), ``metric_cpu`` (their
+        CPU seconds, all metrics) and ``metric_longest`` (the CPU seconds of the longest: the
+        part no number of workers divides).
     """
     out_dir = Path(out_dir)
-    started = time.perf_counter()
-    written = [write_metrics_table(ds, out_dir / f"{name}_metrics.csv", fragments)]
-    timings = {"tables": time.perf_counter() - started}
     headers = metric_columns(ds)
-    works: list[MetricWork] = []
+    groups = member_groups(ds) if headers else []
     started = time.perf_counter()
-    if headers:
-        values = shown_metrics(ds)
-        columns = [np.ascontiguousarray(values[:, j]) for j in range(len(headers))]
-        groups = member_groups(ds)
-        works = _map(client, columns, list(headers.values()), groups, plots)
-    timings["metrics"] = time.perf_counter() - started
+    collect = _start(client, ds, headers, groups, plots)  # on the workers from here on
+    overlapped = time.perf_counter()
+    written = [write_metrics_table(ds, out_dir / f"{name}_metrics.csv", fragments)]
+    timings = {"tables": time.perf_counter() - overlapped}
+    fans: list[Path] = []
+    if plots and any(set(da.dims) == {"member", "time"} for da in ds.data_vars.values()):
+        from chenzhou_water.sweep.plots import save_sweep_plots  # matplotlib: on demand
+
+        fans = save_sweep_plots(ds, out_dir, name, metrics=False)  # the fan charts
+    timings["plots"] = time.perf_counter() - overlapped - timings["tables"]
+    timings["overlapped"] = time.perf_counter() - overlapped if client is not None else 0.0
+    works = collect()
+    timings["metrics"] = time.perf_counter() - started - timings["overlapped"]
     timings["metric_cpu"] = sum(work.seconds for work in works)
     timings["metric_longest"] = max((work.seconds for work in works), default=0.0)
     started = time.perf_counter()
     if headers:
-        frame = summary_frame(list(headers.values()), [g for g, _ in member_groups(ds)],
+        frame = summary_frame(list(headers.values()), [g for g, _ in groups],
                               [work.rows for work in works])  # fmt: skip
         written.append(write_csv(frame, out_dir / f"{name}_metrics_summary.csv"))
     timings["tables"] += time.perf_counter() - started
@@ -148,28 +154,31 @@ def write_sweep_outputs(
         for metric, work in zip(headers, works, strict=True):
             assert work.png is not None
             written.append(write_bytes(metric_plot_path(out_dir, name, metric), work.png))
-        if any(set(da.dims) == {"member", "time"} for da in ds.data_vars.values()):
-            from chenzhou_water.sweep.plots import save_sweep_plots  # matplotlib: on demand
-
-            written += save_sweep_plots(ds, out_dir, name, metrics=False)  # the fan charts
-    timings["plots"] = time.perf_counter() - started
-    return written, timings
+    timings["plots"] += time.perf_counter() - started
+    return written + fans, timings
 
 
-def _map(
+def _start(
     client: Any,
-    columns: list[FloatArray],
-    headers: list[str],
+    ds: xr.Dataset,
+    headers: dict[str, str],
     groups: list[tuple[str, np.ndarray | None]],
     figure: bool,
-) -> list[MetricWork]:
-    """:func:`metric_work` of each metric: on the client's workers, or here."""
+) -> Callable[[], list[MetricWork]]:
+    """Start :func:`metric_work` of each metric on the client's workers and return what
+    collects the results; without a client, the work is done when they are collected."""
+    if not headers:
+        return list
+    values = shown_metrics(ds)
+    columns = [np.ascontiguousarray(values[:, j]) for j in range(len(headers))]
+    titles = list(headers.values())
     if client is None:
-        return [metric_work(c, h, groups, figure) for c, h in zip(columns, headers, strict=True)]
+        return lambda: [metric_work(c, h, groups, figure)
+                        for c, h in zip(columns, titles, strict=True)]  # fmt: skip
     scattered = client.scatter(columns)  # shipped once each, not inside the task graph
-    futures = client.map(metric_work, scattered, headers, groups=groups, figure=figure,
+    futures = client.map(metric_work, scattered, titles, groups=groups, figure=figure,
                          pure=False)  # fmt: skip
-    return list(client.gather(futures))
+    return lambda: list(client.gather(futures))
 
 
 def write_sweep_tables(
