@@ -93,10 +93,14 @@ class SweepFolder:
         return [i for i in range(self.n_chunks) if self.chunk_path(i).is_file()]
 
     def write_chunk(self, index: int, ds: xr.Dataset) -> Path:
-        """Write one chunk atomically."""
+        """Write one chunk atomically: compressed if it keeps series (``time``), which shrink
+        well; a chunk of per-member inputs and metrics alone is written as it is (about a
+        tenth smaller compressed, for 35-65 ms more of a worker's time a 10,000-member chunk
+        here, against 13 ms to write it)."""
         target = self.chunk_path(index)
         with atomic_path(target) as tmp:
-            ds.to_netcdf(tmp, engine="netcdf4", encoding=_compressed(ds))
+            ds.to_netcdf(tmp, engine="netcdf4",
+                         encoding=_compressed(ds) if "time" in ds.dims else None)
         return target
 
     def combine(
