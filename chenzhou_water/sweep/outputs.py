@@ -41,22 +41,28 @@ __all__ = [
 
 @dataclass(frozen=True)
 class MetricWork:
-    """One metric's summary rows (one per group of members), its figure and the CPU seconds
-    they took."""
+    """One metric's summary rows (one per group of members), its figure, the CPU seconds they
+    took and, where they were two tasks, the longer of the two."""
 
     rows: list[dict[str, float]]
     png: bytes | None
     seconds: float
+    longest: float = 0.0  # of its tasks, where statistics and figure were two (else seconds)
+
+    @property
+    def longest_task(self) -> float:
+        return self.longest or self.seconds
 
 
-def _warm_up() -> str:
-    """Ready this worker to draw; returns its address."""
+def _warm_up() -> tuple[str, float]:
+    """Ready this worker to draw; returns its address and the seconds it took."""
     from distributed import get_worker
 
+    started = time.perf_counter()
     from chenzhou_water.sweep.plots import warm_up
 
     warm_up()
-    return str(get_worker().address)
+    return str(get_worker().address), time.perf_counter() - started
 
 
 def warm_up_workers(client: Any) -> list[Any]:
@@ -142,7 +148,7 @@ def write_sweep_outputs(
     works = collect()
     timings["metrics"] = time.perf_counter() - started - timings["overlapped"]
     timings["metric_cpu"] = sum(work.seconds for work in works)
-    timings["metric_longest"] = max((work.seconds for work in works), default=0.0)
+    timings["metric_longest"] = max((work.longest_task for work in works), default=0.0)
     started = time.perf_counter()
     if headers:
         frame = summary_frame(list(headers.values()), [g for g, _ in groups],
@@ -176,9 +182,21 @@ def _start(
         return lambda: [metric_work(c, h, groups, figure)
                         for c, h in zip(columns, titles, strict=True)]  # fmt: skip
     scattered = client.scatter(columns)  # shipped once each, not inside the task graph
-    futures = client.map(metric_work, scattered, titles, groups=groups, figure=figure,
-                         pure=False)  # fmt: skip
-    return lambda: list(client.gather(futures))
+    # a metric's statistics and its figure as two tasks: the longest task is what no number
+    # of workers shortens
+    statistics = client.map(metric_work, scattered, titles, groups=groups, figure=False,
+                            pure=False)  # fmt: skip
+    figures = (client.map(metric_work, scattered, titles, groups=[], figure=True, pure=False)
+               if figure else [])  # fmt: skip
+
+    def collect() -> list[MetricWork]:
+        works = client.gather(statistics)
+        if not figure:
+            return list(works)
+        return [MetricWork(w.rows, f.png, w.seconds + f.seconds, max(w.seconds, f.seconds))
+                for w, f in zip(works, client.gather(figures), strict=True)]  # fmt: skip
+
+    return collect
 
 
 def write_sweep_tables(

@@ -176,7 +176,8 @@ def run_sweep(
             with open_sweep(place, spec.name) as ds:
                 files, written = write_sweep_outputs(
                     ds, place, spec.name, result.table_fragments, plots=plots, client=client)
-            del ready
+            if ready:  # the longest of the workers' readying, which ran beside the planning
+                written["warm_up"] = max(seconds for _, seconds in client.gather(ready))
     timings = {**result.timings, **cluster, **written}
     run = replace(result, path=moved(result.path, place, out_dir), out_dir=out_dir,
                   timings=timings, seconds=time.perf_counter() - started)  # all of it
