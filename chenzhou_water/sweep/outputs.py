@@ -1,10 +1,10 @@
 """What a finished sweep writes beside its combined file: its tables and plots.
 
 The metrics table is joined from the rows the chunks formatted (:mod:`.tables`). Each metric's
-summary statistics and its figure need that metric's column alone, so they are computed one
-task a metric: on the workers of the sweep's Dask session when it ran on Dask, in parallel,
-while the driving process only writes the files; without a session, here, one metric after the
-other. The fan charts of kept series are drawn here.
+summary statistics and its figure need that metric's column alone, so they are computed as
+tasks, two a metric: on the workers of the sweep's Dask session when it ran on Dask, in
+parallel, while the driving process joins the table and then writes the files; without a
+session, here, one metric after the other. The fan charts of kept series are drawn here.
 """
 
 from __future__ import annotations
@@ -126,9 +126,9 @@ def write_sweep_outputs(
         Seconds: ``tables`` (the driver's writing of both tables) and ``plots`` (of the fan
         charts and the figures' files); ``overlapped`` (the part of that work done while the
         workers computed the per-metric tasks: the metrics table and the fan charts; 0 without
-        a client), ``metrics`` (the time then still waited for them), ``metric_cpu`` (their
-        CPU seconds, all metrics) and ``metric_longest`` (the CPU seconds of the longest: the
-        part no number of workers divides).
+        a client), ``metrics`` (submitting them and what was still waited for),
+        ``metric_cpu`` (their CPU seconds, all metrics) and ``metric_longest`` (the CPU
+        seconds of the longest task: the part no number of workers divides).
     """
     out_dir = Path(out_dir)
     headers = metric_columns(ds)
