@@ -124,7 +124,9 @@ def compute_chunk(plan: ChunkPlan, sample: MemberSample) -> ChunkResult:
     series: dict[str, FloatArray] = {}
     discrete = tuple(lever for lever in plan.levers if not lever.continuous)
     for tables, rows in _groups(discrete, sample.lever_choices):
-        arrays = _run_group(plan, sample, tables, rows, inflow)
+        params, members, group_series = _group_inputs(plan, sample, tables, rows, inflow)
+        arrays = plan.model.run_arrays(params, members=members, series=group_series,
+                                       return_columns=plan.columns)  # fmt: skip
         constants = _constants(plan, sample, rows)
         for j, metric in enumerate(plan.metrics):
             metrics[rows, j] = metric.compute(arrays, constants, plan.month_years)
@@ -196,21 +198,6 @@ def _groups(
         rows = np.flatnonzero(inverse == g)  # flat whatever inverse's shape (numpy 2.0.0's)
         groups.append((tables, slice(None) if len(combos) == 1 else rows))
     return groups
-
-
-def _run_group(
-    plan: ChunkPlan,
-    sample: MemberSample,
-    tables: Mapping[str, Any],
-    rows: slice | IntArray,
-    inflow: FloatArray | None,
-) -> dict[str, FloatArray]:
-    params, members, series = _group_inputs(plan, sample, tables, rows, inflow)
-    arrays = plan.model.run_arrays(
-        params, members=members, series=series, return_columns=plan.columns
-    )
-    arrays.pop("time")
-    return arrays
 
 
 def _group_inputs(
