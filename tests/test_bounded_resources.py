@@ -128,7 +128,7 @@ def test_a_study_on_too_many_workers_is_refused_before_any_cluster_starts(tmp_pa
     def no_cluster(*args, **kwargs):
         raise AssertionError("a Dask cluster was started")
 
-    monkeypatch.setattr("chenzhou_water.stress.run.open_dask", no_cluster)
+    monkeypatch.setattr("chenzhou_water.sweep.cluster.open_dask", no_cluster)
     with pytest.raises(ValidationError, match=r"--workers: .* this machine has 4\.0 GiB available"):
         run_study(write(tmp_path), tmp_path / "out", ExecutionOptions(workers=100_000),
                   plots=False)  # fmt: skip

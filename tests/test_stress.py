@@ -254,7 +254,7 @@ def test_two_workers_and_serial_give_identical_tables(tmp_path, monkeypatch):
         started.append(args)
         return open_dask(*args, **kwargs)
 
-    monkeypatch.setattr("chenzhou_water.stress.run.open_dask", counting)
+    monkeypatch.setattr("chenzhou_water.sweep.cluster.open_dask", counting)
     study = write(tmp_path)
     serial = run_study(study, tmp_path / "serial", plots=False)
     dask = run_study(study, tmp_path / "dask", ExecutionOptions(workers=2, chunk_size=3),

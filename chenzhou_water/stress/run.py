@@ -10,7 +10,6 @@ outcomes into one ``(policy, member, outcome)`` Dataset (:func:`study_dataset`),
 from __future__ import annotations
 
 import time
-from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from chenzhou_water.stress.discovery import Discovery, discover, feature_scores
 from chenzhou_water.stress.futures import StudyFutures
 from chenzhou_water.stress.robustness import robustness_table
 from chenzhou_water.stress.spec import Policy, StudySpec, load_study
-from chenzhou_water.sweep.cluster import open_dask
+from chenzhou_water.sweep.cluster import open_session
 from chenzhou_water.sweep.execute import (
     Ensemble,
     EnsembleProgress,
@@ -139,9 +138,7 @@ def _run(
     for policy in spec.policies:  # before a cluster of that many workers is started
         check_ensemble_memory(_ensemble(spec, policy, futures), options)
     # One Dask cluster (or connection) serves every policy: started and stopped once.
-    session = nullcontext(None) if options.serial else open_dask(
-        options.workers, options.scheduler, dashboard=options.dashboard)
-    with session as dask:
+    with open_session(options) as dask:
         for k, policy in enumerate(spec.policies):
             result = run_ensemble(_ensemble(spec, policy, futures), runs, options, dask=dask,
                                   progress=_offset_progress(progress, k, len(spec.policies),

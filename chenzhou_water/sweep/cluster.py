@@ -14,15 +14,16 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from chenzhou_water.execution import ExecutionOptions
     from chenzhou_water.sweep.execute import MemberSample
 
-__all__ = ["QUEUED_PER_WORKER", "DaskSession", "open_dask", "run_on_dask"]
+__all__ = ["QUEUED_PER_WORKER", "DaskSession", "open_dask", "open_session", "run_on_dask"]
 
 #: Chunks submitted ahead per worker: enough to keep it busy while the driver writes.
 QUEUED_PER_WORKER = 2
@@ -127,6 +128,15 @@ def open_dask(
         if cluster is not None:
             cluster.close()
         timings["stop"] = time.perf_counter() - stopping
+
+
+def open_session(
+    options: ExecutionOptions, timings: dict[str, float] | None = None
+) -> AbstractContextManager[DaskSession | None]:
+    """The Dask session ``options`` ask for (:func:`open_dask`), or None to run serially."""
+    if options.serial:
+        return nullcontext(None)
+    return open_dask(options.workers, options.scheduler, timings, options.dashboard)
 
 
 def run_on_dask(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import numpy as np
 from chenzhou_water.execution import SERIAL, ExecutionOptions
 from chenzhou_water.files import moved, result_place
 from chenzhou_water.results import resolved_text
-from chenzhou_water.sweep.cluster import DaskSession, open_dask
+from chenzhou_water.sweep.cluster import open_session
 from chenzhou_water.sweep.execute import (
     Ensemble,
     EnsembleResult,
@@ -94,16 +93,6 @@ class SweepSample:
         return MemberSample(start, stop, constants, choices, scales, runoff)
 
 
-def _session(
-    options: ExecutionOptions, timings: dict[str, float]
-) -> AbstractContextManager[DaskSession | None]:
-    """The Dask session of ``options`` (None to run serially); ``timings`` receives its
-    ``start`` and ``stop`` seconds."""
-    if options.serial:
-        return nullcontext(None)
-    return open_dask(options.workers, options.scheduler, timings, options.dashboard)
-
-
 def ensemble_from_spec(spec: SweepSpec) -> Ensemble:
     """The ensemble a sweep file describes."""
     resolved = resolved_text(spec.to_dict())
@@ -169,7 +158,7 @@ def run_sweep(
     with result_place(out_dir, spec.name, existing, overwrite=overwrite,
                       resume=options.resume) as place:
         # one Dask session for the run and the per-metric tables and figures after it
-        with _session(options, cluster) as session:
+        with open_session(options, cluster) as session:
             client = None if session is None else session.client
             ready = warm_up_workers(client) if client is not None and plots else []
             result = run_ensemble(ensemble, place, options, progress=progress, dask=session)
