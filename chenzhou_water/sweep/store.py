@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import dask
 import numpy as np
 import xarray as xr
 
@@ -98,7 +99,10 @@ class SweepFolder:
         tenth smaller compressed, for 35-65 ms more of a worker's time a 10,000-member chunk
         here, against 13 ms to write it)."""
         target = self.chunk_path(index)
-        with atomic_path(target) as tmp:
+        # On a Dask worker xarray would guard each variable's write with a cluster-wide lock
+        # (a round trip to the scheduler for each acquire and release), chosen from the
+        # worker's client; this file is the writer's alone, so a local lock is enough.
+        with atomic_path(target) as tmp, dask.config.set(scheduler="synchronous"):
             ds.to_netcdf(tmp, engine="netcdf4",
                          encoding=_compressed(ds) if "time" in ds.dims else None)
         return target
