@@ -25,6 +25,11 @@ the parallel part ``P`` (CPU seconds of the workers' chunks and of the other per
 give ``(S + P) / (S + P / W)``. So scaling can be judged on a machine with few cores. Each
 worker's peak resident set size is measured with psutil.
 
+What a process pays once, not each sweep, is done before the timing starts and printed apart:
+compiling the model (cached on disk) and, where the code has that step, importing the modules
+its forked workers inherit (``import_worker_modules``); the projection is also printed with
+those imports counted as serial, as for a process that runs a single sweep.
+
 ``--against OLD_CHECKOUT`` compares with another checkout of the project (e.g. a git worktree
 of an older commit): it runs this script on the old code and on this one alternately,
 ``--rounds`` times each (old, new, old, new...) in fresh processes, prints every run's
@@ -140,6 +145,7 @@ def figures(args: argparse.Namespace) -> dict[str, object]:
     from chenzhou_water.sweep import run_sweep
 
     compile_model(default_model_path())  # a cold cache is not what is being measured
+    imports = _process_imports()
     cpu_before = cpu_seconds()
     with tempfile.TemporaryDirectory() as tmp, PeakMemory() as memory:
         path = sweep_file(args.members, Path(tmp))
@@ -161,12 +167,29 @@ def figures(args: argparse.Namespace) -> dict[str, object]:
         "self_rusage": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "child_rusage": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         "timings": dict(getattr(run, "timings", {}) or {}),  # older code records none
+        "imports": imports,
     }  # fmt: skip
+
+
+def _process_imports() -> float | None:
+    """Import, before the timed sweep, what the code imports once per process for its workers
+    (:func:`chenzhou_water.sweep.cluster.import_worker_modules`, where it exists): like the
+    compiled model's cache, a cost a process pays once, not each sweep. Returns its seconds,
+    printed beside the sweep's; None for code without that step."""
+    from chenzhou_water.sweep import cluster
+
+    step = getattr(cluster, "import_worker_modules", None)
+    return None if step is None else float(step())
 
 
 def _load(t: dict[str, float]) -> str:
     """The reading of the sweep file, where the code times it (older code did not)."""
     return f"reading the files {t['load']:.2f} + " if "load" in t else ""
+
+
+def _imports(t: dict[str, float]) -> str:
+    """Imports for the workers in the sweep itself: none where the process had them already."""
+    return f"imports {t['imports']:.2f} + " if "imports" in t else ""
 
 
 def _plan(t: dict[str, float]) -> str:
@@ -212,8 +235,8 @@ def report(f: dict[str, object]) -> None:
         return
     chunks = int(f["chunks"])
     # the workers ready matplotlib while the driver plans: whichever is longer counts
-    fixed = (t.get("load", 0.0) + max(t["plan"], t.get("warm_up", 0.0)) + t.get("start", 0.0)
-             + t.get("stop", 0.0) + t["combine"])
+    fixed = (t.get("load", 0.0) + t.get("imports", 0.0) + max(t["plan"], t.get("warm_up", 0.0))
+             + t.get("start", 0.0) + t.get("stop", 0.0) + t["combine"])
     after = t.get("tables", 0.0) + t.get("plots", 0.0)
     per_chunk = t["driver_per_chunk"]
     # each metric's statistics and figure: one task a metric, on the workers where there are
@@ -224,10 +247,16 @@ def report(f: dict[str, object]) -> None:
     serial = fixed + after - overlapped + max(overlapped, longest) + per_chunk * chunks
     parallel = t["worker_cpu"] + metric_cpu - longest
     print(
-        f"fixed cost       : {fixed:.2f} s = {_load(t)}{_plan(t)} + cluster start "
+        f"fixed cost       : {fixed:.2f} s = {_load(t)}{_imports(t)}{_plan(t)} + cluster start "
         f"{t.get('start', 0.0):.2f} + stop {t.get('stop', 0.0):.2f} + combine "
         f"{t['combine']:.2f}"
     )
+    once = f.get("imports")
+    if once is not None:
+        print(f"once per process : {once:.2f} s importing what the workers use (dask.array, "
+              "scipy.special, matplotlib), done here before the timed sweep (a sweep does it "
+              "before it forks its workers, where its process has not; later sweeps of the "
+              "process skip it). Not part of S below")
     print(f"tables and plots : {after:.2f} s in the driver = CSV tables {t.get('tables', 0.0):.2f}"
           f" + PNG files {t.get('plots', 0.0):.2f} (serial, after the run: part of S below)")
     if "metric_cpu" in t:
@@ -246,6 +275,11 @@ def report(f: dict[str, object]) -> None:
         f"{amdahl(serial, parallel, 16):.1f} x at 16 workers, "
         f"{amdahl(serial, parallel, 64):.1f} x at 64 (over one worker)"
     )
+    if once:
+        with_once = serial + once
+        print(f"  with imports   : serial {with_once:.2f} s (a process running one sweep) -> "
+              f"{amdahl(with_once, parallel, 16):.1f} x at 16 workers, "
+              f"{amdahl(with_once, parallel, 64):.1f} x at 64")
 
 
 def compare(args: argparse.Namespace) -> None:

@@ -23,7 +23,15 @@ if TYPE_CHECKING:
     from chenzhou_water.execution import ExecutionOptions
     from chenzhou_water.sweep.execute import MemberSample
 
-__all__ = ["QUEUED_PER_WORKER", "DaskSession", "open_dask", "open_session", "run_on_dask"]
+__all__ = [
+    "QUEUED_PER_WORKER",
+    "WORKER_MODULES",
+    "DaskSession",
+    "import_worker_modules",
+    "open_dask",
+    "open_session",
+    "run_on_dask",
+]
 
 #: Chunks submitted ahead per worker: enough to keep it busy while the driver writes.
 QUEUED_PER_WORKER = 2
@@ -34,6 +42,33 @@ QUEUED_PER_WORKER = 2
 #: 7-20 s per worker on a busy two-core machine, and stopping 4 s). Elsewhere (macOS,
 #: Windows) fork is unsafe or absent and Dask's default stays.
 _START_METHOD = "fork" if sys.platform == "linux" else "spawn"
+
+#: What a sweep's worker imports on top of this package, and when: xarray imports ``dask.array``
+#: the first time it writes a chunk file (to recognise Dask arrays among the variables), the
+#: figures need matplotlib, and sampling members needs ``scipy.special``. Together about a second
+#: of CPU per process.
+WORKER_MODULES = ("dask.array", "scipy.special", "matplotlib.figure",
+                  "matplotlib.backends.backend_agg")
+
+
+def import_worker_modules() -> float:
+    """Import :data:`WORKER_MODULES` (and find the CJK font) in this process; returns the
+    seconds it took (0 once done: Python imports a module once per process).
+
+    A local cluster's workers are forked from this process (:data:`_START_METHOD`), so what it
+    has imported they have for free. Imported here, once per process, these modules cost about
+    a second once; left to the workers, every worker of every sweep paid that second again, in
+    its first chunk and figure (Dask's own worker processes, with ``--scheduler``, keep them
+    from sweep to sweep).
+    """
+    started = time.perf_counter()
+    for module in WORKER_MODULES:
+        importlib.import_module(module)
+    from chenzhou_water.fonts import cjk_family
+
+    cjk_family()  # cached for this process, and for the workers forked from it
+    return time.perf_counter() - started
+
 
 #: Dask's settings for a local cluster's processes. Its statistical profiler samples each
 #: worker's stack every 10 ms: about 3 % of a busy core, for a dashboard page a sweep does not
@@ -105,6 +140,9 @@ def open_dask(
     else:
         n = int(workers or 1)
         served = dashboard and importlib.util.find_spec("bokeh") is not None
+        if _START_METHOD == "fork":
+            timings["imports"] = import_worker_modules()
+            started = time.perf_counter()  # start: the cluster's own
         with dask.config.set(_LOCAL_SETTINGS):
             cluster = LocalCluster(
                 n_workers=n,

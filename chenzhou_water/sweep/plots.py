@@ -13,10 +13,10 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 from chenzhou_water._typing import FloatArray
 from chenzhou_water.files import atomic_path, write_bytes
@@ -30,7 +30,9 @@ FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
 def _axes(ax: Axes | None) -> Axes:
-    if ax is None:
+    if ax is None:  # a pyplot figure, which a notebook shows
+        import matplotlib.pyplot as plt
+
         _, ax = plt.subplots(figsize=(6, 4))
     return ax
 
@@ -87,17 +89,18 @@ def fan_chart(da: xr.DataArray, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def _save(fig: plt.Figure, target: Path) -> Path:
+def _save(fig: Figure, target: Path) -> Path:
     fig.tight_layout()
     with atomic_path(target) as tmp:
         fig.savefig(tmp, dpi=100, format="png")
-    plt.close(fig)
     return target
 
 
 def warm_up() -> None:
-    """Ready this process to draw: matplotlib's modules and the CJK font (about a second,
-    once a process), so that a sweep's workers pay it while the chunks run, not after."""
+    """Ready this process to draw: matplotlib's modules and the CJK font, once a process. A
+    local cluster's workers have them from the driving process they are forked from
+    (:func:`~chenzhou_water.sweep.cluster.import_worker_modules`); a worker of a remote
+    scheduler imports them here, at the start of its first sweep, not in its first figure."""
     use_cjk_font()
 
 
@@ -106,13 +109,13 @@ def metric_png(values: FloatArray, header: str) -> bytes:
     metric's column header, with its unit). Needs nothing but the metric's column, so a
     sweep's figures can be drawn in any process, each apart."""
     use_cjk_font()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    fig = Figure(figsize=(10, 4))  # not pyplot's: nothing to close, and no pyplot to import
+    left, right = fig.subplots(1, 2)
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.13, top=0.92, wspace=0.22)
     histogram(values, header, left)
     ecdf(values, header, right)
     png = io.BytesIO()
     fig.savefig(png, dpi=100, format="png")
-    plt.close(fig)
     return png.getvalue()
 
 
@@ -133,7 +136,7 @@ def save_sweep_plots(
                                    metric_png(shown[:, j], header)))  # fmt: skip
     for variable, da in ds.data_vars.items():
         if set(da.dims) == {"member", "time"}:
-            fig, ax = plt.subplots(figsize=(9, 4.5))
-            fan_chart(da, ax)
+            fig = Figure(figsize=(9, 4.5))
+            fan_chart(da, fig.subplots())
             written.append(_save(fig, out_dir / f"{name}_fan_{variable}.png"))
     return written
