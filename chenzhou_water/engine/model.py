@@ -156,7 +156,8 @@ class Model:
                    return_columns: Iterable[str] | None = None, saveper: float | None = None,
                    initial_time: float | None = None, final_time: float | None = None,
                    time_step: float | None = None,
-                   chunk_members: int = CHUNK_MEMBERS, seed: int = 0) -> dict[str, np.ndarray]:
+                   chunk_members: int = CHUNK_MEMBERS, seed: int = 0,
+                   workspace: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
         """Like :meth:`run`, returning plain arrays: name → ``(members, n_saved, *dims)``.
 
         The arrays are views of time-major buffers (the kernel writes a saved time at a time):
@@ -164,6 +165,13 @@ class Model:
 
         The key ``"time"`` holds the saved model times. Members run in chunks of at most
         ``chunk_members`` per pass of the kernel.
+
+        ``workspace``, a dict kept from call to call, lends the buffers: the arrays returned
+        are views of buffers it holds (it keeps those allocated here), which the next call
+        with it overwrites. For callers that reduce each call's arrays before the next, such
+        as a sweep's blocks of members: buffers of tens of MB each, allocated anew for every
+        block, came back from the system page by page (about a tenth of the engine's time in
+        system calls here).
         """
         if int(members) < 1:
             raise ModelError(f"members must be at least 1, got {members}")
@@ -175,8 +183,9 @@ class Model:
         outputs = self._outputs(return_columns)
         nsave = int(saves.sum())
         # time-major buffers, which the kernel fills a saved time (one contiguous row) at a time
-        buffers = {name: np.empty((nsave, n, *self.ir.shape(self.ir.nodes[name].dims)))
-                   for name in outputs}
+        buffers = {name: _buffer(workspace, name,
+                                 (nsave, n, *self.ir.shape(self.ir.nodes[name].dims)))
+                   for name in outputs}  # fmt: skip
         save_list = saves.tolist()
         for lo in range(0, n, chunk_members):
             hi = min(n, lo + chunk_members)
@@ -272,3 +281,16 @@ def _chunk(inputs: RunInputs, ir: ModelIR, controls: dict[str, float], lo: int,
 
 
 __all__ = ["CHUNK_MEMBERS", "Model"]
+
+
+def _buffer(workspace: dict[str, np.ndarray] | None, name: str,
+            shape: tuple[int, ...]) -> np.ndarray:
+    """An output buffer of ``shape`` (time, member, *dims): new, or a view of the workspace's
+    buffer for ``name`` if that has the times and dims and at least the members."""
+    if workspace is None:
+        return np.empty(shape)
+    held = workspace.get(name)
+    if (held is None or held.shape[0] != shape[0] or held.shape[2:] != shape[2:]
+            or held.shape[1] < shape[1]):
+        held = workspace[name] = np.empty(shape)
+    return held[:, : shape[1]]

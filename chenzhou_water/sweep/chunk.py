@@ -115,10 +115,20 @@ def compute_chunk(plan: ChunkPlan, sample: MemberSample) -> ChunkResult:
     """
     n = sample.stop - sample.start
     if not plan.series and n > BLOCK_MEMBERS:  # metrics only: one block of members at a time
-        parts = [compute_chunk(plan, _members(sample, lo, min(n, lo + BLOCK_MEMBERS)))
+        # the blocks share the engine's output buffers (Model.run_arrays' workspace): each
+        # block's arrays are reduced to its metrics before the next block overwrites them
+        workspace: dict[str, FloatArray] = {}
+        parts = [_compute(plan, _members(sample, lo, min(n, lo + BLOCK_MEMBERS)), workspace)
                  for lo in range(0, n, BLOCK_MEMBERS)]  # fmt: skip
         return ChunkResult(sample.start, sample.stop,
                            np.concatenate([part.metrics for part in parts]), {})  # fmt: skip
+    return _compute(plan, sample, None)
+
+
+def _compute(plan: ChunkPlan, sample: MemberSample,
+             workspace: dict[str, FloatArray] | None) -> ChunkResult:
+    """Simulate ``sample``'s members in one pass a group of lever alternatives."""
+    n = sample.stop - sample.start
     inflow = _inflow(plan, sample)
     metrics = np.empty((n, len(plan.metrics)))
     series: dict[str, FloatArray] = {}
@@ -126,7 +136,8 @@ def compute_chunk(plan: ChunkPlan, sample: MemberSample) -> ChunkResult:
     for tables, rows in _groups(discrete, sample.lever_choices):
         params, members, group_series = _group_inputs(plan, sample, tables, rows, inflow)
         arrays = plan.model.run_arrays(params, members=members, series=group_series,
-                                       return_columns=plan.columns)  # fmt: skip
+                                       return_columns=plan.columns,
+                                       workspace=workspace)  # fmt: skip
         constants = _constants(plan, sample, rows)
         for j, metric in enumerate(plan.metrics):
             metrics[rows, j] = metric.compute(arrays, constants, plan.month_years)
