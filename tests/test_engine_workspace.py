@@ -90,6 +90,10 @@ def test_the_blocks_of_a_metrics_only_chunk_share_one_workspace(
     assert lent[0] != 0
     assert np.array_equal(blocks.metrics, whole.metrics)
     lent.clear()
+    monkeypatch.setattr(chunk_module, "BLOCK_MEMBERS", 5)
+    assert np.array_equal(compute_chunk(plan, sample).metrics, whole.metrics)
+    assert lent == [0]  # one block of five: run as it is, nothing to share
+    lent.clear()
     kept = compute_chunk(replace(plan, series=("reservoir_storage",)), sample)
     assert lent == [0]  # series kept (views of the buffers): one block, no buffers lent
     assert np.array_equal(kept.metrics, whole.metrics)

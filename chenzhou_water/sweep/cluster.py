@@ -208,7 +208,8 @@ def run_on_dask(
         Address of a running scheduler; used instead of a local cluster.
     timings : dict, optional
         Receives ``start`` and ``stop``: seconds to start and to stop the cluster (or to
-        connect to and leave the scheduler); 0 for both with ``session``.
+        connect to and leave the scheduler), 0 for both with ``session``; and ``submit`` and
+        ``submit_cpu``, the seconds (wall, and CPU of this thread) spent submitting chunks.
     note : callable, optional
         Told once, when the cluster is up, where its dashboard is (or that there is none:
         the dashboard needs bokeh).
@@ -228,7 +229,10 @@ def run_on_dask(
               else open_dask(workers, scheduler, timings, dashboard))
     with opened as dask:
         _tell_dashboard(dask.client, note, dask.dashboard)
-        _submit_all(dask.client, job, samples, task, collect, QUEUED_PER_WORKER * dask.workers)
+        spent = _submit_all(dask.client, job, samples, task, collect,
+                            QUEUED_PER_WORKER * dask.workers)  # fmt: skip
+        if timings is not None:
+            timings["submit"], timings["submit_cpu"] = spent
         return dask.where
 
 
@@ -258,15 +262,21 @@ def _submit_all(
     task: Callable[[Any, MemberSample], Any],
     collect: Callable[[Any], None],
     queued: int,
-) -> None:
-    """Keep ``queued`` chunks submitted; collect each as it finishes and submit the next."""
+) -> tuple[float, float]:
+    """Keep ``queued`` chunks submitted; collect each as it finishes and submit the next.
+    Returns the seconds spent submitting, wall and CPU of this thread (the samples' drawing,
+    lazy in ``samples``, apart)."""
     from dask.distributed import as_completed
 
     [job_future] = client.scatter([job], broadcast=True)
     futures = as_completed(loop=client.loop)  # the session's client is not the default
+    spent = [0.0, 0.0]
 
     def submit(sample: MemberSample) -> None:
+        started, cpu = time.perf_counter(), time.thread_time()
         futures.add(client.submit(task, job_future, sample, pure=False))
+        spent[0] += time.perf_counter() - started
+        spent[1] += time.thread_time() - cpu
 
     for sample in islice(samples, queued):
         submit(sample)
@@ -279,3 +289,4 @@ def _submit_all(
                 submit(more)
     finally:
         futures.clear()
+    return spent[0], spent[1]

@@ -17,7 +17,7 @@ from a SALib sample with :func:`matrix_sample` and calls :func:`run_ensemble` un
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,7 @@ from chenzhou_water.sweep.cluster import DaskSession, run_on_dask
 from chenzhou_water.sweep.jobs import ChunkJob, ChunkRecord, run_chunk_job, write_chunk_files
 from chenzhou_water.sweep.levers import UncertainLever
 from chenzhou_water.sweep.metrics import Metric
-from chenzhou_water.sweep.store import prepare_folder
+from chenzhou_water.sweep.store import SweepFolder, prepare_folder
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
@@ -214,7 +214,9 @@ class EnsembleResult:
     timings : mapping
         Where the time went, in seconds: ``plan`` (compiling and planning), ``start`` and
         ``stop`` (of a Dask cluster or client), ``combine`` (the combined file),
-        ``driver_per_chunk`` (the driving process's own work per chunk computed),
+        ``driver_per_chunk`` and ``driver_cpu_per_chunk`` (the driving process's own work per
+        chunk computed: drawing its sample, submitting it and collecting its record; wall
+        time, and CPU time of the driving thread),
         ``worker_cpu`` and ``engine_cpu`` (CPU seconds of the computing threads in all and in
         the model alone, summed over chunks); a sweep adds what
         :func:`~chenzhou_water.sweep.outputs.write_sweep_outputs` measures (its tables and
@@ -309,7 +311,7 @@ def run_ensemble(
     timings: dict[str, float] = {"plan": time.perf_counter() - started}
     collector = _Collector(job, progress, done)
     collector.report()
-    samples = (ensemble.sample(*folder.bounds(i)) for i in todo)
+    samples = _drawn(ensemble, folder, todo, collector)
     if todo and options.serial:
         executor = "serial"
         for sample in samples:
@@ -323,7 +325,12 @@ def run_ensemble(
     combining = time.perf_counter()
     path = folder.combine(_attrs(ensemble, info), collector.kept if job.keep else None)
     timings["combine"] = time.perf_counter() - combining
-    timings["driver_per_chunk"] = collector.driver_seconds / max(1, len(todo))
+    # drawing each chunk's sample, submitting it (on Dask) and collecting its record: in wall
+    # time, and in CPU time of the driving thread (a busy machine stretches the former)
+    chunks = max(1, len(todo))
+    wall, cpu = collector.driver_seconds, collector.driver_cpu
+    timings["driver_per_chunk"] = (wall + timings.pop("submit", 0.0)) / chunks
+    timings["driver_cpu_per_chunk"] = (cpu + timings.pop("submit_cpu", 0.0)) / chunks
     timings["worker_cpu"] = collector.worker_seconds
     timings["engine_cpu"] = collector.engine_seconds
     computed = sum(folder.bounds(i)[1] - folder.bounds(i)[0] for i in todo)
@@ -335,6 +342,17 @@ def run_ensemble(
         table_fragments=tuple(folder.fragment_path(i) for i in range(folder.n_chunks))
         if ensemble.table_fragments else (),
     )  # fmt: skip
+
+
+def _drawn(ensemble: Ensemble, folder: SweepFolder, todo: list[int],
+           collector: _Collector) -> Iterator[MemberSample]:
+    """The samples of the chunks ``todo``, drawn lazily; the drawing is the driver's work."""
+    for index in todo:
+        started, cpu = time.perf_counter(), time.thread_time()
+        sample = ensemble.sample(*folder.bounds(index))
+        collector.driver_seconds += time.perf_counter() - started
+        collector.driver_cpu += time.thread_time() - cpu
+        yield sample
 
 
 def _sampled_in_driver(start: int, stop: int) -> MemberSample:
@@ -427,10 +445,10 @@ class _Collector:
         self.chunks_done = len(done)
         self.members_done = sum(folder.bounds(i)[1] - folder.bounds(i)[0] for i in done)
         self.kept: dict[int, xr.Dataset] = {}
-        self.driver_seconds = self.worker_seconds = self.engine_seconds = 0.0
+        self.driver_seconds = self.driver_cpu = self.worker_seconds = self.engine_seconds = 0.0
 
     def __call__(self, record: ChunkRecord) -> None:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         if not self.job.write_here and record.dataset is not None:
             write_chunk_files(self.job.folder, record.index, record.dataset, record.rows)
         if self.job.keep and record.dataset is not None:
@@ -440,6 +458,7 @@ class _Collector:
         self.worker_seconds += record.seconds
         self.engine_seconds += record.engine_seconds
         self.driver_seconds += time.perf_counter() - started
+        self.driver_cpu += time.thread_time() - cpu
         self.report()
 
     def report(self, note: str = "") -> None:
