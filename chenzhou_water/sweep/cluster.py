@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from chenzhou_water.execution import ExecutionOptions
-    from chenzhou_water.sweep.execute import MemberSample
 
 __all__ = [
     "QUEUED_PER_WORKER",
@@ -179,8 +178,8 @@ def open_session(
 
 def run_on_dask(
     job: Any,
-    samples: Iterator[MemberSample],
-    task: Callable[[Any, MemberSample], Any],
+    samples: Iterator[Any],
+    task: Callable[[Any, Any], Any],
     collect: Callable[[Any], None],
     workers: int | None,
     scheduler: str | None,
@@ -196,8 +195,9 @@ def run_on_dask(
     job : object
         Shared by all chunks (the compiled plan and what labels a chunk); scattered to every
         worker once, so each chunk ships only its sample.
-    samples : iterator of MemberSample
-        The chunks still to compute, produced lazily in the driving process.
+    samples : iterator
+        What tells each chunk still to compute from the others (its bounds, or its sample),
+        produced lazily in the driving process.
     task : callable
         Runs on a worker: ``task(job, sample)`` -> a small record.
     collect : callable
@@ -258,8 +258,8 @@ def _tell_dashboard(client: Any, note: Callable[[str], None] | None, dashboard: 
 def _submit_all(
     client: Any,
     job: Any,
-    samples: Iterator[MemberSample],
-    task: Callable[[Any, MemberSample], Any],
+    samples: Iterator[Any],
+    task: Callable[[Any, Any], Any],
     collect: Callable[[Any], None],
     queued: int,
 ) -> tuple[float, float]:
@@ -272,7 +272,7 @@ def _submit_all(
     futures = as_completed(loop=client.loop)  # the session's client is not the default
     spent = [0.0, 0.0]
 
-    def submit(sample: MemberSample) -> None:
+    def submit(sample: Any) -> None:
         started, cpu = time.perf_counter(), time.thread_time()
         futures.add(client.submit(task, job_future, sample, pure=False))
         spent[0] += time.perf_counter() - started

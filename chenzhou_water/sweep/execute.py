@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,13 @@ from chenzhou_water.scenario.spec import Scenario
 from chenzhou_water.sweep import chunk as _chunk
 from chenzhou_water.sweep.chunk import INFLOW_VARIABLE, ChunkPlan, ChunkResult
 from chenzhou_water.sweep.cluster import DaskSession, run_on_dask
-from chenzhou_water.sweep.jobs import ChunkJob, ChunkRecord, run_chunk_job, write_chunk_files
+from chenzhou_water.sweep.jobs import (
+    ChunkJob,
+    ChunkRecord,
+    run_chunk_bounds,
+    run_chunk_job,
+    write_chunk_files,
+)
 from chenzhou_water.sweep.levers import UncertainLever
 from chenzhou_water.sweep.metrics import Metric
 from chenzhou_water.sweep.store import SweepFolder, prepare_folder
@@ -305,19 +311,18 @@ def run_ensemble(
     # Workers of a local cluster (and the serial loop) write their own chunk files: the
     # driver only counts them. Workers of a remote scheduler may not share this file
     # system, so their chunks come back and the driver writes them.
-    job = ChunkJob(plan, folder, replace(ensemble, sample=_sampled_in_driver), info,
-                   model_times, write_here=options.scheduler is None,
-                   keep=not ensemble.series)  # fmt: skip
+    job = ChunkJob(plan, folder, ensemble, info, model_times,
+                   write_here=options.scheduler is None, keep=not ensemble.series)  # fmt: skip
     timings: dict[str, float] = {"plan": time.perf_counter() - started}
     collector = _Collector(job, progress, done)
     collector.report()
-    samples = _drawn(ensemble, folder, todo, collector)
     if todo and options.serial:
         executor = "serial"
-        for sample in samples:
+        for sample in _drawn(ensemble, folder, todo, collector):
             collector(run_chunk_job(job, sample))
-    elif todo:
-        executor = run_on_dask(job, samples, run_chunk_job, collector, options.workers,
+    elif todo:  # each worker draws its chunks' members: the tasks carry only their bounds
+        bounds = (folder.bounds(i) for i in todo)
+        executor = run_on_dask(job, bounds, run_chunk_bounds, collector, options.workers,
                                options.scheduler, timings, note=collector.report,
                                session=dask, dashboard=options.dashboard)  # fmt: skip
     else:
@@ -346,18 +351,14 @@ def run_ensemble(
 
 def _drawn(ensemble: Ensemble, folder: SweepFolder, todo: list[int],
            collector: _Collector) -> Iterator[MemberSample]:
-    """The samples of the chunks ``todo``, drawn lazily; the drawing is the driver's work."""
+    """The samples of the chunks ``todo``, drawn lazily in this process (the serial loop's
+    own work, counted as the driver's)."""
     for index in todo:
         started, cpu = time.perf_counter(), time.thread_time()
         sample = ensemble.sample(*folder.bounds(index))
         collector.driver_seconds += time.perf_counter() - started
         collector.driver_cpu += time.thread_time() - cpu
         yield sample
-
-
-def _sampled_in_driver(start: int, stop: int) -> MemberSample:
-    """Stands in for an ensemble's sample source where only its labels travel (workers)."""
-    raise ChenzhouWaterError("an ensemble's members are sampled in the driving process only")
 
 
 def _plan(ensemble: Ensemble, info: ModelInfo) -> tuple[ChunkPlan, FloatArray]:

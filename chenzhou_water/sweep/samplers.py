@@ -104,6 +104,11 @@ def unit_design(
     """
     if sampler == "grid" and not levels and dims:
         levels = (round(members ** (1 / dims)),) * dims
+    if sampler in ("sobol", "halton"):
+        # imported with the design, in the driving process, before a local cluster is forked
+        # from it: its workers, which draw their chunks' members, then have it (about a second
+        # a process)
+        from scipy.stats import qmc  # noqa: F401
     return UnitDesign(sampler, int(members), int(dims), int(seed), tuple(int(k) for k in levels))
 
 
@@ -118,7 +123,7 @@ def _generator(seed: int) -> np.random.Generator:
 
 def _qmc_rows(design: UnitDesign, start: int, stop: int) -> FloatArray:
     """Members ``[start, stop)`` of the scrambled Sobol' or Halton sequence of the seed."""
-    from scipy.stats import qmc  # here, not at import: workers never sample (seconds saved)
+    from scipy.stats import qmc  # here, not at import: a Latin hypercube does without it
 
     rng = _generator(design.seed)
     engine = (qmc.Halton(design.dims, rng=rng) if design.sampler == "halton"
