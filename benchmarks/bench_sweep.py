@@ -16,15 +16,15 @@ quick look.
 Besides wall time and memory it prints where the time went, from the run's own timings: the
 fixed cost (reading the sweep's files; planning, or the workers' readying to draw beside it if
 longer; cluster start and stop; writing the combined file), the driving process's time per
-chunk (drawing the chunk's sample, submitting it and collecting its record, as CPU time of the
-driving thread), the engine's rate per core (members per CPU second of the worker threads) and,
-from those, the speed-up Amdahl's law projects for 16 and 64 workers: the serial part ``S``
-(fixed cost, the driver's writing of the tables and plots after the run, driver time per chunk
-times chunks, where the driver joins the metrics table while the per-metric tasks compute each
-metric's statistics and figure on the workers, the longer of that and the longest task) and the
-parallel part ``P`` (CPU seconds of the workers' chunks and of the other per-metric tasks) give
-``(S + P) / (S + P / W)``. So scaling can be judged on a machine with few cores. Each worker's
-peak resident set size is measured with psutil.
+chunk (submitting it and collecting its record, and drawing its sample in a serial run or in
+older code, as CPU time of the driving thread), the engine's rate per core (members per CPU
+second of the worker threads) and, from those, the speed-up Amdahl's law projects for 16 and 64
+workers: the serial part ``S`` (fixed cost, the driver's writing of the tables and plots after
+the run, driver time per chunk times chunks, where the driver joins the metrics table while the
+per-metric tasks compute each metric's statistics and figure on the workers, the longer of that
+and the longest task) and the parallel part ``P`` (CPU seconds of the workers' chunks and of
+the other per-metric tasks) give ``(S + P) / (S + P / W)``. So scaling can be judged on a
+machine with few cores. Each worker's peak resident set size is measured with psutil.
 
 What a process pays once, not each sweep, is done before the timing starts and printed apart:
 compiling the model (cached on disk) and, where the code has that step, importing the modules
@@ -239,8 +239,9 @@ def report(f: dict[str, object]) -> None:
     fixed = (t.get("load", 0.0) + t.get("imports", 0.0) + max(t["plan"], t.get("warm_up", 0.0))
              + t.get("start", 0.0) + t.get("stop", 0.0) + t["combine"])
     after = t.get("tables", 0.0) + t.get("plots", 0.0)
-    # the driver's work per chunk (drawing its sample, submitting it, collecting its record)
-    # is the one serial part done while the workers compute: measured as the driving thread's
+    # the driver's work per chunk (submitting it and collecting its record; drawing its
+    # sample too where the code does that in the driver) is the one serial part done while the
+    # workers compute: measured as the driving thread's
     # CPU time, since here its wall time includes waiting for a core the workers hold (on a
     # machine with a core per process the two agree), and counted serial in full, though it
     # overlaps the workers' computing
@@ -271,8 +272,9 @@ def report(f: dict[str, object]) -> None:
               f" and {t['metrics']:.2f} s more waited for (S below counts the longer of the "
               "longest task and the driver's work meanwhile; P the other tasks)")
     print(f"driver per chunk : {per_chunk * 1e3:.1f} ms CPU, {t['driver_per_chunk'] * 1e3:.1f} ms"
-          f" wall ({chunks} chunks; drawing the chunk's sample, submitting it, collecting its "
-          "record: the CPU time is part of S below, for each chunk)")
+          f" wall ({chunks} chunks; submitting the chunk and collecting its record, and drawing "
+          "its sample where the code does that in the driver: the CPU time is part of S below, "
+          "for each chunk)")
     print(
         f"engine per core  : {members / t['engine_cpu']:,.0f} members/s (model alone); "
         f"{members / t['worker_cpu']:,.0f} members/s with labelling and writing "
