@@ -1,10 +1,11 @@
 """Computing chunks on Dask: a local cluster of worker processes or an existing scheduler.
 
-Uses Dask's futures API: the shared job (the compiled plan and what labels a chunk) is
-scattered to every worker once, chunks are submitted with :meth:`Client.submit` and collected
-with :func:`as_completed`. Only a few chunks are queued per worker, so memory stays bounded
-however many chunks there are. Each task returns a small record (a local cluster's workers
-write their chunk files themselves), so the driving process does little per chunk.
+Uses Dask's futures API: the shared job (the compiled plan, the sample's definition and what
+labels a chunk) is scattered to every worker once, chunks are submitted with
+:meth:`Client.submit` (each with its bounds only) and collected with :func:`as_completed`. Only
+a few chunks are queued per worker, so memory stays bounded however many chunks there are. Each
+task returns a small record (a local cluster's workers write their chunk files themselves), so
+the driving process does little per chunk.
 """
 
 from __future__ import annotations
@@ -193,8 +194,8 @@ def run_on_dask(
     Parameters
     ----------
     job : object
-        Shared by all chunks (the compiled plan and what labels a chunk); scattered to every
-        worker once, so each chunk ships only its sample.
+        Shared by all chunks (the compiled plan, the sample's definition and what labels a
+        chunk); scattered to every worker once, so each chunk ships only what tells it apart.
     samples : iterator
         What tells each chunk still to compute from the others (its bounds, or its sample),
         produced lazily in the driving process.
