@@ -144,7 +144,9 @@ class Ensemble:
     members : int
         Ensemble size.
     sample : SampleSource
-        The per-member constants and lever choices; called in the driving process only.
+        The per-member constants and lever choices; called by whichever process computes a
+        chunk (on Dask, the worker: so it must pickle, and give the same members wherever it
+        is called).
     fingerprint : str
         Identifies everything that decides the results (a resumed folder must match it).
     levers : tuple of UncertainLever
