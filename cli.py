@@ -1,5 +1,6 @@
 """The ``chenzhou-water`` command line. Each command parses its options and calls one library
-function; only this module turns a project error into a message and an exit status.
+function inside :func:`~chenzhou_water.terminal.project_errors`, which turns a project error into
+a message and an exit status (the shared options are in :mod:`chenzhou_water.cli_options`).
 
 Exit status: 0 success, 1 the work failed (model error, units issues, failed check), 2 bad input
 (an invalid scenario, sweep, sensitivity or targets file, or bad options).
@@ -8,25 +9,39 @@ Exit status: 0 success, 1 the work failed (model error, units issues, failed che
 from __future__ import annotations
 
 import sys
-import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
-from chenzhou_water.errors import (
-    ChenzhouWaterError,
-    ChenzhouWaterWarning,
-    ModelFileError,
-    ValidationError,
+from chenzhou_water.cli_options import (
+    EXISTING_FILE,
+    ChunkSize,
+    Dashboard,
+    ModelArg,
+    OutDir,
+    Overwrite,
+    Resume,
+    ScenarioArg,
+    Scheduler,
+    Workers,
+    check_before_work,
+    ensemble_progress,
+    execution_options,
+    suffix_callback,
 )
 from chenzhou_water.files import check_output_folder, refuse_existing
 from chenzhou_water.model.contract import HEADLINE_INDICATORS as _HEADLINE_INDICATORS
+from chenzhou_water.terminal import (
+    EXIT_FAILED,
+    console,
+    err_console,
+    print_frame,
+    progress_display,
+    project_errors,
+)
 
 app = typer.Typer(
     name="chenzhou-water",
@@ -37,16 +52,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-# Nothing printed is read as Rich markup or emoji codes: messages quote values, file names and
-# YAML text ("[low, high]", ":x:", "a[/x]b") that must show as written. The one styled piece,
-# the "error:" prefix, asks for markup explicitly.
-console = Console(soft_wrap=True, markup=False, emoji=False)
-err_console = Console(stderr=True, soft_wrap=True, markup=False, emoji=False)
-
-EXIT_FAILED = 1
-EXIT_BAD_INPUT = 2
-
-
 def _show_version(value: bool) -> None:
     if value:
         from chenzhou_water import __version__
@@ -63,106 +68,6 @@ def _main(
 ) -> None:
     """Simulate the water system of Chenzhou (郴州): Dongjiang reservoir, diversion, city
     supply, leakage, reuse and the lake-cooled data centre."""
-
-
-def _progress(unit: str = "") -> Any:
-    """The one progress display: bars on a terminal, plain lines on stderr otherwise."""
-    from chenzhou_water.progress import ProgressDisplay
-
-    return ProgressDisplay(err_console, unit)
-
-
-@contextmanager
-def project_errors() -> Iterator[None]:
-    """Turn the library's errors into a message on stderr and an exit status, and its
-    warnings (a cap that binds, a parameter the data do not constrain) into warning lines."""
-    try:
-        with _project_warnings():
-            yield
-    except (ValidationError, ModelFileError) as exc:
-        _print_error(exc)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
-    except ChenzhouWaterError as exc:
-        _print_error(exc)
-        raise typer.Exit(EXIT_FAILED) from None
-    except KeyboardInterrupt:
-        err_console.print("interrupted: finished files are kept, nothing half-written remains")
-        raise typer.Exit(130) from None
-
-
-@contextmanager
-def _project_warnings() -> Iterator[None]:
-    caught: list[warnings.WarningMessage] = []
-    try:
-        with warnings.catch_warnings(record=True) as caught:  # type: ignore[assignment]
-            warnings.simplefilter("always", ChenzhouWaterWarning)
-            yield
-    finally:  # outside the recording: others' warnings go where Python would have sent them
-        for warning in caught:
-            if issubclass(warning.category, ChenzhouWaterWarning):
-                err_console.print(f"[bold yellow]warning:[/] {escape(str(warning.message))}",
-                                  markup=True, highlight=False)
-            else:
-                warnings.warn_explicit(warning.message, warning.category, warning.filename,
-                                       warning.lineno)
-
-
-def _print_error(exc: Exception) -> None:
-    err_console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False)
-
-
-def _print_frame(frame: Any, title: str) -> None:
-    if not console.is_terminal:  # a file or a pipe: whole names and numbers, no separators
-        plain = frame.map(lambda v: f"{v:.6g}" if isinstance(v, float) else str(v))
-        console.print(f"{title}\n{plain.to_string()}", highlight=False, soft_wrap=True)
-        return
-    table = Table(title=title, show_lines=False, header_style="bold")
-    table.add_column(frame.index.name or "", overflow="fold")
-    for col in frame.columns:
-        table.add_column(str(col), justify="right")
-    for idx, row in frame.iterrows():
-        cells = (f"{v:,.4g}" if isinstance(v, float) else str(v) for v in row)
-        table.add_row(str(idx), *cells)
-    console.print(table)
-
-
-# Click checks these before any work starts, and reports a bad path with exit status 2.
-_FILE = {"exists": True, "dir_okay": False, "readable": True}
-ScenarioArg = Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False,
-                                             **_FILE)]
-ModelArg = Annotated[Path | None, typer.Argument(
-    help="Vensim model file (.mdl); default: the project's models/chenzhou_water.mdl, wherever "
-    "the command is run from.", show_default=False, **_FILE)]
-OutDir = Annotated[Path, typer.Option("--out", "-o", help="Folder for the results (created if "
-                                      "missing).", file_okay=False)]
-
-# The execution options of the commands that run ensembles (sweep, sensitivity); one
-# ExecutionOptions is built from them by _execution_options.
-Workers = Annotated[int | None, typer.Option(
-    help="Run the model on a local Dask cluster of N worker processes (default: serially).",
-    min=1, show_default=False)]
-Scheduler = Annotated[str | None, typer.Option(
-    help="Address of a running Dask scheduler, e.g. `tcp://10.0.0.5:8786`.",
-    show_default=False)]
-ChunkSize = Annotated[int | None, typer.Option(
-    "--chunk-size", help="Members (model runs) per chunk (default 10,000).", min=1,
-    show_default=False)]
-Resume = Annotated[bool, typer.Option(
-    "--resume", help="Continue an interrupted run in OUT, keeping its finished chunks.")]
-Dashboard = Annotated[bool, typer.Option(
-    "--dashboard", help="Serve the Dask dashboard of the local cluster (--workers; needs "
-    "bokeh) and print its address; it adds 1-2 s to the cluster's start.")]
-Overwrite = Annotated[bool, typer.Option(
-    "--overwrite", help="Replace an earlier result of the same name (without it, an existing "
-    "result is an error and nothing is touched).")]
-
-
-def _suffix_callback(allowed: tuple[str, ...]) -> Callable[[Path | None], Path | None]:
-    def check(path: Path | None) -> Path | None:
-        if path is not None and path.suffix.lower() not in allowed:
-            raise typer.BadParameter(f"{path}: use a file ending in {', '.join(allowed)}")
-        return path
-    return check
 
 
 @app.command()
@@ -208,7 +113,7 @@ def run(
             raise typer.BadParameter("--posterior runs on the numpy engine only",
                                      param_hint="--engine")
         check_output_folder(out)
-        with _progress() as progress:
+        with progress_display() as progress:
             if posterior is None:
                 outputs = run_scenario_file(scenario, out, engine=engine,  # type: ignore[arg-type]
                                             plots=plots, progress=progress, overwrite=overwrite)
@@ -220,7 +125,7 @@ def run(
                 outputs, quantiles = run_posterior_file(scenario, posterior, out, draws=draws,
                                                         plots=plots, overwrite=overwrite)
                 extra, note = (quantiles,), " (median of the posterior draws)"
-        _print_frame(outputs.headline, f"{outputs.netcdf.stem}: headline indicators{note}")
+        print_frame(outputs.headline, f"{outputs.netcdf.stem}: headline indicators{note}")
         for path in (outputs.netcdf, outputs.summary_csv, outputs.monthly_csv, *outputs.plots,
                      *extra):
             console.print(f"wrote {path}", highlight=False)
@@ -230,7 +135,7 @@ def run(
 def validate(
     file: Annotated[Path, typer.Argument(
         help="A scenario, sweep, sensitivity-analysis, calibration targets or calibration "
-        "parameters file (recognised by its keys).", show_default=False, **_FILE)],
+        "parameters file (recognised by its keys).", show_default=False, **EXISTING_FILE)],
 ) -> None:
     """Check an input file (and every file it extends) without running anything.
 
@@ -316,7 +221,7 @@ def report(
     with project_errors():
         check_output_folder(out.parent)
         refuse_existing([out], overwrite)
-        with _progress() as progress:
+        with progress_display() as progress:
             progress.stage(f"making the report of {len(results)} result(s)")
             path = write_report(results, out, lang, calibration, attribute)
         console.print(f"wrote {path}", highlight=False)
@@ -325,7 +230,7 @@ def report(
 @app.command()
 def calibrate(
     targets: Annotated[Path, typer.Argument(help="Targets YAML file (the reported figures).",
-                                            show_default=False, **_FILE)],
+                                            show_default=False, **EXISTING_FILE)],
     scenario: Annotated[Path, typer.Option(help="The scenario the fit runs with; its values "
                                            "of the free parameters are replaced.")] = Path(
         "scenarios/baseline.yaml"),
@@ -371,15 +276,15 @@ def calibrate(
     with project_errors():
         check_output_folder(out)
         refuse_existing([out / "calibrated.yaml", out / "fit.csv"], overwrite)
-        with _progress() as progress:
+        with progress_display() as progress:
             progress.stage("checking the files")
             run = run_calibration(targets, scenario, out, parameters_path=parameters, seed=seed,
                                   popsize=popsize, maxiter=maxiter, chains=chains,
                                   walkers=walkers, steps=steps, plots=plots, progress=progress)
         result = run.result
-        _print_frame(run.result.fit[["period", "reported", "simulated", "z", "within tolerance",
+        print_frame(run.result.fit[["period", "reported", "simulated", "z", "within tolerance",
                                      "hard/soft"]], "fit: reported against simulated")
-        _print_frame(parameter_table(result), "calibrated parameters (MAP, 95 % highest-density "
+        print_frame(parameter_table(result), "calibrated parameters (MAP, 95 % highest-density "
                      "interval, convergence)")
         for line in format_report(result):
             console.print(line, highlight=False)
@@ -391,44 +296,10 @@ def calibrate(
             raise typer.Exit(EXIT_FAILED)
 
 
-def _ensemble_progress(display: Any) -> Callable[[Any], None]:
-    """The sweep's progress reports (members done of all) fed to the progress display."""
-
-    def report(state: Any) -> None:
-        if state.note:
-            display.note(state.note)
-        display("members", state.members_done, state.members_total)
-
-    return report
-
-
-def _execution_options(workers: int | None, scheduler: str | None, chunk_size: int | None,
-                       resume: bool, dashboard: bool) -> Any:
-    """The one :class:`~chenzhou_water.execution.ExecutionOptions` of a command (its checks are
-    the library's); a bad combination is a usage error (exit status 2)."""
-    from chenzhou_water.execution import ExecutionOptions
-
-    try:
-        return ExecutionOptions(workers=workers, scheduler=scheduler, chunk_size=chunk_size,
-                                resume=resume, dashboard=dashboard)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--workers/--scheduler") from None
-
-
-def _check_before_work(out: Path, options: Any) -> None:
-    """What every chunked command checks before any work: the output folder can be written and
-    the scheduler (if one is named) answers."""
-    from chenzhou_water.sweep.address import check_scheduler_address
-
-    check_output_folder(out)
-    if options.scheduler is not None:
-        check_scheduler_address(options.scheduler)
-
-
 @app.command()
 def sweep(
     sweep_file: Annotated[Path, typer.Argument(help="Sweep YAML file.", show_default=False,
-                                               **_FILE)],
+                                               **EXISTING_FILE)],
     out: OutDir = Path("out"),
     workers: Workers = None,
     scheduler: Scheduler = None,
@@ -457,11 +328,11 @@ def sweep(
     """
     from chenzhou_water.sweep import run_sweep
 
-    options = _execution_options(workers, scheduler, chunk_size, resume, dashboard)
+    options = execution_options(workers, scheduler, chunk_size, resume, dashboard)
     with project_errors():
-        _check_before_work(out, options)
-        with _progress("members") as display:
-            result = run_sweep(sweep_file, out, options, progress=_ensemble_progress(display),
+        check_before_work(out, options)
+        with progress_display("members") as display:
+            result = run_sweep(sweep_file, out, options, progress=ensemble_progress(display),
                                members=members, overwrite=overwrite, plots=plots)
         run = result.run
         console.print(
@@ -475,7 +346,7 @@ def sweep(
 @app.command()
 def stress(
     study_file: Annotated[Path, typer.Argument(help="Study YAML file.", show_default=False,
-                                               **_FILE)],
+                                               **EXISTING_FILE)],
     out: OutDir = Path("out"),
     workers: Workers = None,
     scheduler: Scheduler = None,
@@ -496,13 +367,13 @@ def stress(
     """
     from chenzhou_water.stress import run_study
 
-    options = _execution_options(workers, scheduler, chunk_size, resume, dashboard)
+    options = execution_options(workers, scheduler, chunk_size, resume, dashboard)
     with project_errors():
-        _check_before_work(out, options)
-        with _progress("members") as display:
-            result = run_study(study_file, out, options, progress=_ensemble_progress(display),
+        check_before_work(out, options)
+        with progress_display("members") as display:
+            result = run_study(study_file, out, options, progress=ensemble_progress(display),
                                overwrite=overwrite)
-        _print_frame(result.analysis.robustness[["rank", "satisficing"]], "robustness")
+        print_frame(result.analysis.robustness[["rank", "satisficing"]], "robustness")
         console.print(f"{len(result.spec.policies)} policies x {result.spec.futures:,} futures in "
                       f"{result.seconds:.1f} s", highlight=False)
         for path in result.files:
@@ -514,7 +385,7 @@ def hydrology(
     plot: Annotated[Path | None, typer.Option(
         help="Save a figure of the assumptions and a sample of series (PNG, SVG or PDF).",
         show_default=False, dir_okay=False,
-        callback=_suffix_callback((".png", ".svg", ".pdf")))] = None,
+        callback=suffix_callback((".png", ".svg", ".pdf")))] = None,
     members: Annotated[int, typer.Option(help="Members sampled for the figure and the annual "
                                          "statistics.", min=1)] = 500,
     seed: Annotated[int, typer.Option(help="Seed of the sample.", min=0)] = 0,
@@ -536,7 +407,7 @@ def hydrology(
         if plot is not None:
             check_output_folder(plot.parent, "--plot")
             refuse_existing([plot], overwrite, "--plot")
-        with _progress() as progress:
+        with progress_display() as progress:
             progress.stage(f"sampling {members} members of the inflow generator")
             summary = summarise_hydrology(default_model_path(), members, seed, plot)
         table = Table(title="Dongjiang natural inflow: assumptions by calendar month",
@@ -560,7 +431,7 @@ def hydrology(
 @app.command()
 def sensitivity(
     sa_file: Annotated[Path, typer.Argument(help="Sensitivity-analysis YAML file.",
-                                            show_default=False, **_FILE)],
+                                            show_default=False, **EXISTING_FILE)],
     out: OutDir = Path("out"),
     workers: Workers = None,
     scheduler: Scheduler = None,
@@ -587,11 +458,11 @@ def sensitivity(
         chenzhou-water sensitivity scenarios/sensitivity/sobol_top.yaml --out out/sa --resume
     """
     from chenzhou_water.sensitivity import run_sensitivity, summary_tables
-    options = _execution_options(workers, scheduler, chunk_size, resume, dashboard)
+    options = execution_options(workers, scheduler, chunk_size, resume, dashboard)
     with project_errors():
-        _check_before_work(out, options)
-        with _progress("model runs") as display:
-            result = run_sensitivity(sa_file, out, options, progress=_ensemble_progress(display),
+        check_before_work(out, options)
+        with progress_display("model runs") as display:
+            result = run_sensitivity(sa_file, out, options, progress=ensemble_progress(display),
                                      plots=plots, overwrite=overwrite)
         run = result.run
         console.print(
@@ -600,7 +471,7 @@ def sensitivity(
             f"{run.chunks_resumed} resumed) on {run.executor} in {run.seconds:.1f} s",
             highlight=False)
         for title, frame in summary_tables(result):
-            _print_frame(frame, title)
+            print_frame(frame, title)
         console.print(result.convergence.text(), highlight=False, markup=False)
         for path in (run.path, *result.files):
             console.print(f"wrote {path}", highlight=False)
@@ -611,7 +482,7 @@ def describe(
     model: ModelArg = None,
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", help="Write the full table: `.csv` (opens in Excel) or `.md`.",
-        show_default=False, dir_okay=False, callback=_suffix_callback((".csv", ".md")))] = None,
+        show_default=False, dir_okay=False, callback=suffix_callback((".csv", ".md")))] = None,
     kind: Annotated[Literal["constant", "lookup", "stock", "auxiliary", "data", "control"] | None,
                     typer.Option(help="Show one kind only.", show_default=False)] = None,
     overwrite: Overwrite = False,
@@ -642,7 +513,7 @@ def describe(
                           highlight=False)
             return
         shown = table[["kind", "units", "min", "max", "value", "sources"]].astype(object)
-        _print_frame(shown.where(shown.notna(), ""), f"{model.name}: {len(table)} variables")
+        print_frame(shown.where(shown.notna(), ""), f"{model.name}: {len(table)} variables")
         console.print(counts, highlight=False)
 
 
@@ -650,7 +521,7 @@ def describe(
 def explore(
     scenario: Annotated[Path | None, typer.Argument(
         help="Starting scenario (default: scenarios/baseline.yaml).", show_default=False,
-        **_FILE)] = None,
+        **EXISTING_FILE)] = None,
     host: Annotated[str, typer.Option(
         help="Address to serve on; another than 127.0.0.1 needs --token.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port (0: any free port).")] = 5006,
