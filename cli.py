@@ -1,6 +1,6 @@
 """The ``chenzhou-water`` command line. Each command parses its options and calls one library
-function inside :func:`~chenzhou_water.terminal.project_errors`, which turns a project error into
-a message and an exit status (the shared options are in :mod:`chenzhou_water.cli_options`).
+function inside :func:`~chenzhou_water.command_line.project_errors`, which turns a project
+error into a message and an exit status (the options several commands share are there too).
 
 Exit status: 0 success, 1 the work failed (model error, units issues, failed check), 2 bad input
 (an invalid scenario, sweep, sensitivity or targets file, or bad options).
@@ -16,8 +16,9 @@ from typing import Annotated, Any, Literal
 import typer
 from rich.table import Table
 
-from chenzhou_water.cli_options import (
+from chenzhou_water.command_line import (
     EXISTING_FILE,
+    EXIT_FAILED,
     ChunkSize,
     Dashboard,
     ModelArg,
@@ -28,20 +29,17 @@ from chenzhou_water.cli_options import (
     Scheduler,
     Workers,
     check_before_work,
+    console,
     ensemble_progress,
+    err_console,
     execution_options,
+    print_frame,
+    progress_display,
+    project_errors,
     suffix_callback,
 )
 from chenzhou_water.files import check_output_folder, refuse_existing
 from chenzhou_water.model.contract import HEADLINE_INDICATORS as _HEADLINE_INDICATORS
-from chenzhou_water.terminal import (
-    EXIT_FAILED,
-    console,
-    err_console,
-    print_frame,
-    progress_display,
-    project_errors,
-)
 
 app = typer.Typer(
     name="chenzhou-water",
